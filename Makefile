@@ -1,0 +1,54 @@
+# tubetags — `make demo` sets up and runs the whole product; `make test` runs the suite.
+SHELL := /bin/bash
+VENV := .venv
+STAMP := $(VENV)/.installed
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export MLFLOW_DISABLE_TELEMETRY := true
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export TOKENIZERS_PARALLELISM := false
+# sqlite: the model registry needs a database; override to use a tracking server.
+export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlruns/mlflow.db
+MLRUN := mlflow run . --env-manager local
+SEEDS ?= 5
+PORT ?= 8000
+
+.PHONY: setup demo corpus train experiment compare serve ui test bench clean help
+
+help:
+	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
+
+$(STAMP): requirements/lock.txt scripts/setup.sh
+	./scripts/setup.sh
+	mkdir -p mlruns
+
+setup: $(STAMP) ## create .venv and install system + Python dependencies
+
+corpus: $(STAMP) ## build the corpus shards from ../shared/data (MLflow run)
+	$(MLRUN) -e build_corpus --experiment-name tubetags-corpus
+
+demo: corpus ## set up, build the corpus, train (quick), register, promote and serve
+	python -m experiments.demo
+	$(MAKE) serve
+
+experiment: corpus ## every strategy, $(SEEDS) seeds each (MLflow parent run)
+	$(MLRUN) -e experiment --experiment-name tubetags -P seeds=$(SEEDS)
+
+compare: $(STAMP) ## CIs, chart, error analysis, inference costs, promotion -> reports/
+	$(MLRUN) -e compare --experiment-name tubetags-compare
+
+serve: $(STAMP) ## serve the production model on 127.0.0.1:$(PORT)
+	@echo "arrives with issue 4 (web app)"
+
+ui: $(STAMP) ## MLflow UI on the project's tracking store
+	mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --port 5000
+
+test: $(STAMP) ## the whole test suite (code, data, model-behaviour, web)
+	python -m pytest -q
+
+bench: $(STAMP) ## benchmarks (streaming; ASR and API arrive with their issues)
+	python scripts/bench_streaming.py
+
+clean:
+	rm -rf data/corpus data/cache reports/*.png

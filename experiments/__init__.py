@@ -1,0 +1,1 @@
+"""Experiment jobs: train one strategy, run repeated seeds, evaluate, compare, promote."""

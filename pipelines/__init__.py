@@ -1,0 +1,1 @@
+"""Data jobs: source adapters, corpus building, ingestion from YouTube."""

@@ -1,0 +1,261 @@
+"""build_corpus: source files -> contract -> normalised tags -> splits -> Parquet shards + manifest.
+
+    python -m pipelines.build_corpus [--min-tag-freq 5] [--min-words 100] ...
+    mlflow run . -e build_corpus --env-manager local
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from data_contracts import Rejection, VideoRecord, validate_records
+from pipelines import sources
+from pipelines.splits import SPLITS, chronological_split, group_split, near_duplicates
+from tubetags import settings
+from tubetags.corpus import MANIFEST, write_shards
+from tubetags.tags import TagRuleReport, canonical_forms, channel_constant_keys, channel_key, clean_tags, tag_key
+from tubetags.text import word_count
+
+
+@dataclass
+class BuildConfig:
+    min_tag_freq: int = 5          # a tag seen fewer times in train cannot be learned
+    min_words: int = 100           # shorter transcripts (TED music performances) carry no topic
+    languages: tuple[str, ...] = ("en",)
+    rows_per_shard: int = 200
+    valid_share: float = 0.1
+    test_share: float = 0.1
+    youtube_holdout_share: float = 0.15  # per split (valid and test), by channel
+    channel_tag_share: float = 0.8  # a tag on >= this share of a channel's videos is channel-constant
+    near_duplicate_threshold: float = 0.8
+    drop_event_tags: tuple[str, ...] = ("tedx",)  # TEDx follows the event, not the content
+    output: Path = field(default_factory=settings.corpus_dir)
+
+
+def _quality_reasons(record: VideoRecord, config: BuildConfig) -> str | None:
+    n_words = word_count(record.transcript)
+    if n_words < config.min_words:
+        return f"transcript has {n_words} words, fewer than min_words={config.min_words}"
+    if config.languages and record.language not in config.languages:
+        return f"language '{record.language}' not in {list(config.languages)}"
+    return None
+
+
+def _canonical_channels(records: list[VideoRecord]) -> dict[str, str]:
+    """Each channel key's most frequent spelling ('ted' and 'TED' become 'TED')."""
+    spellings: dict[str, Counter] = defaultdict(Counter)
+    for r in records:
+        spellings[channel_key(r.channel)][r.channel] += 1
+    return {key: forms.most_common(1)[0][0] for key, forms in spellings.items()}
+
+
+def normalise_dataset_tags(
+    records: list[VideoRecord], config: BuildConfig, report: TagRuleReport
+) -> list[dict[str, Any]]:
+    """Clean every record's tags; channel-constant tags and event tags are dropped."""
+    channels = _canonical_channels(records)
+    by_channel: dict[str, list[list[str]]] = defaultdict(list)
+    for r in records:
+        by_channel[channel_key(r.channel)].append(r.tags)
+    constant = channel_constant_keys(by_channel, min_share=config.channel_tag_share)
+    canonical = canonical_forms(r.tags for r in records)
+    event_keys = {tag_key(t) for t in config.drop_event_tags}
+    rows = []
+    for r in records:
+        key = channel_key(r.channel)
+        row = r.to_row()
+        row["channel"] = channels.get(key, r.channel)
+        row["tags"] = clean_tags(r.tags, canonical, report, drop_keys=event_keys, drop_reason="event_tag_dropped")
+        before = len(row["tags"])
+        channel_drop = constant.get(key, set()) | ({key} if key else set())
+        row["tags"] = [t for t in row["tags"] if tag_key(t) not in channel_drop]
+        report.add("channel_constant_dropped", before - len(row["tags"]))
+        rows.append(row)
+    return rows
+
+
+def assign_splits(dataset: str, rows: list[dict[str, Any]], config: BuildConfig) -> list[str]:
+    if dataset == "ted":
+        return chronological_split([r["published"] or "" for r in rows], config.valid_share, config.test_share)
+    return group_split([channel_key(r["channel"]) for r in rows],
+                       config.youtube_holdout_share, config.youtube_holdout_share)
+
+
+def build(config: BuildConfig) -> dict[str, Any]:
+    """Build the corpus; return the manifest (also written to <output>/manifest.json)."""
+    raw: dict[str, list[dict]] = {
+        "ted": list(sources.read_ted(settings.require_source_file("ted"))),
+        "youtube": list(sources.read_youtube(settings.require_source_file("youtube"))),
+    }
+    collected = settings.work_dir() / "collected"
+    if collected.exists():
+        raw["youtube"] += list(sources.read_collected(collected))
+
+    rejects: list[Rejection] = []
+    datasets: dict[str, dict[str, Any]] = {}
+    all_rows: list[dict[str, Any]] = []
+    for dataset, rows in raw.items():
+        accepted, rejected = validate_records(tqdm(rows, desc=f"contract {dataset}", unit="rec"))
+        rejects += rejected
+        kept = []
+        for record in accepted:
+            reason = _quality_reasons(record, config)
+            if reason:
+                rejects.append(Rejection(record.to_row(), reason, stage="quality"))
+            else:
+                kept.append(record)
+        report = TagRuleReport()
+        cleaned = normalise_dataset_tags(kept, config, report)
+        with_tags = []
+        for row in cleaned:
+            if row["tags"]:
+                with_tags.append(row)
+            else:
+                rejects.append(Rejection(row, "no tags left after tag normalisation", stage="tags"))
+        for row, split in zip(with_tags, assign_splits(dataset, with_tags, config)):
+            row["_split"], row["_dataset"] = split, dataset
+        all_rows += with_tags
+        datasets[dataset] = {"read": len(rows), "contract_rejected": len(rejected), "tag_rules": report.as_dict()}
+
+    # Leakage: a transcript in two splits (either dataset) would be tested on what was learned.
+    duplicates = near_duplicates([r["transcript"] for r in all_rows], [r["_split"] for r in all_rows],
+                                 config.near_duplicate_threshold)
+    leaked = {}
+    for later, earlier, sim in duplicates:
+        leaked.setdefault(later, (earlier, sim))
+    for i, (j, sim) in sorted(leaked.items()):
+        row = all_rows[i]
+        rejects.append(Rejection(
+            {k: v for k, v in row.items() if not k.startswith("_")},
+            f"near-duplicate (similarity {sim:.2f}) of {all_rows[j]['video_id']} in "
+            f"{all_rows[j]['_dataset']}/{all_rows[j]['_split']}",
+            stage="leakage",
+        ))
+    all_rows = [r for i, r in enumerate(all_rows) if i not in leaked]
+
+    output = Path(config.output)
+    if output.exists():
+        shutil.rmtree(output)
+    output.mkdir(parents=True)
+    manifest: dict[str, Any] = {
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(config).items()},
+        "sources": {name: {"file": str(settings.data_dir() / f), "sha256": settings_sha(name)}
+                    for name, f in settings.SOURCE_FILES.items()},
+        "datasets": {},
+        "rejected": {},
+        "leakage": {"near_duplicates_removed": len(leaked), "threshold": config.near_duplicate_threshold},
+    }
+    for dataset, info in datasets.items():
+        rows = [r for r in all_rows if r["_dataset"] == dataset]
+        train_freq = Counter(t for r in rows if r["_split"] == "train" for t in r["tags"])
+        vocabulary = sorted(t for t, n in train_freq.items() if n >= config.min_tag_freq)
+        info["vocabulary"] = vocabulary
+        info["tag_train_frequency"] = {t: train_freq[t] for t in vocabulary}
+        info["splits"] = {}
+        for split in SPLITS:
+            split_rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows if r["_split"] == split]
+            shards = write_shards(split_rows, output / dataset / split, config.rows_per_shard)
+            for shard in shards:
+                shard["path"] = str(Path(shard["path"]).relative_to(output))
+            dates = sorted(r["published"] for r in split_rows if r["published"])
+            info["splits"][split] = {
+                "rows": len(split_rows),
+                "channels": len({channel_key(r["channel"]) for r in split_rows}),
+                "published": [dates[0], dates[-1]] if dates else None,
+                "tags_per_video": round(sum(len(r["tags"]) for r in split_rows) / max(len(split_rows), 1), 2),
+                "vocabulary_coverage": round(
+                    sum(t in train_freq and train_freq[t] >= config.min_tag_freq
+                        for r in split_rows for t in r["tags"])
+                    / max(sum(len(r["tags"]) for r in split_rows), 1), 3),
+                "shards": shards,
+            }
+        manifest["datasets"][dataset] = info
+    reasons = Counter(f"{r.stage}" for r in rejects)
+    manifest["rejected"] = {"total": len(rejects), "by_stage": dict(reasons)}
+    with open(output / "rejects.jsonl", "w") as handle:
+        for rejection in rejects:
+            handle.write(json.dumps(rejection.to_row(), default=str) + "\n")
+    (output / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+_SHA_CACHE: dict[str, str] = {}
+
+
+def settings_sha(name: str) -> str:
+    if name not in _SHA_CACHE:
+        from tubetags.corpus import sha256_of
+        _SHA_CACHE[name] = sha256_of(settings.require_source_file(name))
+    return _SHA_CACHE[name]
+
+
+def summary_lines(manifest: dict[str, Any]) -> list[str]:
+    lines = []
+    for dataset, info in manifest["datasets"].items():
+        sizes = ", ".join(f"{s}={info['splits'][s]['rows']}" for s in SPLITS)
+        lines.append(f"{dataset}: read {info['read']}, contract rejected {info['contract_rejected']}; "
+                     f"splits {sizes}; vocabulary {len(info['vocabulary'])} tags")
+        lines.append(f"  tag rules: {info['tag_rules']}")
+    lines.append(f"rejected in all: {manifest['rejected']['total']} {manifest['rejected']['by_stage']} "
+                 f"(reasons in rejects.jsonl)")
+    return lines
+
+
+def log_to_mlflow(manifest: dict[str, Any], output: Path) -> None:
+    import mlflow
+
+    from tubetags import tracking
+
+    tracking.configure("tubetags-corpus")
+    with mlflow.start_run(run_name="build_corpus"):
+        mlflow.log_params({f"build.{k}": v for k, v in manifest["config"].items()})
+        metrics = {"rejected_total": manifest["rejected"]["total"],
+                   "near_duplicates_removed": manifest["leakage"]["near_duplicates_removed"]}
+        for stage, n in manifest["rejected"]["by_stage"].items():
+            metrics[f"rejected_{stage}"] = n
+        for dataset, info in manifest["datasets"].items():
+            metrics[f"{dataset}_vocabulary"] = len(info["vocabulary"])
+            for split, s in info["splits"].items():
+                metrics[f"{dataset}_{split}_rows"] = s["rows"]
+            for rule, n in info["tag_rules"].items():
+                metrics[f"{dataset}_tags_{rule}"] = n
+        mlflow.log_metrics(metrics)
+        mlflow.log_artifact(str(output / MANIFEST))
+        mlflow.log_artifact(str(output / "rejects.jsonl"))
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    defaults = BuildConfig()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--min-tag-freq", type=int, default=defaults.min_tag_freq)
+    parser.add_argument("--min-words", type=int, default=defaults.min_words)
+    parser.add_argument("--rows-per-shard", type=int, default=defaults.rows_per_shard)
+    parser.add_argument("--output", type=Path, default=defaults.output)
+    parser.add_argument("--no-mlflow", action="store_true", help="build without logging a run")
+    args = parser.parse_args(argv)
+    config = BuildConfig(min_tag_freq=args.min_tag_freq, min_words=args.min_words,
+                         rows_per_shard=args.rows_per_shard, output=args.output)
+    try:
+        manifest = build(config)
+    except settings.MissingDataError as error:
+        raise SystemExit(str(error)) from None
+    for line in summary_lines(manifest):
+        print(line)
+    if not args.no_mlflow:
+        log_to_mlflow(manifest, Path(config.output))
+    print(f"corpus written to {config.output}")
+    return manifest
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Adapters from the source files to raw rows in the shape of the data contract.
+
+They only reshape and normalise text; deciding what is valid is the contract's job.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from tubetags.text import guess_language, normalise_transcript
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def _tags(value: Any) -> Any:
+    """Tags are a JSON list in the files; a broken list is passed on for the contract to reject."""
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def read_ted(path: Path) -> Iterator[dict[str, Any]]:
+    for row in pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records"):
+        yield {
+            "video_id": f"ted-{row['talk_id']}",
+            "source": "ted",
+            "channel": "TED",
+            "title": _text(row.get("title")),
+            "description": _text(row.get("description")),
+            "published": _text(row.get("published")) or None,
+            "language": "en",  # official English transcripts
+            "tags": _tags(row.get("tags")),
+            "transcript": normalise_transcript(_text(row.get("transcript"))),
+            "transcript_source": "provided",
+        }
+
+
+def read_youtube(path: Path) -> Iterator[dict[str, Any]]:
+    for row in pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records"):
+        transcript = normalise_transcript(_text(row.get("transcript")))
+        yield {
+            "video_id": _text(row.get("video_id")),
+            "source": "youtube",
+            "channel": _text(row.get("channel")),
+            "title": _text(row.get("title")),
+            "description": "",
+            "published": None,
+            "language": guess_language(transcript),
+            "tags": _tags(row.get("tags")),
+            "transcript": transcript,
+            # Collected by others from caption tracks; whether manual or automatic is unknown.
+            "transcript_source": "provided",
+        }
+
+
+def read_collected(folder: Path) -> Iterator[dict[str, Any]]:
+    """Records the YouTube collector (pipelines/ingest.py) accepted, as Parquet files."""
+    for path in sorted(folder.glob("*.parquet")):
+        for row in pd.read_parquet(path).to_dict("records"):
+            row["tags"] = list(row["tags"])
+            yield row

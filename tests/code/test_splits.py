@@ -1,0 +1,30 @@
+from collections import Counter
+
+from pipelines.splits import chronological_split, group_split, near_duplicates
+
+
+def test_chronological_split_trains_on_the_past():
+    dates = [f"2010-01-{d:02d}" for d in range(20, 0, -1)]  # newest first
+    splits = chronological_split(dates, 0.1, 0.1)
+    by_split = {s: sorted(d for d, x in zip(dates, splits) if x == s) for s in ("train", "valid", "test")}
+    assert Counter(splits) == {"train": 16, "valid": 2, "test": 2}
+    assert by_split["train"][-1] < by_split["valid"][0] <= by_split["valid"][-1] < by_split["test"][0]
+
+
+def test_group_split_never_puts_a_group_in_two_splits():
+    groups = [f"channel{i % 7}" for i in range(100)]
+    splits = group_split(groups, 0.15, 0.15)
+    assert all(len({s for g2, s in zip(groups, splits) if g2 == g}) == 1 for g in set(groups))
+    assert set(splits) == {"train", "valid", "test"}
+    assert group_split(groups, 0.15, 0.15) == splits  # deterministic
+
+
+def test_near_duplicates_are_found_across_splits_only():
+    base = " ".join(f"word{i}" for i in range(300))
+    edited = base.replace("word150", "changed")
+    other = " ".join(f"other{i}" for i in range(300))
+    texts = [base, edited, other, base]
+    splits = ["train", "test", "test", "train"]
+    pairs = near_duplicates(texts, splits, 0.8)
+    assert {(i, j) for i, j, _ in pairs} == {(1, 0), (1, 3)}  # train copies of each other don't count
+    assert all(s > 0.9 for _, _, s in pairs)

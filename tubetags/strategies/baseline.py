@@ -1,0 +1,114 @@
+"""(a) scikit-learn baseline: TF-IDF 1-2-grams + one linear hinge-loss classifier per tag.
+
+Streams: the TF-IDF vocabulary is fitted on a bounded reservoir sample of the training
+stream, then SGD `partial_fit` runs over minibatches for a few epochs; the epoch with the
+best validation P@5 is kept. Weights are stored as one float32 matrix so that scoring is
+one sparse-dense product and the model stays small.
+"""
+
+from __future__ import annotations
+
+import pickle
+import random
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import SGDClassifier
+from sklearn.multioutput import MultiOutputClassifier
+from tqdm import tqdm
+
+from tubetags.corpus import CorpusSplit, multi_hot
+from tubetags.metrics import precision_at_k
+from tubetags.predictor import Ranked, TagPredictor
+from tubetags.strategies.ranking import sigmoid, top_k
+
+
+def reservoir_sample(items, size: int, seed: int) -> list:
+    """Uniform sample of at most `size` items from a stream of unknown length (Algorithm R)."""
+    rng = random.Random(seed)
+    sample: list = []
+    for n, item in enumerate(items):
+        if n < size:
+            sample.append(item)
+        else:
+            j = rng.randint(0, n)
+            if j < size:
+                sample[j] = item
+    return sample
+
+
+class TfidfLinearTagger(TagPredictor):
+    strategy = "baseline"
+
+    def __init__(self, seed: int = 0, epochs: int = 5, alpha: float = 1e-4, max_features: int = 50_000,
+                 vectorizer_sample: int = 20_000, batch_size: int = 256):
+        self.seed, self.epochs, self.alpha = seed, epochs, alpha
+        self.max_features, self.vectorizer_sample, self.batch_size = max_features, vectorizer_sample, batch_size
+        self.vectorizer: TfidfVectorizer | None = None
+        self.weights: np.ndarray | None = None  # (n_tags, n_features) float32
+        self.bias: np.ndarray | None = None
+        self.vocabulary: list[str] = []
+
+    def params(self):
+        return {"seed": self.seed, "epochs": self.epochs, "alpha": self.alpha, "max_features": self.max_features,
+                "vectorizer_sample": self.vectorizer_sample, "batch_size": self.batch_size,
+                "features": "tfidf word 1-2-grams, sublinear tf", "loss": "hinge"}
+
+    def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]):
+        self.vocabulary = list(vocabulary)
+        sample = reservoir_sample((r["transcript"] for r in train.records(columns=("transcript",))),
+                                  self.vectorizer_sample, self.seed)
+        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2,
+                                          max_features=self.max_features, dtype=np.float32)
+        self.vectorizer.fit(sample)
+        del sample
+        model = MultiOutputClassifier(SGDClassifier(loss="hinge", alpha=self.alpha, random_state=self.seed))
+        classes = [[0, 1]] * len(self.vocabulary)
+        history: dict[str, list[float]] = {"valid_p_at_5": []}
+        best = -1.0
+        valid_rows = list(valid.records(columns=("transcript", "tags"))) if valid is not None and len(valid) else []
+        for epoch in tqdm(range(self.epochs), desc="baseline epochs", unit="epoch"):
+            for batch in train.batches(self.batch_size, columns=("transcript", "tags"),
+                                       shuffle_shards_seed=self.seed + epoch):
+                X = self.vectorizer.transform(batch["transcript"])
+                Y = multi_hot(batch["tags"], self.vocabulary).astype(np.int8)
+                model.partial_fit(X, Y, classes=classes)
+            weights = np.vstack([e.coef_ for e in model.estimators_]).astype(np.float32)
+            bias = np.concatenate([e.intercept_ for e in model.estimators_]).astype(np.float32)
+            self.weights, self.bias = weights, bias
+            if not valid_rows:
+                continue
+            score = precision_at_k(self.predict([r["transcript"] for r in valid_rows], 5),
+                                   [r["tags"] for r in valid_rows], 5)
+            history["valid_p_at_5"].append(score)
+            if score > best:
+                best, best_state = score, (weights, bias)
+        if valid_rows:
+            self.weights, self.bias = best_state  # the epoch with the best validation P@5
+        return history
+
+    def decision(self, transcripts: Sequence[str]) -> np.ndarray:
+        X = self.vectorizer.transform(list(transcripts))
+        return np.asarray(X @ self.weights.T) + self.bias
+
+    def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
+        # The hinge margin has no probability meaning; the sigmoid only maps it into [0, 1].
+        return top_k(sigmoid(self.decision(transcripts)), self.vocabulary, k)
+
+    def save_state(self, directory: Path) -> None:
+        with open(directory / "vectorizer.pkl", "wb") as handle:
+            pickle.dump(self.vectorizer, handle)
+        np.savez_compressed(directory / "linear.npz", weights=self.weights, bias=self.bias,
+                            vocabulary=np.array(self.vocabulary, dtype=object))
+
+    @classmethod
+    def load_state(cls, directory: Path) -> "TfidfLinearTagger":
+        model = cls()
+        with open(directory / "vectorizer.pkl", "rb") as handle:
+            model.vectorizer = pickle.load(handle)
+        arrays = np.load(directory / "linear.npz", allow_pickle=True)
+        model.weights, model.bias = arrays["weights"], arrays["bias"]
+        model.vocabulary = arrays["vocabulary"].tolist()
+        return model

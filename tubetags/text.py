@@ -1,0 +1,47 @@
+"""Transcript normalisation: what a speaker said, without stage directions or caption noise."""
+
+from __future__ import annotations
+
+import re
+
+# TED marks audience reactions and sounds in parentheses: (Laughter), (Applause), (Mock sob),
+# (Video) ... They say nothing about the topic and are frequent enough to dominate n-grams.
+# Caption tracks mark sounds in brackets: [Music], [Applause]. Only short capitalised
+# markers are removed so that a parenthetical remark in speech stays.
+_STAGE_MARKER = re.compile(r"[\(\[]\s*[A-Z♪][^()\[\]\n]{0,40}[\)\]]")
+_MUSIC_NOTES = re.compile(r"[♪♫]+")
+_WHITESPACE = re.compile(r"\s+")
+
+# Frequent English function words: a transcript in English has many of them.
+_ENGLISH_WORDS = frozenset(
+    "the and to of a in that is it you i for this was on with as we be are have so but not they "
+    "what at this can all there about if one just do my your like from he she or an".split()
+)
+
+
+def normalise_transcript(text: str) -> str:
+    """Remove stage markers and music notes, collapse whitespace."""
+    text = _STAGE_MARKER.sub(" ", text)
+    text = _MUSIC_NOTES.sub(" ", text)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def english_word_share(text: str, sample_words: int = 2000) -> float:
+    words = re.findall(r"[a-z']+", text[: sample_words * 8].lower())[:sample_words]
+    if not words:
+        return 0.0
+    return sum(w in _ENGLISH_WORDS for w in words) / len(words)
+
+
+def guess_language(text: str, threshold: float = 0.2) -> str:
+    """'en' when function words make up at least `threshold` of the words, else 'und'.
+
+    English speech runs at 30-45% function words; other languages in Latin script at <10%.
+    Good enough to keep non-English transcripts out of an English corpus; the Whisper
+    path gets a real language id from the audio.
+    """
+    return "en" if english_word_share(text) >= threshold else "und"
+
+
+def word_count(text: str) -> int:
+    return len(text.split())

@@ -1,0 +1,31 @@
+"""MLflow set-up shared by every job: sqlite tracking + registry, artifacts under mlruns/."""
+
+from __future__ import annotations
+
+import os
+
+from tubetags import settings
+
+
+def configure(experiment: str | None = None) -> str:
+    """Point MLflow at the project's store and select (creating if needed) an experiment.
+
+    Returns the tracking URI. An experiment created here keeps its artifacts in
+    mlruns/artifacts so that the store is one git-ignored folder.
+    """
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow
+
+    uri = settings.tracking_uri()
+    if uri.startswith("sqlite:///"):
+        settings.mlruns_dir().mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(os.environ.get("MLFLOW_REGISTRY_URI", uri))
+    # Inside `mlflow run` the run (and so its experiment) already exists.
+    experiment = experiment or os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    if experiment and not os.environ.get("MLFLOW_RUN_ID"):
+        if mlflow.get_experiment_by_name(experiment) is None:
+            location = (settings.mlruns_dir() / "artifacts").resolve().as_uri()
+            mlflow.create_experiment(experiment, artifact_location=location)
+        mlflow.set_experiment(experiment)
+    return uri
