@@ -38,8 +38,8 @@ experiment: corpus ## every strategy, $(SEEDS) seeds each (MLflow parent run)
 compare: $(STAMP) ## CIs, chart, error analysis, inference costs, promotion -> reports/
 	$(MLRUN) -e compare --experiment-name tubetags-compare
 
-serve: $(STAMP) ## serve the production model on 127.0.0.1:$(PORT)
-	@echo "arrives with issue 4 (web app)"
+serve: $(STAMP) ## serve the production model on 127.0.0.1:$(PORT) (gunicorn, webapp/gunicorn.conf.py)
+	cd webapp && DJANGO_DEBUG=$${DJANGO_DEBUG:-1} PORT=$(PORT) python -m gunicorn -c gunicorn.conf.py tubetags_site.wsgi
 
 ui: $(STAMP) ## MLflow UI on the project's tracking store
 	mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --port 5000
@@ -47,8 +47,10 @@ ui: $(STAMP) ## MLflow UI on the project's tracking store
 test: $(STAMP) ## the whole test suite (code, data, model-behaviour, web)
 	python -m pytest -q
 
-bench: $(STAMP) ## benchmarks (streaming; ASR and API arrive with their issues)
+bench: $(STAMP) ## benchmarks: streaming memory/speed, Whisper real-time factor, API load
 	python scripts/bench_streaming.py
+	python scripts/bench_asr.py
+	python scripts/bench_api.py
 
 clean:
 	rm -rf data/corpus data/cache reports/*.png

@@ -1,0 +1,419 @@
+"""ingest: collect YouTube videos (metadata + transcript + tags) into work_dir()/collected/.
+
+    python -m pipelines.ingest --channel-handle @veritasium [--max-videos 200] [--rebuild-corpus]
+    python -m pipelines.ingest --playlist-id PL... | --channel-id UC... | --video-ids ID [ID ...]
+    mlflow run . -e ingest --env-manager local -P channel_handle=@veritasium
+
+Needs YOUTUBE_API_KEY. Per video: metadata from the Data API (videos.list, 50 ids per unit of quota),
+transcript from manual captions, else auto captions, else Whisper on the audio (yt-dlp). Every record
+goes through the data contract: accepted ones land in collected/*.parquet (read by build_corpus),
+rejected ones in collected/rejects.jsonl with the reason.
+
+Resumable: the same command after a kill, a crash or a spent quota goes on where it stopped.
+A video is done once it is in a collected Parquet file or in rejects.jsonl; both are written before the
+state file (collected/state/<request>.json, listing cursor + pending ids) moves on, each atomically.
+Exit status 75 (EX_TEMPFAIL) means the daily API quota ran out: run the same command after the reset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from googleapiclient.errors import HttpError
+from tqdm import tqdm
+
+from data_contracts import Rejection, validate_records
+from pipelines import asr, captions
+from pipelines.youtube_api import QUOTA_COST, MissingApiKey, NotFound, QuotaExceeded, YouTubeClient
+from tubetags import settings
+from tubetags.corpus import SCHEMA
+
+EXIT_QUOTA = 75  # EX_TEMPFAIL: nothing is wrong, try again later
+REJECTS = "rejects.jsonl"
+
+
+def collected_dir() -> Path:
+    return settings.work_dir() / "collected"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Readers (and a restart after SIGKILL) see the old file or the new one, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to collect: 'videos' (ids), 'playlist', 'channel' (id) or 'handle'."""
+
+    kind: str
+    value: str | tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        """File-name-safe name of the request's state file."""
+        if self.kind == "videos":
+            digest = hashlib.sha1(",".join(sorted(self.value)).encode()).hexdigest()[:12]
+            return f"videos-{digest}"
+        return f"{self.kind}-{re.sub(r'[^A-Za-z0-9_.@-]', '_', str(self.value))}"
+
+
+class CollectedStore:
+    """collected/: Parquet batches, rejects.jsonl and one state file per request."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.rejects = self.folder / REJECTS
+        (self.folder / "state").mkdir(parents=True, exist_ok=True)
+        self._lock = None
+
+    def lock(self) -> None:
+        """One collector at a time; the OS drops the lock when the process dies, even by SIGKILL."""
+        self._lock = open(self.folder / ".lock", "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(f"Another collector is writing to {self.folder}; wait for it to finish.") from None
+
+    def unlock(self) -> None:
+        if self._lock:
+            self._lock.close()  # closing releases the flock
+            self._lock = None
+
+    def repair(self) -> None:
+        """Undo what a kill may leave: temp files, and a torn last line in rejects.jsonl."""
+        for tmp in self.folder.rglob("*.tmp"):
+            tmp.unlink()
+        if self.rejects.exists():
+            data = self.rejects.read_bytes()
+            if data and not data.endswith(b"\n"):
+                os.truncate(self.rejects, data.rfind(b"\n") + 1)
+
+    def accepted_ids(self) -> list[str]:
+        return [v for path in sorted(self.folder.glob("*.parquet"))
+                for v in pq.read_table(path, columns=["video_id"]).column("video_id").to_pylist()]
+
+    def rejected_ids(self) -> list[str]:
+        if not self.rejects.exists():
+            return []
+        return [json.loads(line)["video_id"] for line in self.rejects.read_text().splitlines() if line.strip()]
+
+    def done_ids(self) -> set[str]:
+        return set(self.accepted_ids()) | set(self.rejected_ids())
+
+    def commit(self, rows: list[dict[str, Any]], rejections: list[Rejection]) -> None:
+        """Parquet first, then rejects: a kill in between leaves the rejected ones undone, redone on restart."""
+        if rows:
+            sink = pa.BufferOutputStream()
+            pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), sink, compression="zstd")
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+            _atomic_write(self.folder / f"batch-{stamp}-{os.getpid()}.parquet", sink.getvalue().to_pybytes())
+        if rejections:
+            with open(self.rejects, "ab") as handle:
+                handle.write(b"".join(json.dumps(r.to_row(), default=str).encode() + b"\n" for r in rejections))
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def state_path(self, request: Request) -> Path:
+        return self.folder / "state" / f"{request.key}.json"
+
+    def load_state(self, request: Request) -> dict[str, Any] | None:
+        path = self.state_path(request)
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def save_state(self, request: Request, state: dict[str, Any]) -> None:
+        state["updated_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        _atomic_write(self.state_path(request), json.dumps(state, indent=1).encode())
+
+
+@dataclass
+class Options:
+    batch_size: int = 50
+    max_videos: int = 0  # 0: no limit
+    whisper: bool = True
+    asr_backend: str = asr.DEFAULT_BACKEND
+    asr_model: str | None = None
+    max_whisper_minutes: float = 90.0  # base on 2 CPU cores runs at about real time / 5
+
+
+@dataclass
+class Summary:
+    accepted: Counter = field(default_factory=Counter)  # by transcript_source
+    rejected: Counter = field(default_factory=Counter)  # by stage
+    failed: dict[str, str] = field(default_factory=dict)  # transient, retried on the next run
+    pending: int = 0
+    quota_used: int = 0
+    calls: Counter = field(default_factory=Counter)
+    stopped_by_quota: QuotaExceeded | None = None
+
+    def lines(self) -> list[str]:
+        lines = [f"accepted {sum(self.accepted.values())} {dict(self.accepted)}; "
+                 f"rejected {sum(self.rejected.values())} {dict(self.rejected)} (reasons in {REJECTS}); "
+                 f"failed {len(self.failed)} (retried next run); pending {self.pending}",
+                 f"quota used this run: {self.quota_used} units "
+                 + ", ".join(f"{m} x{n} ({QUOTA_COST[m]} each)" for m, n in sorted(self.calls.items()))]
+        lines += [f"  failed {video_id}: {reason}" for video_id, reason in list(self.failed.items())[:20]]
+        return lines
+
+
+def parse_duration(iso: str | None) -> float:
+    """Seconds in an ISO 8601 duration as contentDetails gives it ('PT1H2M3S', 'P1DT2H')."""
+    match = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", iso or "")
+    if not match:
+        return 0.0
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+
+
+class _TransientFailure(Exception):
+    """The video could not be done now but may be later: it stays pending."""
+
+
+def _cached_whisper(video_id: str, options: Options) -> captions.Transcript:
+    """Whisper costs minutes per video: keep its result until the batch is committed."""
+    path = settings.cache_dir() / "transcripts" / f"{video_id}.json"
+    if path.exists():
+        return captions.Transcript(**json.loads(path.read_text()))
+    try:
+        transcript = asr.transcribe_video(video_id, backend=options.asr_backend, model=options.asr_model)
+    except asr.AudioUnavailable as error:
+        raise _TransientFailure(f"no captions and audio download failed: {str(error)[:200]}") from error
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, json.dumps(vars(transcript)).encode())
+    return transcript
+
+
+def transcript_for(item: dict[str, Any], options: Options, api: Any) -> captions.Transcript | None:
+    """Captions, else Whisper; None when the video cannot teach anything anyway (no tags)."""
+    snippet = item["snippet"]
+    language = snippet.get("defaultAudioLanguage") or snippet.get("defaultLanguage")
+    try:
+        found = captions.fetch_captions(item["id"], language, api=api)
+    except captions.CaptionsTransient as error:
+        raise _TransientFailure(str(error)) from error
+    if found is not None:
+        return found
+    if not snippet.get("tags"):
+        return None  # the contract rejects it for its tags; transcribing would be wasted CPU
+    if not options.whisper:
+        raise _TransientFailure("no captions and whisper is off")
+    minutes = parse_duration(item.get("contentDetails", {}).get("duration")) / 60
+    if minutes > options.max_whisper_minutes:
+        raise _TransientFailure(f"no captions and {minutes:.0f} min is over --max-whisper-minutes")
+    return _cached_whisper(item["id"], options)
+
+
+def record_for(item: dict[str, Any], transcript: captions.Transcript | None) -> dict[str, Any]:
+    """A raw row in the contract's shape; validation is the contract's job."""
+    snippet = item["snippet"]
+    return {
+        "video_id": item["id"],
+        "source": "youtube",
+        "channel": snippet.get("channelTitle", ""),
+        "title": snippet.get("title", ""),
+        "description": snippet.get("description", ""),
+        "published": (snippet.get("publishedAt") or "")[:10] or None,
+        "language": transcript.language if transcript else "und",
+        "tags": snippet.get("tags", []),
+        "transcript": transcript.text if transcript else "",
+        # Without a transcript the record is only kept as a rejection; the field must still be valid.
+        "transcript_source": transcript.source if transcript else "auto_captions",
+    }
+
+
+def process_batch(video_ids: list[str], client: YouTubeClient, options: Options, api: Any,
+                  progress: tqdm) -> tuple[list[dict[str, Any]], list[Rejection], dict[str, str]]:
+    """(accepted rows, rejections, transient failures) for up to 50 videos."""
+    items = client.videos(video_ids)
+    raw, rejections, failures = [], [], {}
+    for video_id in video_ids:
+        item = items.get(video_id)
+        progress.set_postfix_str(video_id)
+        if item is None:
+            rejections.append(Rejection({"video_id": video_id, "source": "youtube"},
+                                        "not returned by videos.list: deleted, private or not a video id",
+                                        stage="unavailable"))
+        elif item["snippet"].get("liveBroadcastContent") in ("live", "upcoming"):
+            failures[video_id] = "live or upcoming: no transcript yet"
+        else:
+            try:
+                raw.append(record_for(item, transcript_for(item, options, api)))
+            except _TransientFailure as error:
+                failures[video_id] = str(error)
+            except captions.CouldNotRetrieveTranscript as error:  # unavailable, age-restricted, ...
+                rejections.append(Rejection(record_for(item, None), f"captions: {type(error).__name__}",
+                                            stage="captions"))
+        progress.update(1)
+    accepted, contract_rejections = validate_records(raw)
+    return [r.to_row() for r in accepted], rejections + contract_rejections, failures
+
+
+def list_videos(request: Request, state: dict[str, Any], client: YouTubeClient, store: CollectedStore,
+                options: Options) -> None:
+    """Fill state['pending'] from the request; a playlist is listed page by page, saving the cursor."""
+    if request.kind == "videos":
+        state["pending"] = list(dict.fromkeys(request.value))
+        state["listing_complete"] = True
+        store.save_state(request, state)
+        return
+    if not state.get("playlist_id"):
+        if request.kind == "playlist":
+            state["playlist_id"] = request.value
+        else:
+            state["playlist_id"], state["channel_title"] = client.uploads_playlist(
+                **({"handle": request.value} if request.kind == "handle" else {"channel_id": request.value}))
+        store.save_state(request, state)
+    pages = client.playlist_pages(state["playlist_id"], state.get("page_token"))
+    for video_ids, next_token in tqdm(pages, desc="listing", unit="page", leave=False):
+        pending = list(dict.fromkeys(state["pending"] + video_ids))
+        limit_reached = bool(options.max_videos) and len(pending) >= options.max_videos
+        state["pending"] = pending[: options.max_videos] if limit_reached else pending
+        state["page_token"] = next_token
+        state["listing_complete"] = limit_reached or next_token is None
+        store.save_state(request, state)
+        if limit_reached:
+            break
+
+
+def collect(request: Request, client: YouTubeClient, options: Options,
+            store: CollectedStore | None = None) -> Summary:
+    store = store or CollectedStore(collected_dir())
+    store.lock()
+    store.repair()
+    summary = Summary()
+    state = store.load_state(request)
+    if state is None or (state.get("listing_complete") and not state.get("pending")):
+        # New, or finished before: list again so that new uploads are picked up (done ones are skipped).
+        state = {"request": {"kind": request.kind, "value": request.value}, "pending": [], "failed": {},
+                 "listing_complete": False}
+    api = captions.YouTubeTranscriptApi()
+    try:
+        if not state["listing_complete"]:
+            list_videos(request, state, client, store, options)
+        done = store.done_ids()
+        # Ids committed by a run killed before its state update (or by another request) are done.
+        state["pending"] = [v for v in state["pending"] if v not in done]
+        todo = list(state["pending"])
+        store.save_state(request, state)
+        with tqdm(total=len(todo), desc="videos", unit="video") as progress:
+            for start in range(0, len(todo), options.batch_size):
+                batch = todo[start : start + options.batch_size]
+                rows, rejections, failures = process_batch(batch, client, options, api, progress)
+                store.commit(rows, rejections)
+                finished = {r["video_id"] for r in rows} | {r.record["video_id"] for r in rejections}
+                state["pending"] = [v for v in state["pending"] if v not in finished]
+                state["failed"] = {k: v for k, v in state["failed"].items() if k not in finished} | failures
+                store.save_state(request, state)
+                for video_id in finished:  # committed: the cached Whisper transcript has served
+                    (settings.cache_dir() / "transcripts" / f"{video_id}.json").unlink(missing_ok=True)
+                summary.accepted.update(r["transcript_source"] for r in rows)
+                summary.rejected.update(r.stage for r in rejections)
+                summary.failed.update(failures)
+    except QuotaExceeded as error:
+        summary.stopped_by_quota = error
+        store.save_state(request, state)
+    finally:
+        store.unlock()
+    summary.pending = len(state["pending"])
+    summary.quota_used, summary.calls = client.quota_used, client.calls
+    return summary
+
+
+def _request_from(args: argparse.Namespace) -> Request:
+    video_ids = tuple(dict.fromkeys(v.strip() for arg in args.video_ids or [] for v in arg.split(",") if v.strip()))
+    given = [(kind, value) for kind, value in (("videos", video_ids), ("playlist", args.playlist_id),
+                                               ("channel", args.channel_id), ("handle", args.channel_handle))
+             if value]
+    if len(given) != 1:
+        raise SystemExit("Give exactly one of --video-ids, --playlist-id, --channel-id, --channel-handle.")
+    return Request(*given[0])
+
+
+def _truthy(text: str) -> bool:
+    return str(text).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _log_to_mlflow(request: Request, options: Options, summary: Summary) -> None:
+    import mlflow
+
+    from tubetags import tracking
+
+    tracking.configure("tubetags-ingest")
+    with mlflow.start_run(run_name=f"ingest {request.key}"):
+        mlflow.log_params({"request": request.key, **{f"ingest.{k}": v for k, v in vars(options).items()}})
+        metrics = {"accepted": sum(summary.accepted.values()), "rejected": sum(summary.rejected.values()),
+                   "failed": len(summary.failed), "pending": summary.pending, "quota_units": summary.quota_used}
+        metrics |= {f"accepted_{k}": n for k, n in summary.accepted.items()}
+        metrics |= {f"rejected_{k}": n for k, n in summary.rejected.items()}
+        mlflow.log_metrics(metrics)
+
+
+def main(argv: list[str] | None = None, http: Any = None) -> Summary:
+    """CLI. `http` (an httplib2.Http-like object) is for tests; by default the client makes its own."""
+    defaults = Options()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--video-ids", nargs="*", help="video ids, space- or comma-separated")
+    parser.add_argument("--playlist-id")
+    parser.add_argument("--channel-id", help="UC... id")
+    parser.add_argument("--channel-handle", help="@handle")
+    parser.add_argument("--max-videos", type=lambda s: int(float(s)), default=0,  # MLflow may pass '20.0'
+                        help="collect at most this many (a channel's newest first)")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size,
+                        help="videos per videos.list call and per Parquet file (max 50)")
+    parser.add_argument("--no-whisper", action="store_true", help="leave videos without captions pending")
+    parser.add_argument("--asr-backend", default=defaults.asr_backend, choices=asr.BACKENDS)
+    parser.add_argument("--asr-model", default=None, help="whisper checkpoint / CTranslate2 model dir")
+    parser.add_argument("--max-whisper-minutes", type=float, default=defaults.max_whisper_minutes)
+    parser.add_argument("--retries", type=int, default=5, help="retries on 5xx/429, exponential backoff")
+    parser.add_argument("--rebuild-corpus", nargs="?", const="true", default="false", type=str,
+                        help="rebuild the corpus (build_corpus) once collection has finished")
+    parser.add_argument("--no-mlflow", action="store_true", help="collect without logging a run")
+    args = parser.parse_args(argv)
+    request = _request_from(args)
+    options = Options(batch_size=max(1, min(args.batch_size, 50)), max_videos=args.max_videos,
+                      whisper=not args.no_whisper, asr_backend=args.asr_backend, asr_model=args.asr_model or None,
+                      max_whisper_minutes=args.max_whisper_minutes)
+    try:
+        client = YouTubeClient.connect(http=http, num_retries=args.retries)
+        summary = collect(request, client, options)
+    except (MissingApiKey, NotFound, HttpError) as error:  # one clear line rather than a traceback
+        raise SystemExit(f"ingest: {error}") from None
+    for line in summary.lines():
+        print(line)
+    if not args.no_mlflow:
+        _log_to_mlflow(request, options, summary)
+    if summary.stopped_by_quota:
+        resets_at = summary.stopped_by_quota.resets_at
+        wait = resets_at - dt.datetime.now(dt.timezone.utc)
+        print(f"Stopped: the YouTube API daily quota is spent ({summary.stopped_by_quota.method}). Progress is "
+              f"kept ({summary.pending} videos pending). The quota resets at midnight Pacific time, "
+              f"{resets_at:%Y-%m-%d %H:%M %Z} = {resets_at.astimezone(dt.timezone.utc):%H:%M} UTC "
+              f"(in {wait.seconds // 3600}h{wait.seconds % 3600 // 60:02d}m): run the same command again then.")
+        sys.exit(EXIT_QUOTA)
+    if _truthy(args.rebuild_corpus):
+        from pipelines import build_corpus
+
+        build_corpus.main(["--no-mlflow"] if args.no_mlflow else [])
+    print(f"collected records in {collected_dir()}")
+    return summary
+
+
+if __name__ == "__main__":
+    main()

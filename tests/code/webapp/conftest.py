@@ -1,0 +1,47 @@
+"""Django test set-up for the web app: webapp/ on sys.path, its settings, a tiny MLflow registry.
+
+Works without any pytest.ini option: DJANGO_SETTINGS_MODULE is set here, before pytest-django's
+session fixtures run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+WEBAPP = Path(__file__).resolve().parents[3] / "webapp"
+sys.path.insert(0, str(WEBAPP))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tiny_registry
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tubetags_site.settings")
+os.environ.setdefault("DJANGO_DEBUG", "1")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ["TUBETAGS_RATE_LIMIT"] = "off"  # tests that want a limit set one
+
+import django  # noqa: E402
+
+django.setup()
+
+from tiny_registry import build_registry  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def registry_uri(tmp_path_factory) -> str:
+    """MLFLOW_TRACKING_URI of a registry with `tubetags` v1 @baseline and v2 @production."""
+    return build_registry(tmp_path_factory.getbasetemp() / "webapp-registry")
+
+
+@pytest.fixture
+def api(registry_uri, settings, monkeypatch):
+    """Django's test client against the tiny registry, with a fresh per-process model cache."""
+    from django.test import Client
+
+    from api import model_cache
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry_uri)
+    settings.RATELIMIT_ENABLE = False
+    model_cache.reset()
+    yield Client()
+    model_cache.reset()

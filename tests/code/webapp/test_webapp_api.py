@@ -1,0 +1,131 @@
+"""The happy paths: health, tags from JSON and from subtitle files, model choice, schema, page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tubetags.tags import YOUTUBE_TAG_LIMIT, youtube_tag_length
+
+COOKING = "today we bake bread in the oven with flour butter and sugar, knead the dough, salt, taste " * 20
+
+
+def post_json(api, body, **extra):
+    return api.post("/api/tags", body, content_type="application/json", **extra)
+
+
+def test_health_names_the_production_model(api):
+    response = api.get("/api/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["model"] == {"name": "tubetags", "version": "2", "alias": "production", "strategy": "baseline"}
+    assert body["aliases"] == {"baseline": "1", "production": "2"}
+
+
+def test_health_without_production_model_is_503_and_says_how_to_make_one(api, settings):
+    settings.TUBETAGS_REGISTERED_MODEL = "no-such-model"
+    response = api.get("/api/health")
+    assert response.status_code == 503
+    assert "make demo" in response.json()["error"]
+    assert "make experiment && make compare" in response.json()["error"]
+    tags = post_json(api, {"transcript": COOKING})
+    assert tags.status_code == 503 and "make demo" in tags.json()["error"]
+    assert api.get("/").status_code == 200  # the page still renders, with the notice
+
+
+def test_tags_from_json(api):
+    response = post_json(api, {"transcript": COOKING, "k": 3})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert set(body) == {"tags", "youtube_tags", "model", "elapsed_ms"}
+    assert len(body["tags"]) == 3
+    assert body["tags"][0]["tag"] == "cooking"
+    scores = [t["score"] for t in body["tags"]]
+    assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+    assert body["youtube_tags"].split(",")[0] == "cooking"
+    assert body["model"] == {"name": "tubetags", "version": "2", "alias": "production", "strategy": "baseline"}
+    assert body["elapsed_ms"] >= 0
+
+
+def test_youtube_string_stays_within_500_characters(api, monkeypatch):
+    from api.model_cache import LoadedModel
+
+    long_tags = [(f"a rather long tag number {i:02d}", 1 - i / 100) for i in range(50)]
+    monkeypatch.setattr(LoadedModel, "predict", lambda self, transcript, k: long_tags[:k])
+    body = post_json(api, {"transcript": COOKING, "k": 50}).json()
+    assert len(body["tags"]) == 50
+    kept = body["youtube_tags"].split(",")
+    assert 0 < len(kept) < 50 and youtube_tag_length(kept) <= YOUTUBE_TAG_LIMIT
+
+
+def test_choosing_another_alias(api):
+    body = post_json(api, {"transcript": COOKING, "model": "baseline"}).json()
+    assert body["model"]["alias"] == "baseline" and body["model"]["version"] == "1"
+
+
+def test_models_lists_registry_aliases(api):
+    models = api.get("/api/models").json()["models"]
+    assert [(m["alias"], m["version"], m["strategy"]) for m in models] == [
+        ("production", "2", "baseline"), ("baseline", "1", "baseline")]
+
+
+SRT = (
+    "1\n00:00:01,000 --> 00:00:03,000\n{\\an8}<i>Today we bake bread</i> in the oven\n\n"
+    "2\n00:00:03,000 --> 00:00:05,000\n<font color=\"red\">flour</font> butter &amp; sugar\n\n"
+)
+VTT_ROLLING = (
+    "WEBVTT\nKind: captions\nLanguage: en\n\nNOTE auto-generated\n\n"
+    "00:00:00.000 --> 00:00:02.000 align:start position:0%\n \n"
+    "knead<00:00:00.500><c> the</c><00:00:00.900><c> dough</c>\n\n"
+    "00:00:02.000 --> 00:00:02.010 align:start position:0%\nknead the dough\n \n\n"
+    "intro-cue\n00:00:02.010 --> 00:00:04.000 align:start position:0%\nknead the dough\n"
+    "<v Chef>bake<00:00:02.500><c> bread</c></v>\n\n"
+    "00:00:04.000 --> 00:00:05.000\nbake bread\n>> in the oven\n"
+)
+
+
+def test_srt_to_transcript():
+    from api.subtitles import transcript_from_subtitles
+
+    assert transcript_from_subtitles(SRT.encode(), "talk.srt") == (
+        "Today we bake bread in the oven\nflour butter & sugar")
+    # Windows-1252 and UTF-16 files decode too.
+    assert "crème" in transcript_from_subtitles(SRT.replace("sugar", "crème").encode("cp1252"), "a.srt")
+    assert "bread" in transcript_from_subtitles(SRT.encode("utf-16"), "a.srt")
+
+
+def test_rolling_vtt_collapses_repeats_and_drops_markup():
+    from api.subtitles import transcript_from_subtitles
+
+    assert transcript_from_subtitles(VTT_ROLLING.encode(), "auto.en.vtt") == (
+        "knead the dough\nbake bread\nin the oven")
+
+
+@pytest.mark.parametrize("name,content", [("talk.srt", SRT), ("auto.en.VTT", VTT_ROLLING)])
+def test_tags_from_uploaded_subtitles(api, name, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(name, content.encode() * 5, content_type="application/octet-stream")
+    response = api.post("/api/tags", {"file": upload, "k": "2", "model": "baseline"})
+    assert response.status_code == 200, response.content
+    assert response.json()["tags"][0]["tag"] == "cooking"
+    assert response.json()["model"]["alias"] == "baseline"
+
+
+def test_openapi_schema_is_served(api):
+    response = api.get("/api/schema")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert {"/api/tags", "/api/health", "/api/models"} <= set(schema["paths"])
+    assert set(schema["paths"]["/api/tags"]["post"]["requestBody"]["content"]) == {
+        "application/json", "multipart/form-data"}
+
+
+def test_demo_page_lists_models_and_sets_csp(api):
+    response = api.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'value="production"' in html and 'value="baseline"' in html
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert api.get("/static/tubetags/app.js").status_code == 200

@@ -1,0 +1,48 @@
+"""gunicorn settings: `cd webapp && gunicorn -c gunicorn.conf.py tubetags_site.wsgi`.
+
+Environment: HOST (127.0.0.1), PORT (8000), WEB_CONCURRENCY (workers, 2), GUNICORN_THREADS (1),
+GUNICORN_TIMEOUT (120 s).
+"""
+
+import os
+import threading
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", 2))  # each holds its own copy of the model(s)
+worker_class = "gthread"  # keep-alive support; threads=1 keeps a model to one request at a time
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
+# Never preload: TensorFlow/PyTorch state does not survive fork(), so each worker loads after fork.
+preload_app = False
+# Long enough for a lazy first load of a large model (another alias) inside a request.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))
+graceful_timeout = 30
+keepalive = 5
+limit_request_line = 8190
+limit_request_fields = 100
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def post_worker_init(worker):
+    """Load models:/tubetags@production in this worker (after fork, app imported) before serving.
+
+    A missing production model is not fatal: /api/health then answers 503 saying how to
+    make one, and the model is picked up once it exists.
+    """
+    done = threading.Event()
+
+    def heartbeat():  # the arbiter kills a worker silent for `timeout` s; a big model may take long
+        while not done.wait(5):
+            worker.notify()
+
+    threading.Thread(target=heartbeat, daemon=True).start()
+    try:
+        from api.model_cache import PRODUCTION, ModelUnavailable, get_cache
+
+        model = get_cache().get(PRODUCTION)
+        worker.log.info("worker %s serves %s version %s (%s)", worker.pid, model.name, model.version, model.strategy)
+    except ModelUnavailable as exc:
+        worker.log.warning("worker %s: %s", worker.pid, exc)
+    finally:
+        done.set()

@@ -1,0 +1,158 @@
+"""Settings for the tubetags web app. Everything deploy-specific comes from the environment.
+
+Development:  DJANGO_DEBUG=1 (a fixed dev SECRET_KEY is then allowed).
+Production:   DJANGO_DEBUG unset/0, DJANGO_SECRET_KEY set, DJANGO_ALLOWED_HOSTS set,
+              DJANGO_HTTPS=1 behind TLS (redirects, HSTS, secure cookies).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent  # webapp/
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it (e.g. `python -c \"import secrets; "
+            "print(secrets.token_urlsafe(50))\"`), or run in development mode with DJANGO_DEBUG=1."
+        )
+    SECRET_KEY = "django-insecure-dev-only-key-tubetags-never-use-in-production"
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+
+INSTALLED_APPS = [
+    "rest_framework",
+    "drf_spectacular",
+    "django_ratelimit",
+    "api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "api.middleware.RequestGuardMiddleware",  # 413 before the body is read
+    "django.middleware.common.CommonMiddleware",
+    # Kept for any future cookie-authenticated form; the JSON API uses no cookies, so it is exempt.
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tubetags_site.urls"
+WSGI_APPLICATION = "tubetags_site.wsgi.application"
+APPEND_SLASH = False  # API paths have no trailing slash; never redirect a POST
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DATABASES: dict = {}  # the model registry is MLflow's; Django stores nothing
+
+# Rate limiting (django-ratelimit) needs a cache that all gunicorn workers on this host share.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get(
+            "TUBETAGS_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"tubetags-cache-{os.getuid()}")
+        ),
+    }
+}
+# django-ratelimit wants memcached/redis for exact, atomic counts. A file cache shared by one
+# host's workers can let a concurrent burst exceed the limit by a few requests: acceptable for
+# abuse protection, and it needs no extra service. Put memcached/redis in CACHES to be exact.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# "60/m" per client IP on POST /api/tags; "off" disables (tests, benchmarks).
+TUBETAGS_RATE_LIMIT = os.environ.get("TUBETAGS_RATE_LIMIT", "60/m")
+RATELIMIT_ENABLE = TUBETAGS_RATE_LIMIT.strip().lower() not in {"", "0", "off", "none"}
+# Behind a reverse proxy REMOTE_ADDR is the proxy: name the header it sets, e.g. HTTP_X_REAL_IP.
+if os.environ.get("TUBETAGS_CLIENT_IP_HEADER"):
+    RATELIMIT_IP_META_KEY = os.environ["TUBETAGS_CLIENT_IP_HEADER"]
+
+# Input limits (documented in the README and in the OpenAPI schema).
+TUBETAGS_MAX_TRANSCRIPT_CHARS = int(os.environ.get("TUBETAGS_MAX_TRANSCRIPT_CHARS", 200_000))
+TUBETAGS_MAX_UPLOAD_BYTES = int(os.environ.get("TUBETAGS_MAX_UPLOAD_BYTES", 2 * 1024 * 1024))
+# Whole request body: a 200,000-character transcript is up to ~1.2 MB as escaped JSON.
+TUBETAGS_MAX_REQUEST_BYTES = TUBETAGS_MAX_UPLOAD_BYTES + 1024 * 1024
+TUBETAGS_MAX_K = 50
+DATA_UPLOAD_MAX_MEMORY_SIZE = TUBETAGS_MAX_REQUEST_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = TUBETAGS_MAX_REQUEST_BYTES  # uploads stay in memory, no temp files
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
+
+# Registry: which registered model, and how long an alias -> version lookup is trusted
+# (so a promotion is picked up without a restart).
+TUBETAGS_REGISTERED_MODEL = os.environ.get("TUBETAGS_REGISTERED_MODEL", "tubetags")
+TUBETAGS_ALIAS_TTL_S = float(os.environ.get("TUBETAGS_ALIAS_TTL_S", 30))
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
+    # No users, sessions or cookies: nothing to authenticate, so no CSRF token is involved.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "tubetags API",
+    "DESCRIPTION": "YouTube tags, ranked with scores, from a video's transcript or subtitle file.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+STATIC_URL = "/static/"
+STATIC_DIR = BASE_DIR / "static"  # served by the app itself: two small files, no collectstatic
+
+# Security headers. HTTPS settings apply when TLS is in front (DJANGO_HTTPS=1).
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 31_536_000)) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+if env_bool("DJANGO_BEHIND_PROXY", False):  # trust X-Forwarded-Proto from the TLS proxy
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Only our own script and styles run on the demo page (the API output is data, never markup).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+USE_TZ = True
+LANGUAGE_CODE = "en"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"api": {"handlers": ["console"], "level": os.environ.get("TUBETAGS_LOG_LEVEL", "INFO")}},
+}
