@@ -57,7 +57,7 @@ def train(strategy: str, seed: int = 0, overrides: list[str] | None = None, quic
         tags["mlflow.parentRunId"] = parent_run_id
     with mlflow.start_run(run_name=f"{strategy}-seed{seed}", tags=tags,
                           nested=bool(parent_run_id)) as run:
-        mlflow.log_params({"strategy": strategy, "seed": seed, "dataset": dataset, "quick": quick,
+        tracking.log_new_params({"strategy": strategy, "seed": seed, "dataset": dataset, "quick": quick,
                            "vocabulary_size": len(vocabulary),
                            "corpus_built_at": corpus.manifest.get("built_at", ""),
                            **{f"model.{k}": v for k, v in predictor.params().items()}})

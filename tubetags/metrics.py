@@ -116,3 +116,20 @@ def evaluate(predictions: Sequence[Ranked], truths: Sequence[Sequence[str]],
         out.update(threshold_f1(predictions, truths, threshold, labels))
         out["threshold"] = float(threshold)
     return out
+
+
+def per_item(predictions: Sequence[Ranked], truths: Sequence[Sequence[str]],
+             ks: Sequence[int] = KS) -> dict[str, np.ndarray]:
+    """Per-item values of the metrics that are means over items (for bootstraps and error analysis)."""
+    labels = label_space(predictions, truths)
+    y_true, y_score = to_matrices(predictions, truths, labels)
+    padded_true = np.hstack([y_true, np.zeros((len(y_true), 1), dtype=y_true.dtype)])
+    padded_score = np.hstack([y_score, np.full((len(y_score), 1), -2.0)])
+    out: dict[str, np.ndarray] = {}
+    for k in ks:
+        out[f"p_at_{k}"] = np.array([len({t for t, _ in p[:k]} & set(y)) / k for p, y in zip(predictions, truths)])
+        out[f"r_at_{k}"] = np.array([len({t for t, _ in p[:k]} & set(y)) / max(len(set(y)), 1)
+                                     for p, y in zip(predictions, truths)])
+        out[f"ndcg_at_{k}"] = np.array([ndcg_score(padded_true[i : i + 1], padded_score[i : i + 1], k=k)
+                                        for i in range(len(truths))])
+    return out

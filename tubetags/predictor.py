@@ -24,6 +24,8 @@ class TagPredictor(ABC):
     """Ranks tags for transcripts. Scores are in [0, 1], higher is more confident."""
 
     strategy: ClassVar[str]
+    # True when training cannot change with the seed (nothing learned from our labels): run once.
+    deterministic: ClassVar[bool] = False
 
     @abstractmethod
     def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]) -> dict[str, list[float]]:

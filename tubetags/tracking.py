@@ -29,3 +29,18 @@ def configure(experiment: str | None = None) -> str:
             mlflow.create_experiment(experiment, artifact_location=location)
         mlflow.set_experiment(experiment)
     return uri
+
+
+def log_new_params(params: dict) -> None:
+    """Log params the active run does not have yet.
+
+    `mlflow run` logs the entry point's parameters itself (as the strings it was given); logging
+    them again with another spelling ('0' vs '0.0', 'false' vs 'False') is an error in MLflow.
+    """
+    import mlflow
+
+    run = mlflow.active_run()
+    present = mlflow.get_run(run.info.run_id).data.params if run else {}
+    fresh = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items() if k not in present}
+    if fresh:
+        mlflow.log_params(fresh)

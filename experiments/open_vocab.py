@@ -1,0 +1,111 @@
+"""open_vocab: closed vocabulary vs transcript keyphrases vs both, on YouTube channels never trained on.
+
+    python -m experiments.open_vocab [--closed-alias production] [--k 10]
+    mlflow run . -e open_vocab --env-manager local
+
+The closed model (a registry alias, TED-trained by default) is wrapped with the keyphrase
+suggester into a `HybridTagger`, scored on the YouTube test split (channels held out) against
+the uploaders' own tags, and registered (strategy `hybrid`, alias `open-vocab`) so that the web
+app can serve it. Tags are compared by spelling key (`GPT-5` = `gpt 5`).
+
+Also measured: what a creator actually pastes, the YouTube-ready string (top tags fitted into
+500 characters): how many tags fit and how many of the uploader's tags it contains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tubetags import registry, settings, tracking
+from tubetags.corpus import Corpus
+from tubetags.metrics import evaluate
+from tubetags.predictor import load_predictor
+from tubetags.strategies.hybrid import HybridTagger
+from tubetags.tags import fit_youtube_tags, tag_key
+
+OPEN_VOCAB_ALIAS = "open-vocab"
+
+
+def closed_predictor(alias: str):
+    """The registered model behind `alias`, as a TagPredictor (its pyfunc artifacts hold it)."""
+    import mlflow
+
+    local = mlflow.artifacts.download_artifacts(registry.model_uri(alias))
+    return load_predictor(Path(local) / "artifacts" / "predictor")
+
+
+def keyed(ranked):
+    return [[(tag_key(t), s) for t, s in r] for r in ranked]
+
+
+def youtube_string_stats(ranked_long, truths) -> dict[str, float]:
+    counts, coverage = [], []
+    for ranked, truth in zip(ranked_long, truths):
+        kept = fit_youtube_tags([t for t, _ in ranked])
+        counts.append(len(kept))
+        truth_keys = {tag_key(t) for t in truth}
+        coverage.append(len({tag_key(t) for t in kept} & truth_keys) / max(len(truth_keys), 1))
+    return {"youtube_string_tags": float(np.mean(counts)), "youtube_string_recall": float(np.mean(coverage))}
+
+
+def run(closed_alias: str, k: int, register: bool = True, corpus_dir: Path | None = None, dataset: str = "youtube",
+        split: str = "test") -> dict:
+    import mlflow
+
+    tracking.configure("tubetags-open-vocab")
+    corpus = Corpus.open(corpus_dir or settings.corpus_dir())
+    rows = list(corpus.split(dataset, split).records(columns=("transcript", "tags")))
+    texts, truths = [r["transcript"] for r in rows], [[tag_key(t) for t in r["tags"]] for r in rows]
+    hybrid = HybridTagger(closed_predictor(closed_alias))
+    long_k = 40  # enough candidates to fill the 500-character box
+    closed = hybrid.closed.predict(texts, long_k)
+    opened = hybrid.keyphrases.suggest(texts, long_k)
+    from tubetags.strategies.hybrid import reciprocal_rank_fusion
+
+    merged = [reciprocal_rank_fusion([c, o], [hybrid.closed_weight, hybrid.open_weight], long_k)
+              for c, o in zip(closed, opened)]
+    systems = {"closed": closed, "keyphrases": opened, "hybrid": merged}
+    results = {}
+    with mlflow.start_run(run_name=f"open_vocab-{closed_alias}") as active:
+        tracking.log_new_params({"closed_alias": closed_alias, "dataset": dataset, "split": split,
+                                 "items": len(rows), **hybrid.params()})
+        for name, ranked in systems.items():
+            metrics = evaluate(keyed([r[:k] for r in ranked]), truths, ks=(1, 3, 5, 10))
+            metrics.update(youtube_string_stats(ranked, truths))
+            results[name] = {m: metrics[m] for m in ("p_at_1", "p_at_5", "r_at_10", "ndcg_at_10", "lrap",
+                                                   "youtube_string_tags", "youtube_string_recall")}
+            mlflow.log_metrics({f"{name}_{m}": v for m, v in results[name].items()})
+        examples = [{"tags": r["tags"][:15], "closed": [t for t, _ in c[:8]], "keyphrases": [t for t, _ in o[:8]],
+                     "hybrid": [t for t, _ in h[:10]]} for r, c, o, h in list(zip(rows, closed, opened, merged))[:8]]
+        mlflow.log_dict({"results": results, "examples": examples}, "open_vocab.json")
+        version = None
+        if register:
+            with tempfile.TemporaryDirectory() as tmp:
+                info = registry.log_predictor(hybrid, Path(tmp))
+            version = info.registered_model_version
+            mlflow.MlflowClient().set_registered_model_alias(settings.REGISTERED_MODEL, OPEN_VOCAB_ALIAS, version)
+        print(f"open vocabulary on {dataset}/{split} ({len(rows)} videos, channels never trained on):")
+        for name, m in results.items():
+            print(f"  {name:10s} P@5 {m['p_at_5']:.3f}  R@10 {m['r_at_10']:.3f}  nDCG@10 {m['ndcg_at_10']:.3f}  "
+                  f"500-char string: {m['youtube_string_tags']:.1f} tags, covers {m['youtube_string_recall']:.1%} of uploader tags")
+        if version:
+            print(f"registered hybrid as version {version}, alias {OPEN_VOCAB_ALIAS!r}")
+        return {"run_id": active.info.run_id, "results": results, "examples": examples, "version": version}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--closed-alias", default=registry.PRODUCTION)
+    parser.add_argument("--k", type=float, default=10)
+    args = parser.parse_args(argv)
+    out = run(args.closed_alias, int(args.k))
+    print(json.dumps(out["examples"][:2], indent=1))
+
+
+if __name__ == "__main__":
+    main()

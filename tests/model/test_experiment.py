@@ -1,0 +1,27 @@
+"""The experiment job: seeds under one parent run, one bootstrapped run for a deterministic strategy."""
+
+import mlflow
+import pytest
+
+from experiments.experiment import run_experiment
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def private_work_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUBETAGS_WORK_DIR", str(tmp_path / "work"))
+
+
+def test_seeds_run_under_one_parent_and_zero_shot_gets_a_bootstrap(tiny_corpus, mlflow_store):
+    out = run_experiment(2, ["baseline", "zero_shot"], quick=True, corpus_dir=tiny_corpus.root)
+    assert [len(out["results"][s]) for s in ("baseline", "zero_shot")] == [2, 1]
+    children = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{out['parent_run_id']}'",
+                                  output_format="list")
+    assert sorted(r.data.tags["strategy"] for r in children) == ["baseline", "baseline", "zero_shot"]
+    assert sorted(r.data.params["seed"] for r in children if r.data.tags["strategy"] == "baseline") == ["0", "1"]
+    zero_shot = next(r for r in children if r.data.tags["strategy"] == "zero_shot")
+    m = zero_shot.data.metrics
+    assert m["test_p_at_5_ci_low"] <= m["test_p_at_5"] <= m["test_p_at_5_ci_high"]
+    parent = mlflow.get_run(out["parent_run_id"])
+    assert parent.data.metrics["wall_seconds_total"] > 0

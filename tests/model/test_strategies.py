@@ -1,0 +1,87 @@
+"""Model behaviour: every strategy end to end on a tiny real corpus with quick settings, through
+MLflow (params, metrics, registered model) and back through the pyfunc contract."""
+
+from __future__ import annotations
+
+import mlflow
+import pandas as pd
+import pytest
+
+from experiments.train import train
+from tubetags import registry, settings
+
+pytestmark = pytest.mark.slow
+
+CLIMATE = ("Today I want to talk about climate change. The planet is warming because we burn coal, oil and gas, "
+           "and carbon dioxide traps heat in the atmosphere. Renewable energy from the sun and the wind can "
+           "replace fossil fuels, and electric cars can cut emissions. ") * 12
+
+
+@pytest.fixture(scope="module")
+def glove_handle(tmp_path_factory):
+    from scripts.export_glove_hub import export
+
+    return str(export(tmp_path_factory.mktemp("hub") / "glove", words=20_000))
+
+
+@pytest.fixture(autouse=True)
+def private_work_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUBETAGS_WORK_DIR", str(tmp_path / "work"))
+
+
+def _train_and_load(strategy, tiny_corpus, overrides=()):
+    result = train(strategy, seed=0, overrides=list(overrides), quick=True, corpus_dir=tiny_corpus.root)
+    run = mlflow.get_run(result["run_id"])
+    assert run.data.params["strategy"] == strategy
+    for key in ("test_p_at_5", "test_ndcg_at_10", "valid_p_at_1", "test_lrap", "test_micro_f1", "fit_seconds"):
+        assert key in run.data.metrics
+    client = mlflow.MlflowClient()
+    version = client.get_model_version(settings.REGISTERED_MODEL, result["version"])
+    assert version.tags["strategy"] == strategy
+    client.set_registered_model_alias(settings.REGISTERED_MODEL, registry.STRATEGY_ALIASES[strategy], version.version)
+    model = mlflow.pyfunc.load_model(registry.model_uri(registry.STRATEGY_ALIASES[strategy]))
+    return result, model
+
+
+def _check_contract(model, vocabulary, k=7):
+    out = model.predict(pd.DataFrame({"transcript": [CLIMATE, "a second, different transcript " * 20]}),
+                        params={"k": k})
+    assert list(out.columns) == ["tags", "scores"] and len(out) == 2
+    for tags, scores in zip(out["tags"], out["scores"]):
+        assert len(tags) == len(scores) == k
+        assert set(tags) <= set(vocabulary)
+        assert list(scores) == sorted(scores, reverse=True)
+        assert all(0.0 <= s <= 1.0 for s in scores)
+    return out
+
+
+def test_baseline_end_to_end(tiny_corpus, mlflow_store):
+    result, model = _train_and_load("baseline", tiny_corpus)
+    out = _check_contract(model, tiny_corpus.vocabulary("ted"))
+    assert result["metrics"]["test_p_at_5"] > 0.1  # well above chance (~7/332 per slot)
+    assert {"climate change", "environment", "energy"} & set(out["tags"][0][:7])
+
+
+def test_bilstm_end_to_end(tiny_corpus, mlflow_store):
+    result, model = _train_and_load("bilstm", tiny_corpus)
+    _check_contract(model, tiny_corpus.vocabulary("ted"))
+    history = mlflow.MlflowClient().get_metric_history(result["run_id"], "curve_loss")
+    assert len(history) >= 1  # a training curve per epoch
+
+
+def test_encoder_head_through_a_hub_handle(tiny_corpus, mlflow_store, glove_handle):
+    result, model = _train_and_load("encoder_head", tiny_corpus, [f"encoder={glove_handle}"])
+    _check_contract(model, tiny_corpus.vocabulary("ted"))
+    assert mlflow.get_run(result["run_id"]).data.params["model.encoder"] == glove_handle
+
+
+def test_encoder_head_with_minilm(tiny_corpus, mlflow_store):
+    result, model = _train_and_load("encoder_head", tiny_corpus)
+    _check_contract(model, tiny_corpus.vocabulary("ted"))
+    assert result["metrics"]["test_p_at_5"] > 0.1
+
+
+def test_zero_shot_ranks_by_meaning_without_training(tiny_corpus, mlflow_store):
+    result, model = _train_and_load("zero_shot", tiny_corpus)
+    out = _check_contract(model, tiny_corpus.vocabulary("ted"))
+    assert "climate change" in out["tags"][0][:3]

@@ -1,0 +1,72 @@
+"""Which strategy becomes `production`: pure logic over a comparison summary (no MLflow here).
+
+Rule:
+1. Eligible: strategies whose measured single-transcript p50 latency is within the budget.
+2. Among them, the highest mean test P@5 wins; an exact tie goes to the faster one (then by name,
+   so the choice is reproducible).
+3. If no strategy fits the budget, the fastest wins (a slow model is better than none), and the
+   reason says it is over budget.
+4. A strategy without a latency measurement is not eligible (it cannot be shown to fit), unless
+   none was measured at all (benchmark skipped): then P@5 alone decides.
+
+`summary` maps strategy -> {"metrics": {"test_p_at_5": {"mean", "low", "high", ...}, ...},
+"latency_p50_ms": float | None, ...} as scripts/compare.py builds it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+METRIC = "test_p_at_5"
+
+
+def _p5(entry: Mapping[str, Any]) -> dict[str, float]:
+    return entry["metrics"][METRIC]
+
+
+def _latency(entry: Mapping[str, Any]) -> float | None:
+    value = entry.get("latency_p50_ms")
+    return None if value is None else float(value)
+
+
+def _describe(name: str, entry: Mapping[str, Any]) -> str:
+    p5, latency = _p5(entry), _latency(entry)
+    timing = "latency not measured" if latency is None else f"p50 {latency:.0f} ms"
+    return f"{name} (P@5 {p5['mean']:.3f} [{p5['low']:.3f}, {p5['high']:.3f}], {timing})"
+
+
+def choose_production(summary: Mapping[str, Mapping[str, Any]], latency_budget_ms: float) -> tuple[str, str]:
+    """(strategy, reason) per the module's rule; the reason also says why each other strategy lost."""
+    if not summary:
+        raise ValueError("no strategies to choose from")
+    measured = {s: e for s, e in summary.items() if _latency(e) is not None}
+    eligible = {s: e for s, e in measured.items() if _latency(e) <= latency_budget_ms}
+    if not measured:
+        eligible = dict(summary)
+    if eligible:
+        winner = sorted(eligible, key=lambda s: (-_p5(eligible[s])["mean"], _latency(eligible[s]) or 0.0, s))[0]
+        why = "no latency was measured, so P@5 alone decides" if not measured else \
+            f"it has the best mean test P@5 among the strategies within the {latency_budget_ms:.0f} ms p50 budget"
+    else:
+        winner = sorted(measured, key=lambda s: (_latency(measured[s]), s))[0]
+        why = (f"no strategy meets the {latency_budget_ms:.0f} ms p50 budget, so the fastest is chosen; "
+               "it is OVER BUDGET")
+    best = _p5(summary[winner])
+    lines = [f"{_describe(winner, summary[winner])} is production: {why}."]
+    for name in sorted(summary, key=lambda s: -_p5(summary[s])["mean"]):
+        if name == winner:
+            continue
+        entry, p5, latency = summary[name], _p5(summary[name]), _latency(summary[name])
+        if measured and latency is None:
+            lost = "its latency was not measured"
+        elif measured and latency > latency_budget_ms and eligible:
+            lost = f"over the latency budget ({latency:.0f} ms > {latency_budget_ms:.0f} ms)"
+        elif not eligible:
+            lost = f"slower ({latency:.0f} ms)"
+        elif p5["mean"] < best["mean"]:
+            overlap = p5["high"] >= best["low"]  # overlapping 95% CIs: the gap may be noise
+            lost = "lower P@5" + (" (95% CIs overlap: the difference is not clear-cut)" if overlap else "")
+        else:
+            lost = "same P@5 but slower" if measured else "same P@5; ties are broken by name"
+        lines.append(f"- {_describe(name, entry)} lost: {lost}.")
+    return winner, "\n".join(lines)
