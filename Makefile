@@ -12,6 +12,7 @@ export TOKENIZERS_PARALLELISM := false
 export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlruns/mlflow.db
 MLRUN := mlflow run . --env-manager local
 SEEDS ?= 5
+DEMO_STRATEGIES ?= baseline,zero_shot
 PORT ?= 8000
 
 .PHONY: setup demo corpus train experiment compare serve ui test bench clean help
@@ -29,14 +30,16 @@ corpus: $(STAMP) ## build the corpus shards from ../shared/data (MLflow run)
 	$(MLRUN) -e build_corpus --experiment-name tubetags-corpus
 
 demo: corpus ## set up, build the corpus, train (quick), register, promote and serve
-	python -m experiments.demo
+	$(MLRUN) -e experiment --experiment-name tubetags-demo -P seeds=1 -P strategies=$(DEMO_STRATEGIES) -P quick=true
+	python -m scripts.compare --experiment tubetags-demo --latency-runs 3 --out data/demo-reports
 	$(MAKE) serve
 
 experiment: corpus ## every strategy, $(SEEDS) seeds each (MLflow parent run)
 	$(MLRUN) -e experiment --experiment-name tubetags -P seeds=$(SEEDS)
 
-compare: $(STAMP) ## CIs, chart, error analysis, inference costs, promotion -> reports/
+compare: $(STAMP) ## CIs, chart, error analysis, inference costs, promotion, open vocabulary -> reports/
 	$(MLRUN) -e compare --experiment-name tubetags-compare
+	$(MLRUN) -e open_vocab --experiment-name tubetags-open-vocab
 
 serve: $(STAMP) ## serve the production model on 127.0.0.1:$(PORT) (gunicorn, webapp/gunicorn.conf.py)
 	cd webapp && DJANGO_DEBUG=$${DJANGO_DEBUG:-1} PORT=$(PORT) python -m gunicorn -c gunicorn.conf.py tubetags_site.wsgi
