@@ -21,7 +21,7 @@ from data_contracts import Rejection, VideoRecord, validate_records
 from pipelines import sources
 from pipelines.splits import SPLITS, chronological_split, group_split, near_duplicates
 from tubetags import settings
-from tubetags.corpus import MANIFEST, write_shards
+from tubetags.corpus import MANIFEST, sha256_of, write_shards
 from tubetags.tags import TagRuleReport, canonical_forms, channel_constant_keys, channel_key, clean_tags, tag_key
 from tubetags.text import word_count
 
@@ -92,9 +92,10 @@ def assign_splits(dataset: str, rows: list[dict[str, Any]], config: BuildConfig)
 
 def build(config: BuildConfig) -> dict[str, Any]:
     """Build the corpus; return the manifest (also written to <output>/manifest.json)."""
+    source_files = {name: settings.require_source_file(name) for name in settings.SOURCE_FILES}
     raw: dict[str, list[dict]] = {
-        "ted": list(sources.read_ted(settings.require_source_file("ted"))),
-        "youtube": list(sources.read_youtube(settings.require_source_file("youtube"))),
+        "ted": list(sources.read_ted(source_files["ted"])),
+        "youtube": list(sources.read_youtube(source_files["youtube"])),
     }
     collected = settings.work_dir() / "collected"
     if collected.exists():
@@ -149,8 +150,7 @@ def build(config: BuildConfig) -> dict[str, Any]:
     manifest: dict[str, Any] = {
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(config).items()},
-        "sources": {name: {"file": str(settings.data_dir() / f), "sha256": settings_sha(name)}
-                    for name, f in settings.SOURCE_FILES.items()},
+        "sources": {name: {"file": str(path), "sha256": sha256_of(path)} for name, path in source_files.items()},
         "datasets": {},
         "rejected": {},
         "leakage": {"near_duplicates_removed": len(leaked), "threshold": config.near_duplicate_threshold},
@@ -187,16 +187,6 @@ def build(config: BuildConfig) -> dict[str, Any]:
             handle.write(json.dumps(rejection.to_row(), default=str) + "\n")
     (output / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return manifest
-
-
-_SHA_CACHE: dict[str, str] = {}
-
-
-def settings_sha(name: str) -> str:
-    if name not in _SHA_CACHE:
-        from tubetags.corpus import sha256_of
-        _SHA_CACHE[name] = sha256_of(settings.require_source_file(name))
-    return _SHA_CACHE[name]
 
 
 def summary_lines(manifest: dict[str, Any]) -> list[str]:
