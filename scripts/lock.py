@@ -11,9 +11,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"],
+    # --all: setuptools must be pinned too (<81: tensorflow_hub imports pkg_resources); pip pins itself.
+    frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--all", "--exclude-editable"],
                             check=True, capture_output=True, text=True).stdout.splitlines()
-    pins = [line for line in frozen if line and not line.startswith(("-e", "#"))]
+    pins = [line for line in frozen if line and not line.startswith(("-e", "#", "pip=="))]
     (ROOT / "requirements" / "lock.txt").write_text("\n".join(pins) + "\n")
     env = ["name: tubetags", "channels:", "  - conda-forge", "dependencies:", "  - python=3.11", "  - pip",
            "  - ffmpeg", "  - pip:", *[f"      - {p}" for p in pins]]
