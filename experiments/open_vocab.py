@@ -28,7 +28,7 @@ from tubetags.predictor import load_predictor
 from tubetags.strategies.hybrid import HybridTagger
 from tubetags.tags import fit_youtube_tags, tag_key
 
-OPEN_VOCAB_ALIAS = "open-vocab"
+OPEN_VOCAB_ALIAS = registry.OPEN_VOCAB
 
 
 def closed_predictor(alias: str):

@@ -17,6 +17,8 @@ from tubetags.predictor import TagPredictor, load_predictor, ranked_to_frame
 STRATEGY_ALIASES = {"baseline": "baseline", "bilstm": "bilstm", "encoder_head": "encoder-head",
                     "zero_shot": "zero-shot"}
 PRODUCTION = "production"
+OPEN_VOCAB = "open-vocab"  # the hybrid of production + transcript keyphrases (experiments/open_vocab.py)
+SERVED_ALIASES = (PRODUCTION, *STRATEGY_ALIASES.values(), OPEN_VOCAB)
 LOCK_FILE = settings.REPO_ROOT / "requirements" / "lock.txt"
 
 

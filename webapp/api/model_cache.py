@@ -18,11 +18,13 @@ from typing import Any
 
 from django.conf import settings
 
+from tubetags import registry
+
 log = logging.getLogger("api")
 
-PRODUCTION = "production"
-# Aliases the API serves: production plus one per strategy (tubetags.registry.STRATEGY_ALIASES).
-SERVED_ALIASES = (PRODUCTION, "baseline", "bilstm", "encoder-head", "zero-shot")
+PRODUCTION = registry.PRODUCTION
+# Aliases the API serves: production, one per strategy, and the open-vocabulary hybrid.
+SERVED_ALIASES = registry.SERVED_ALIASES
 ALIAS_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 HOW_TO_MAKE_ONE = (

@@ -47,7 +47,7 @@ class TagsRequest(serializers.Serializer):
                            help_text="How many tags to return.")
     model = StrictCharField(required=False, max_length=40,
                             help_text="A registry alias: production (default), baseline, bilstm, encoder-head, "
-                                      "zero-shot; only aliases that exist in the registry.")
+                                      "zero-shot, open-vocab; only aliases that exist in the registry.")
 
     def validate(self, attrs):
         if "transcript" in attrs and "file" in attrs:
