@@ -55,7 +55,9 @@ def train(strategy: str, seed: int = 0, overrides: list[str] | None = None, quic
     tags = {"strategy": strategy, "seed": str(seed), "dataset": dataset}
     if parent_run_id:
         tags["mlflow.parentRunId"] = parent_run_id
-    with mlflow.start_run(run_name=f"{strategy}-seed{seed}", tags=tags,
+    # A child run lives in its parent's experiment, whatever experiment is selected.
+    experiment_id = mlflow.get_run(parent_run_id).info.experiment_id if parent_run_id else None
+    with mlflow.start_run(run_name=f"{strategy}-seed{seed}", tags=tags, experiment_id=experiment_id,
                           nested=bool(parent_run_id)) as run:
         tracking.log_new_params({"strategy": strategy, "seed": seed, "dataset": dataset, "quick": quick,
                            "vocabulary_size": len(vocabulary),

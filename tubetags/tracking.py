@@ -21,9 +21,10 @@ def configure(experiment: str | None = None) -> str:
         settings.mlruns_dir().mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(os.environ.get("MLFLOW_REGISTRY_URI", uri))
-    # Inside `mlflow run` the run (and so its experiment) already exists.
+    # Inside `mlflow run` (or under an active parent run) the experiment is already chosen.
+    # MLflow removes MLFLOW_RUN_ID from the environment once that run is resumed, so check both.
     experiment = experiment or os.environ.get("MLFLOW_EXPERIMENT_NAME")
-    if experiment and not os.environ.get("MLFLOW_RUN_ID"):
+    if experiment and not os.environ.get("MLFLOW_RUN_ID") and mlflow.active_run() is None:
         if mlflow.get_experiment_by_name(experiment) is None:
             location = (settings.mlruns_dir() / "artifacts").resolve().as_uri()
             mlflow.create_experiment(experiment, artifact_location=location)

@@ -25,3 +25,19 @@ def test_seeds_run_under_one_parent_and_zero_shot_gets_a_bootstrap(tiny_corpus, 
     assert m["test_p_at_5_ci_low"] <= m["test_p_at_5"] <= m["test_p_at_5_ci_high"]
     parent = mlflow.get_run(out["parent_run_id"])
     assert parent.data.metrics["wall_seconds_total"] > 0
+    assert {r.info.experiment_id for r in children} == {parent.info.experiment_id}
+
+
+def test_children_follow_a_parent_in_another_experiment(tiny_corpus, mlflow_store, monkeypatch):
+    """As under `mlflow run -e experiment --experiment-name X`: the children must land in X too."""
+    experiment_id = mlflow.create_experiment("elsewhere")
+    outer = mlflow.MlflowClient().create_run(experiment_id, run_name="from mlflow run")
+    # What `mlflow run --experiment-name elsewhere` hands its command:
+    monkeypatch.setenv("MLFLOW_RUN_ID", outer.info.run_id)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", experiment_id)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME")
+    mlflow.set_experiment(experiment_id=experiment_id)
+    out = run_experiment(1, ["baseline"], quick=True, corpus_dir=tiny_corpus.root)
+    child = mlflow.get_run(out["results"]["baseline"][0]["run_id"])
+    assert out["parent_run_id"] == outer.info.run_id
+    assert child.info.experiment_id == experiment_id
