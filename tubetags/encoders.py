@@ -128,14 +128,6 @@ class HubEncoder:
         return self._dim
 
 
-def encoder_from_spec(spec: dict):
-    if spec["kind"] == MINILM:
-        return MiniLMEncoder(spec.get("max_chunks", 4), spec.get("words_per_chunk", 180))
-    if spec["kind"] == "hub":
-        return HubEncoder(spec["handle"])
-    raise ValueError(f"unknown encoder kind {spec['kind']!r}")
-
-
 def encoder_from_param(value: str, **minilm_params):
     """'minilm' or a TF-Hub handle (URL or SavedModel dir), as given on the command line."""
     return MiniLMEncoder(**minilm_params) if value == MINILM else HubEncoder(value)

@@ -68,7 +68,3 @@ def load_predictor(directory: Path) -> TagPredictor:
 def ranked_to_frame(ranked: Sequence[Ranked]) -> pd.DataFrame:
     return pd.DataFrame({"tags": [[t for t, _ in r] for r in ranked],
                          "scores": [[float(s) for _, s in r] for r in ranked]})
-
-
-def frame_to_ranked(frame: pd.DataFrame) -> list[Ranked]:
-    return [list(zip(tags, map(float, scores))) for tags, scores in zip(frame["tags"], frame["scores"])]
