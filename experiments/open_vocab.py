@@ -25,7 +25,7 @@ from tubetags import registry, settings, tracking
 from tubetags.corpus import Corpus
 from tubetags.metrics import evaluate
 from tubetags.predictor import load_predictor
-from tubetags.strategies.hybrid import HybridTagger, reciprocal_rank_fusion
+from tubetags.strategies.hybrid import HybridTagger
 from tubetags.tags import fit_youtube_tags, tag_key
 
 OPEN_VOCAB_ALIAS = registry.OPEN_VOCAB
@@ -63,10 +63,7 @@ def run(closed_alias: str, k: int, register: bool = True, corpus_dir: Path | Non
     texts, truths = [r["transcript"] for r in rows], [[tag_key(t) for t in r["tags"]] for r in rows]
     hybrid = HybridTagger(closed_predictor(closed_alias))
     long_k = 40  # enough candidates to fill the 500-character box
-    closed = hybrid.closed.predict(texts, long_k)
-    opened = hybrid.keyphrases.suggest(texts, long_k)
-    merged = [reciprocal_rank_fusion([c, o], [hybrid.closed_weight, hybrid.open_weight], long_k)
-              for c, o in zip(closed, opened)]
+    closed, opened, merged = hybrid.rank_parts(texts, long_k)
     systems = {"closed": closed, "keyphrases": opened, "hybrid": merged}
     results = {}
     with mlflow.start_run(run_name=f"open_vocab-{closed_alias}") as active:

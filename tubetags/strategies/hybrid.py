@@ -49,11 +49,16 @@ class HybridTagger(TagPredictor):
     def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]):
         return {}  # the closed model is trained already; keyphrases learn nothing
 
-    def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
+    def rank_parts(self, transcripts: Sequence[str], k: int) -> tuple[list[Ranked], list[Ranked], list[Ranked]]:
+        """(closed ranking, keyphrases, merged), so that each part can be evaluated on its own."""
         closed = self.closed.predict(transcripts, k) if self.closed else [[] for _ in transcripts]
         opened = self.keyphrases.suggest(transcripts, k)
-        return [reciprocal_rank_fusion([c, o], [self.closed_weight, self.open_weight], k)
-                for c, o in zip(closed, opened)]
+        merged = [reciprocal_rank_fusion([c, o], [self.closed_weight, self.open_weight], k)
+                  for c, o in zip(closed, opened)]
+        return closed, opened, merged
+
+    def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
+        return self.rank_parts(transcripts, k)[2]
 
     def save_state(self, directory: Path) -> None:
         self.closed.save(directory / "closed")
