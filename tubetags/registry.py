@@ -12,6 +12,7 @@ from mlflow.types.schema import Array
 
 from tubetags import settings
 from tubetags.predictor import TagPredictor, load_predictor, ranked_to_frame
+from tubetags.text import normalise_transcript
 
 # Aliases: the production model, plus the best version of each strategy under its own name.
 STRATEGY_ALIASES = {"baseline": "baseline", "bilstm": "bilstm", "encoder_head": "encoder-head",
@@ -30,7 +31,8 @@ class PyfuncTagger(mlflow.pyfunc.PythonModel):
 
     def predict(self, context, model_input, params=None):
         k = int((params or {}).get("k", 10))
-        transcripts = [str(t) for t in model_input["transcript"].tolist()]
+        # Same normalisation as the corpus (stage markers, caption noise): no training/serving skew.
+        transcripts = [normalise_transcript(str(t)) for t in model_input["transcript"].tolist()]
         return ranked_to_frame(self.predictor.predict(transcripts, k))
 
 
