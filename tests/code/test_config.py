@@ -10,13 +10,15 @@ from experiments.open_vocab import OpenVocabConfig
 from experiments.train import TrainConfig
 from pipelines.build_corpus import BuildConfig
 from pipelines.ingest import IngestConfig
+from pipelines.monitor import MonitorConfig
 from tubetags import registry, settings
 from tubetags.config import ConfigError, parse_assignments
 from tubetags.evaluation.compare import CompareConfig
 from tubetags.strategies import EXPERIMENT_STRATEGIES, STRATEGIES, predictor_class
 
 JOBS = {"build_corpus": BuildConfig, "ingest": IngestConfig, "train": TrainConfig, "experiment": ExperimentConfig,
-        "compare": CompareConfig, "open_vocab": OpenVocabConfig}
+        "compare": CompareConfig, "open_vocab": OpenVocabConfig,
+        "monitor": MonitorConfig}
 
 
 def test_command_line_text_is_parsed_once_into_types():
