@@ -43,7 +43,7 @@ class OpenVocabConfig(JobConfig):
     k: int = Field(10, ge=1, le=50, description="suggestions scored per video")
     dataset: str = Field("youtube", description="corpus dataset to score on")
     split: str = Field("test", description="split to score on (channels never trained on)")
-    register: bool = Field(True, description=f"register the hybrid and point alias {OPEN_VOCAB_ALIAS!r} at it")
+    register_model: bool = Field(True, description=f"register the hybrid and point alias {OPEN_VOCAB_ALIAS!r} at it")
     corpus: Path | None = Field(None, description="corpus folder (default: data/corpus)")
 
 
@@ -87,7 +87,7 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
                      "hybrid": [t for t, _ in h[:10]]} for r, c, o, h in list(zip(rows, closed, opened, merged))[:8]]
         mlflow.log_dict({"results": results, "examples": examples}, "open_vocab.json")
         version = None
-        if config.register:
+        if config.register_model:
             with tempfile.TemporaryDirectory() as tmp:
                 info = registry.log_predictor(hybrid, Path(tmp))
             version = info.registered_model_version
