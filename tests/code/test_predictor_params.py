@@ -11,7 +11,7 @@ from tubetags.predictor import META_FILE, load_predictor
 from tubetags.strategies import STRATEGIES, predictor_class
 from tubetags.strategies.hybrid import HybridTagger
 
-CLASSES = [predictor_class(name) for name in STRATEGIES] + [HybridTagger]
+CLASSES = [predictor_class(name) for name in STRATEGIES]
 OBJECT_ARGS = {"closed", "keyphrases"}  # HybridTagger's parts: saved as state, not as parameters
 
 
@@ -39,6 +39,10 @@ def test_non_default_parameters_survive_a_rebuild(cls):
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
 def test_only_non_deterministic_strategies_take_a_seed(cls):
     assert ("seed" in inspect.signature(cls).parameters) == (not cls.deterministic)
+
+
+def test_every_strategy_is_checked():
+    assert HybridTagger in CLASSES and len(CLASSES) >= 5
 
 
 def test_a_model_saved_without_params_is_refused(tmp_path):
