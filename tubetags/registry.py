@@ -35,7 +35,7 @@ PRODUCTION = "production"
 STRATEGY_ALIASES = {name: s.alias for name, s in STRATEGIES.items()}
 SERVED_ALIASES = (PRODUCTION, *STRATEGY_ALIASES.values())
 PREDICTOR_ARTIFACT = "predictor"  # the TagPredictor's folder inside the pyfunc model's artifacts/
-LOCK_FILE = settings.REPO_ROOT / "requirements" / "lock.txt"
+LOCK_FILE = settings.REPO_ROOT / "requirements" / "serving.txt"  # the model's environment, not the dev lock
 
 
 def registered_model() -> str:
