@@ -22,6 +22,7 @@ import pandas as pd
 from tubetags.corpus import CorpusSplit
 
 Ranked = list[tuple[str, float]]
+Sourced = tuple[str, float, str]  # (tag, score, where it came from: "closed" model or "transcript" keyphrase)
 META_FILE = "predictor.json"
 
 
@@ -39,6 +40,10 @@ class TagPredictor(ABC):
     @abstractmethod
     def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
         """For each transcript, the k best (tag, score) pairs, best first."""
+
+    def predict_with_sources(self, transcripts: Sequence[str], k: int = 10) -> list[list[Sourced]]:
+        """predict(), with where each tag came from; a closed-vocabulary model's tags all come from it."""
+        return [[(t, s, "closed") for t, s in row] for row in self.predict(transcripts, k)]
 
     @abstractmethod
     def init_params(self) -> dict[str, Any]:
@@ -81,6 +86,8 @@ def load_predictor(directory: Path) -> TagPredictor:
     return predictor
 
 
-def ranked_to_frame(ranked: Sequence[Ranked]) -> pd.DataFrame:
-    return pd.DataFrame({"tags": [[t for t, _ in r] for r in ranked],
-                         "scores": [[float(s) for _, s in r] for r in ranked]})
+def sourced_to_frame(rows: Sequence[Sequence[Sourced]]) -> pd.DataFrame:
+    """The pyfunc output: per transcript, ranked `tags`, their `scores` and `sources`."""
+    return pd.DataFrame({"tags": [[t for t, _, _ in r] for r in rows],
+                         "scores": [[float(s) for _, s, _ in r] for r in rows],
+                         "sources": [[src for _, _, src in r] for r in rows]})
