@@ -220,6 +220,12 @@ def test_registry_round_trip_through_tracking_server(postgres, tmp_path, restore
         location = _round_trip(server.url, tmp_path, artifact_location=None)
         assert location.startswith("mlflow-artifacts:")
         assert list(artifacts.rglob("MLmodel")), "the server did not store the model's files"
+        # ... and the registry is in PostgreSQL (not some other store the server fell back to)
+        import psycopg2
+
+        with psycopg2.connect(uri) as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT name, alias, version FROM registered_model_aliases")
+            assert cursor.fetchall() == [("tubetags", "production", 1)]
     finally:
         server.stop()
     assert _port_closed(server.port)
