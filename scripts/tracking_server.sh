@@ -13,7 +13,8 @@
 # (5433, beside any system PostgreSQL on 5432) and stopped again when the server stops.
 #
 # Environment: TRACKING_HOST (127.0.0.1), TRACKING_PORT (5000), TRACKING_WORKERS (2),
-# TUBETAGS_ARTIFACTS_DIR (mlruns/server-artifacts).
+# TUBETAGS_ARTIFACTS_DIR (mlruns/server-artifacts). Serving other hosts (TRACKING_HOST=0.0.0.0) also
+# needs their Host header allowed: pass e.g. `--allowed-hosts mlflow.example.com:5000` as an argument.
 # The embedded default stays sqlite (mlruns/mlflow.db); this server is for a shared or longer-lived store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +53,13 @@ start_local_cluster() {
   if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
     echo "PostgreSQL binaries not found: run scripts/setup.sh as root (installs Debian's postgresql)," >&2
     echo "or set TUBETAGS_POSTGRES_URI=postgresql://USER:PASSWORD@HOST:PORT/DB to use an existing database." >&2
+    exit 1
+  fi
+  mkdir -p "$(dirname "$PGDIR")"
+  if ! as_db_user test -x "$(dirname "$PGDIR")"; then
+    # e.g. a checkout under /root (mode 700): the postgres user cannot reach the cluster there.
+    echo "The database user cannot enter $(dirname "$PGDIR"): set TUBETAGS_POSTGRES_DIR to a folder it can" >&2
+    echo "reach (e.g. /var/lib/tubetags/postgres), or TUBETAGS_POSTGRES_URI to an existing database." >&2
     exit 1
   fi
   if [ ! -s "$PGDIR/PG_VERSION" ]; then
