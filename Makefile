@@ -15,7 +15,7 @@ SEEDS ?= 5
 DEMO_STRATEGIES ?= baseline,zero_shot
 PORT ?= 8000
 
-.PHONY: setup demo corpus train experiment compare serve ui test bench clean help
+.PHONY: setup demo corpus train experiment compare serve ui lint test bench clean help
 
 help:
 	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -46,6 +46,9 @@ serve: $(STAMP) ## serve the production model on 127.0.0.1:$(PORT) (gunicorn, we
 
 ui: $(STAMP) ## MLflow UI on the project's tracking store
 	mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --port 5000
+
+lint: $(STAMP) ## ruff (pyproject.toml: pycodestyle, pyflakes, import order, pyupgrade, bugbear)
+	ruff check .
 
 test: $(STAMP) ## the whole test suite (code, data, model-behaviour, web)
 	python -m pytest -q

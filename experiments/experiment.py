@@ -1,6 +1,6 @@
 """experiment: every strategy, N seeds each, under one MLflow parent run.
 
-    python -m experiments.experiment [--seeds 5] [--strategies baseline,bilstm,encoder_head,zero_shot] [--quick]
+    python -m experiments.experiment [--seeds 5] [--strategies baseline,bilstm,encoder_head,zero_shot] [--quick true]
     mlflow run . -e experiment --env-manager local -P seeds=5
 
 Seeds run in this one process so that encoder caches and imported frameworks are shared.
@@ -10,53 +10,77 @@ over test items, logged on its run as <metric>_ci_low / _ci_high.
 
 from __future__ import annotations
 
-import argparse
-import json
+import logging
 import os
+import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from tubetags.strategies import STRATEGIES, predictor_class
+from pydantic import Field, field_validator
 
-BOOTSTRAP_METRICS = ("p_at_1", "p_at_3", "p_at_5", "p_at_10", "r_at_5", "r_at_10", "ndcg_at_5", "ndcg_at_10")
+from experiments.train import TrainConfig, train
+from tubetags.config import JobConfig, comma_list
+from tubetags.strategies import EXPERIMENT_STRATEGIES, STRATEGIES, predictor_class
+
+log = logging.getLogger(__name__)
+
+
+class ExperimentConfig(JobConfig):
+    job = "experiment"
+
+    seeds: int = Field(5, ge=1, description="seeds per trained strategy (0..seeds-1)")
+    strategies: list[str] = Field(list(EXPERIMENT_STRATEGIES), description="comma-separated strategies")
+    quick: bool = Field(False, description="quick settings (CI, demo)")
+    corpus: Path | None = Field(None, description="corpus folder (default: data/corpus)")
+
+    @field_validator("strategies", mode="before")
+    @classmethod
+    def split_commas(cls, value: Any) -> Any:
+        return comma_list(value)
+
+    @field_validator("strategies")
+    @classmethod
+    def known_strategies(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in STRATEGIES]
+        if unknown or not value:
+            raise ValueError(f"unknown strategies {unknown}; choose from {sorted(STRATEGIES)}")
+        return value
 
 
 def log_bootstrap(run_id: str) -> dict[str, float]:
-    """Bootstrap CIs over the run's test items, from its logged predictions."""
+    """Bootstrap CIs over a finished run's test items, computed from its predictions artifact, logged on it."""
     import mlflow
 
+    from tubetags.evaluation.intervals import bootstrap_metrics
+    from tubetags.evaluation.predictions import load_predictions, ranked, truths
     from tubetags.metrics import per_item
-    from tubetags.stats import bootstrap_interval
 
-    path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="evaluation/test_predictions.jsonl")
-    rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line]
-    items = per_item([[(t, s) for t, s in r["predicted"]] for r in rows], [r["tags"] for r in rows])
-    out = {}
-    for name in BOOTSTRAP_METRICS:
-        _, low, high = bootstrap_interval(items[name])
-        out[f"test_{name}_ci_low"], out[f"test_{name}_ci_high"] = low, high
-    mlflow.MlflowClient().log_batch(run_id, metrics=[
-        mlflow.entities.Metric(k, v, int(time.time() * 1000), 0) for k, v in out.items()])
+    rows = load_predictions(run_id)
+    out = bootstrap_metrics(per_item(ranked(rows), truths(rows)))
+    now = int(time.time() * 1000)
+    mlflow.MlflowClient().log_batch(run_id, metrics=[mlflow.entities.Metric(k, v, now, 0) for k, v in out.items()])
     return out
 
 
-def run_experiment(seeds: int, strategies: list[str], quick: bool = False, corpus_dir: Path | None = None) -> dict:
+def run_experiment(config: ExperimentConfig) -> dict[str, Any]:
     import mlflow
 
-    from experiments.train import train
     from tubetags import tracking
 
     tracking.configure(os.environ.get("MLFLOW_EXPERIMENT_NAME", "tubetags"))
     started = time.perf_counter()
     results: dict[str, list[dict]] = {}
     with mlflow.start_run(run_name="experiment", tags={"tubetags.kind": "experiment"}) as parent:
-        tracking.log_new_params({"seeds": seeds, "strategies": ",".join(strategies), "quick": quick})
-        for strategy in strategies:
+        tracking.log_new_params({"seeds": config.seeds, "strategies": ",".join(config.strategies),
+                                 "quick": config.quick})
+        for strategy in config.strategies:
             strategy_started = time.perf_counter()
-            runs = 1 if predictor_class(strategy).deterministic else seeds
+            runs = 1 if predictor_class(strategy).deterministic else config.seeds
             for seed in range(runs):
-                result = train(strategy, seed=seed, quick=quick, corpus_dir=corpus_dir,
-                               parent_run_id=parent.info.run_id)
+                result = train(TrainConfig.load({"strategy": strategy, "seed": seed, "quick": config.quick,
+                                                 "corpus": config.corpus, "parent_run_id": parent.info.run_id}))
                 if runs == 1:
                     result["metrics"].update(log_bootstrap(result["run_id"]))
                 results.setdefault(strategy, []).append(result)
@@ -64,32 +88,24 @@ def run_experiment(seeds: int, strategies: list[str], quick: bool = False, corpu
             mlflow.log_metric(f"wall_seconds_{strategy}", time.perf_counter() - strategy_started)
         total = time.perf_counter() - started
         mlflow.log_metric("wall_seconds_total", total)
-        print(f"experiment {parent.info.run_id}: {sum(map(len, results.values()))} runs in {total / 60:.1f} min")
-        for strategy, rs in results.items():
-            p5 = [r["metrics"]["test_p_at_5"] for r in rs]
-            print(f"  {strategy:13s} test P@5 {sum(p5) / len(p5):.3f} over {len(p5)} run(s)")
+    log.info("experiment %s: %d runs in %.1f min", parent.info.run_id, sum(map(len, results.values())), total / 60)
     return {"parent_run_id": parent.info.run_id, "results": results, "wall_seconds": total}
 
 
 def _clear_keras() -> None:
     """Free the graph of the last Keras model before the next seed (memory grows otherwise)."""
-    import sys
-
     if "keras" in sys.modules:
         sys.modules["keras"].backend.clear_session()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=float, default=5)
-    parser.add_argument("--strategies", default=",".join(STRATEGIES))
-    parser.add_argument("--quick", nargs="?", const="true", default="false")
-    parser.add_argument("--corpus", type=Path, default=None)
-    args = parser.parse_args(argv)
-    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
-    for s in strategies:
-        predictor_class(s)  # fail fast on a typo
-    run_experiment(int(args.seeds), strategies, args.quick.lower() == "true", args.corpus)
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    out = run_experiment(ExperimentConfig.from_cli(argv, __doc__))
+    print(f"experiment {out['parent_run_id']}: {out['wall_seconds'] / 60:.1f} min")
+    for strategy, runs in out["results"].items():
+        p5 = [r["metrics"]["test_p_at_5"] for r in runs]
+        print(f"  {strategy:13s} test P@5 {sum(p5) / len(p5):.3f} over {len(p5)} run(s)")
+    return out
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
     python -m experiments.open_vocab [--closed-alias production] [--k 10]
     mlflow run . -e open_vocab --env-manager local
 
+Defaults: experiments/configs/open_vocab.yaml.
+
 The closed model (a registry alias, TED-trained by default) is wrapped with the keyphrase
 suggester into a `HybridTagger`, scored on the YouTube test split (channels held out) against
 the uploaders' own tags, and registered (strategy `hybrid`, alias `open-vocab`) so that the web
@@ -14,29 +16,35 @@ Also measured: what a creator actually pastes, the YouTube-ready string (top tag
 
 from __future__ import annotations
 
-import argparse
-import json
+import logging
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from pydantic import Field
 
 from tubetags import registry, settings, tracking
+from tubetags.config import JobConfig
 from tubetags.corpus import Corpus
 from tubetags.metrics import evaluate
-from tubetags.predictor import load_predictor
 from tubetags.strategies.hybrid import HybridTagger
 from tubetags.tags import fit_youtube_tags, tag_key
 
-OPEN_VOCAB_ALIAS = registry.OPEN_VOCAB
+log = logging.getLogger(__name__)
+OPEN_VOCAB_ALIAS = registry.STRATEGY_ALIASES[HybridTagger.strategy]
 
 
-def closed_predictor(alias: str):
-    """The registered model behind `alias`, as a TagPredictor (its pyfunc artifacts hold it)."""
-    import mlflow
+class OpenVocabConfig(JobConfig):
+    job = "open_vocab"
 
-    local = mlflow.artifacts.download_artifacts(registry.model_uri(alias))
-    return load_predictor(Path(local) / "artifacts" / "predictor")
+    closed_alias: str = Field(registry.PRODUCTION, description="registry alias of the closed-vocabulary model")
+    k: int = Field(10, ge=1, le=50, description="suggestions scored per video")
+    dataset: str = Field("youtube", description="corpus dataset to score on")
+    split: str = Field("test", description="split to score on (channels never trained on)")
+    register_model: bool = Field(True, description=f"register the hybrid and point alias {OPEN_VOCAB_ALIAS!r} at it")
+    corpus: Path | None = Field(None, description="corpus folder (default: data/corpus)")
 
 
 def keyed(ranked):
@@ -53,15 +61,15 @@ def youtube_string_stats(ranked_long, truths) -> dict[str, float]:
     return {"youtube_string_tags": float(np.mean(counts)), "youtube_string_recall": float(np.mean(coverage))}
 
 
-def run(closed_alias: str, k: int, register: bool = True, corpus_dir: Path | None = None, dataset: str = "youtube",
-        split: str = "test") -> dict:
+def run(config: OpenVocabConfig) -> dict[str, Any]:
     import mlflow
 
+    closed_alias, k, dataset, split = config.closed_alias, config.k, config.dataset, config.split
     tracking.configure("tubetags-open-vocab")
-    corpus = Corpus.open(corpus_dir or settings.corpus_dir())
+    corpus = Corpus.open(config.corpus or settings.corpus_dir())
     rows = list(corpus.split(dataset, split).records(columns=("transcript", "tags")))
     texts, truths = [r["transcript"] for r in rows], [[tag_key(t) for t in r["tags"]] for r in rows]
-    hybrid = HybridTagger(closed_predictor(closed_alias))
+    hybrid = HybridTagger(registry.load_registered_predictor(closed_alias))
     long_k = 40  # enough candidates to fill the 500-character box
     closed, opened, merged = hybrid.rank_parts(texts, long_k)
     systems = {"closed": closed, "keyphrases": opened, "hybrid": merged}
@@ -79,27 +87,26 @@ def run(closed_alias: str, k: int, register: bool = True, corpus_dir: Path | Non
                      "hybrid": [t for t, _ in h[:10]]} for r, c, o, h in list(zip(rows, closed, opened, merged))[:8]]
         mlflow.log_dict({"results": results, "examples": examples}, "open_vocab.json")
         version = None
-        if register:
+        if config.register_model:
             with tempfile.TemporaryDirectory() as tmp:
                 info = registry.log_predictor(hybrid, Path(tmp))
             version = info.registered_model_version
-            mlflow.MlflowClient().set_registered_model_alias(settings.REGISTERED_MODEL, OPEN_VOCAB_ALIAS, version)
-        print(f"open vocabulary on {dataset}/{split} ({len(rows)} videos, channels never trained on):")
-        for name, m in results.items():
-            print(f"  {name:10s} P@5 {m['p_at_5']:.3f}  R@10 {m['r_at_10']:.3f}  nDCG@10 {m['ndcg_at_10']:.3f}  "
-                  f"500-char string: {m['youtube_string_tags']:.1f} tags, covers {m['youtube_string_recall']:.1%} of uploader tags")
-        if version:
-            print(f"registered hybrid as version {version}, alias {OPEN_VOCAB_ALIAS!r}")
+            registry.set_alias(OPEN_VOCAB_ALIAS, version)
         return {"run_id": active.info.run_id, "results": results, "examples": examples, "version": version}
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--closed-alias", default=registry.PRODUCTION)
-    parser.add_argument("--k", type=float, default=10)
-    args = parser.parse_args(argv)
-    out = run(args.closed_alias, int(args.k))
-    print(json.dumps(out["examples"][:2], indent=1))
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    config = OpenVocabConfig.from_cli(argv, __doc__)
+    out = run(config)
+    print(f"open vocabulary on {config.dataset}/{config.split} (channels never trained on):")
+    for name, m in out["results"].items():
+        print(f"  {name:10s} P@5 {m['p_at_5']:.3f}  R@10 {m['r_at_10']:.3f}  nDCG@10 {m['ndcg_at_10']:.3f}  "
+              f"500-char string: {m['youtube_string_tags']:.1f} tags, "
+              f"covers {m['youtube_string_recall']:.1%} of uploader tags")
+    if out["version"]:
+        print(f"registered hybrid as version {out['version']}, alias {OPEN_VOCAB_ALIAS!r}")
+    return out
 
 
 if __name__ == "__main__":

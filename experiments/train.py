@@ -1,68 +1,94 @@
 """train: fit one strategy on the corpus, evaluate it, log everything and register the model.
 
-    python -m experiments.train --strategy baseline [--seed 0] [--param epochs=3 ...]
-    mlflow run . -e train_baseline --env-manager local -P seed=1
+    python -m experiments.train --strategy baseline [--seed 0] [--quick true] [--params epochs=3 ...]
+    mlflow run . -e train --env-manager local -P strategy=bilstm -P seed=1
 
-Parameters come from experiments/configs/<strategy>.yaml, overridden by --param.
+Parameters: experiments/configs/<strategy>.yaml (`params`, and `quick_params` merged in with
+--quick true), then --params KEY=VALUE overrides (see tubetags.config).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+import logging
 import os
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-import yaml
+from pydantic import Field, field_validator
 
 from tubetags import settings
+from tubetags.config import CONFIG_DIR, JobConfig
+from tubetags.strategies import STRATEGIES
 
-CONFIG_DIR = Path(__file__).resolve().parent / "configs"
-
-
-def load_config(strategy: str, overrides: list[str] | None = None, quick: bool = False) -> dict[str, Any]:
-    """The strategy's YAML config (its `quick` section merged in when quick), then KEY=VALUE overrides."""
-    config = yaml.safe_load((CONFIG_DIR / f"{strategy}.yaml").read_text()) or {}
-    quick_params = config.pop("quick", {}) or {}
-    params = dict(config.get("params", {}))
-    if quick:
-        params.update(quick_params)
-    for item in overrides or []:
-        key, _, value = item.partition("=")
-        params[key] = yaml.safe_load(value)
-    return {"dataset": config.get("dataset", "ted"), "params": params}
+log = logging.getLogger(__name__)
 
 
-def train(strategy: str, seed: int = 0, overrides: list[str] | None = None, quick: bool = False,
-          corpus_dir: Path | None = None, register: bool = True, parent_run_id: str | None = None) -> dict[str, Any]:
+class TrainConfig(JobConfig):
+    job = "train"
+
+    strategy: str = Field(description=f"one of {', '.join(STRATEGIES)}")
+    seed: int = Field(0, ge=0, description="random seed of the strategy")
+    quick: bool = Field(False, description="quick settings (CI, demo): the YAML's quick_params merged in")
+    dataset: str = Field("ted", description="corpus dataset to train and test on")
+    params: dict[str, Any] = Field(default_factory=dict, description="the strategy's hyper-parameters")
+    quick_params: dict[str, Any] = Field(default_factory=dict, description="params used instead with --quick true")
+    corpus: Path | None = Field(None, description="corpus folder (default: data/corpus)")
+    register_model: bool = Field(True, description="register the model in the registry")
+    parent_run_id: str | None = Field(None, description="log as a child of this MLflow run")
+
+    @field_validator("strategy")
+    @classmethod
+    def known_strategy(cls, value: str) -> str:
+        if value not in STRATEGIES:
+            raise ValueError(f"unknown strategy {value!r}; choose one of {sorted(STRATEGIES)}")
+        return value
+
+    @classmethod
+    def config_path(cls, values: Mapping[str, Any]) -> Path:
+        return CONFIG_DIR / f"{values.get('strategy')}.yaml"
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, Any] | None = None, path: Path | None = None) -> Self:
+        """As JobConfig.load; `params` given here win over the YAML's params and its quick_params."""
+        overrides = dict(overrides or {})
+        given = overrides.pop("params", None) or {}
+        base = super().load(overrides, path)
+        params = {**base.params, **(base.quick_params if base.quick else {}), **given}
+        return cls.model_validate(base.model_dump() | {"params": params})
+
+
+def train(config: TrainConfig) -> dict[str, Any]:
     """Train, evaluate, log and register one model; returns {run_id, metrics, version}."""
     import mlflow
 
-    from experiments.evaluate import evaluate_splits
     from tubetags import registry, tracking
     from tubetags.corpus import Corpus
-    from tubetags.strategies import build_predictor
+    from tubetags.evaluation.predictions import log_predictions
+    from tubetags.evaluation.scoring import evaluate_splits
+    from tubetags.strategies import build_predictor, predictor_class
 
     tracking.configure(os.environ.get("MLFLOW_EXPERIMENT_NAME", "tubetags"))
-    config = load_config(strategy, overrides, quick)
-    corpus = Corpus.open(corpus_dir or settings.corpus_dir())
-    dataset = config["dataset"]
+    corpus = Corpus.open(config.corpus or settings.corpus_dir())
+    dataset, strategy = config.dataset, config.strategy
     vocabulary = corpus.vocabulary(dataset)
-    predictor = build_predictor(strategy, seed=seed, **config["params"])
-    tags = {"strategy": strategy, "seed": str(seed), "dataset": dataset}
-    if parent_run_id:
-        tags["mlflow.parentRunId"] = parent_run_id
+    # A deterministic strategy learns nothing random: it takes no seed.
+    seeded = {} if predictor_class(strategy).deterministic else {"seed": config.seed}
+    predictor = build_predictor(strategy, **seeded, **config.params)
+    tags = {"strategy": strategy, "seed": str(config.seed), "dataset": dataset}
+    parent = config.parent_run_id
+    if parent:
+        tags["mlflow.parentRunId"] = parent
     # A child run lives in its parent's experiment, whatever experiment is selected.
-    experiment_id = mlflow.get_run(parent_run_id).info.experiment_id if parent_run_id else None
-    with mlflow.start_run(run_name=f"{strategy}-seed{seed}", tags=tags, experiment_id=experiment_id,
-                          nested=bool(parent_run_id)) as run:
-        tracking.log_new_params({"strategy": strategy, "seed": seed, "dataset": dataset, "quick": quick,
-                           "vocabulary_size": len(vocabulary),
-                           "corpus_built_at": corpus.manifest.get("built_at", ""),
-                           **{f"model.{k}": v for k, v in predictor.params().items()}})
+    experiment_id = mlflow.get_run(parent).info.experiment_id if parent else None
+    with mlflow.start_run(run_name=f"{strategy}-seed{config.seed}", tags=tags, experiment_id=experiment_id,
+                          nested=bool(parent)) as run:
+        tracking.log_new_params({"strategy": strategy, "seed": config.seed, "dataset": dataset,
+                                 "quick": config.quick, "vocabulary_size": len(vocabulary),
+                                 "corpus_built_at": corpus.manifest.get("built_at", ""),
+                                 **{f"model.{k}": v for k, v in predictor.params().items()}})
         started = time.perf_counter()
         history = predictor.fit(corpus.split(dataset, "train"), corpus.split(dataset, "valid"), vocabulary)
         fit_seconds = time.perf_counter() - started
@@ -72,27 +98,21 @@ def train(strategy: str, seed: int = 0, overrides: list[str] | None = None, quic
         result = evaluate_splits(predictor, corpus.split(dataset, "valid"), corpus.split(dataset, "test"))
         metrics = {**result["metrics"], "fit_seconds": fit_seconds}
         mlflow.log_metrics(metrics)
+        log_predictions(result["test_predictions"])
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "test_predictions.jsonl"
-            path.write_text("\n".join(json.dumps(r) for r in result["test_predictions"]))
-            mlflow.log_artifact(str(path), artifact_path="evaluation")
-            info = registry.log_predictor(predictor, Path(tmp), register=register)
+            info = registry.log_predictor(predictor, Path(tmp), register=config.register_model)
         version = getattr(info, "registered_model_version", None)
-        print(f"{strategy} seed={seed}: test P@5={metrics['test_p_at_5']:.3f} nDCG@5={metrics['test_ndcg_at_5']:.3f} "
-              f"fit {fit_seconds:.0f}s; run {run.info.run_id}" + (f", registered version {version}" if version else ""))
+        log.info("%s seed=%s: test P@5=%.3f nDCG@5=%.3f fit %.0fs; run %s%s", strategy, config.seed,
+                 metrics["test_p_at_5"], metrics["test_ndcg_at_5"], fit_seconds, run.info.run_id,
+                 f", registered version {version}" if version else "")
         return {"run_id": run.info.run_id, "metrics": metrics, "version": version}
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--strategy", required=True)
-    parser.add_argument("--seed", type=float, default=0)
-    parser.add_argument("--quick", nargs="?", const="true", default="false", help="quick settings (CI, demo): true|false")
-    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--corpus", type=Path, default=None)
-    parser.add_argument("--no-register", action="store_true")
-    args = parser.parse_args(argv)
-    train(args.strategy, int(args.seed), args.param, args.quick.lower() == "true", args.corpus, register=not args.no_register)
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    result = train(TrainConfig.from_cli(argv, __doc__))
+    print(f"test P@5 {result['metrics']['test_p_at_5']:.3f}; run {result['run_id']}; version {result['version']}")
+    return result
 
 
 if __name__ == "__main__":

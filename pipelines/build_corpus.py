@@ -2,43 +2,59 @@
 
     python -m pipelines.build_corpus [--min-tag-freq 5] [--min-words 100] ...
     mlflow run . -e build_corpus --env-manager local
+
+Defaults: `BuildConfig` below, then experiments/configs/build_corpus.yaml, then the command line.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
+import logging
 import shutil
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, field_validator
 from tqdm import tqdm
 
 from data_contracts import Rejection, VideoRecord, validate_records
 from pipelines import sources
 from pipelines.splits import SPLITS, chronological_split, group_split, near_duplicates
 from tubetags import settings
+from tubetags.config import JobConfig, comma_list
 from tubetags.corpus import MANIFEST, sha256_of, write_shards
 from tubetags.tags import TagRuleReport, canonical_forms, channel_constant_keys, channel_key, clean_tags, tag_key
 from tubetags.text import word_count
 
 
-@dataclass
-class BuildConfig:
-    min_tag_freq: int = 5          # a tag seen fewer times in train cannot be learned
-    min_words: int = 100           # shorter transcripts (TED music performances) carry no topic
-    languages: tuple[str, ...] = ("en",)
-    rows_per_shard: int = 200
-    valid_share: float = 0.1
-    test_share: float = 0.1
-    youtube_holdout_share: float = 0.15  # per split (valid and test), by channel
-    channel_tag_share: float = 0.8  # a tag on >= this share of a channel's videos is channel-constant
-    near_duplicate_threshold: float = 0.8
-    drop_event_tags: tuple[str, ...] = ("tedx",)  # TEDx follows the event, not the content
-    output: Path = field(default_factory=settings.corpus_dir)
+log = logging.getLogger(__name__)
+
+
+class BuildConfig(JobConfig):
+    job = "build_corpus"
+
+    min_tag_freq: int = Field(5, ge=1, description="a tag seen fewer times in train cannot be learned")
+    min_words: int = Field(100, ge=0, description="shorter transcripts (TED music performances) carry no topic")
+    languages: tuple[str, ...] = Field(("en",), description="transcript languages kept (comma-separated)")
+    rows_per_shard: int = Field(200, ge=1, description="rows per Parquet shard")
+    valid_share: float = Field(0.1, gt=0, lt=0.5, description="TED: newest share before test -> valid")
+    test_share: float = Field(0.1, gt=0, lt=0.5, description="TED: newest share -> test")
+    youtube_holdout_share: float = Field(0.15, gt=0, lt=0.5, description="YouTube: share of videos per held-out "
+                                                                         "split, whole channels")
+    channel_tag_share: float = Field(0.8, gt=0, le=1, description="a tag on >= this share of a channel's videos "
+                                                                   "is channel-constant")
+    near_duplicate_threshold: float = Field(0.8, gt=0, le=1, description="cosine of 5-gram shingles for leakage")
+    drop_event_tags: tuple[str, ...] = Field(("tedx",), description="tags naming the event, not the content")
+    output: Path = Field(default_factory=settings.corpus_dir, description="corpus folder")
+    track: bool = Field(True, description="log the build as an MLflow run")
+
+    @field_validator("languages", "drop_event_tags", mode="before")
+    @classmethod
+    def split_commas(cls, value: Any) -> Any:
+        return comma_list(value)
 
 
 def _quality_reasons(record: VideoRecord, config: BuildConfig) -> str | None:
@@ -149,7 +165,7 @@ def build(config: BuildConfig) -> dict[str, Any]:
     output.mkdir(parents=True)
     manifest: dict[str, Any] = {
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(config).items()},
+        "config": config.model_dump(mode="json", exclude={"track"}),
         "sources": {name: {"file": str(path), "sha256": sha256_of(path)} for name, path in source_files.items()},
         "datasets": {},
         "rejected": {},
@@ -224,24 +240,16 @@ def log_to_mlflow(manifest: dict[str, Any], output: Path) -> None:
         mlflow.log_artifact(str(output / "rejects.jsonl"))
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    defaults = BuildConfig()
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--min-tag-freq", type=int, default=defaults.min_tag_freq)
-    parser.add_argument("--min-words", type=int, default=defaults.min_words)
-    parser.add_argument("--rows-per-shard", type=int, default=defaults.rows_per_shard)
-    parser.add_argument("--output", type=Path, default=defaults.output)
-    parser.add_argument("--no-mlflow", action="store_true", help="build without logging a run")
-    args = parser.parse_args(argv)
-    config = BuildConfig(min_tag_freq=args.min_tag_freq, min_words=args.min_words,
-                         rows_per_shard=args.rows_per_shard, output=args.output)
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    config = BuildConfig.from_cli(argv, __doc__)
     try:
         manifest = build(config)
     except settings.MissingDataError as error:
         raise SystemExit(str(error)) from None
     for line in summary_lines(manifest):
         print(line)
-    if not args.no_mlflow:
+    if config.track:
         log_to_mlflow(manifest, Path(config.output))
     print(f"corpus written to {config.output}")
     return manifest

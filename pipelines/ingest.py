@@ -1,8 +1,10 @@
 """ingest: collect YouTube videos (metadata + transcript + tags) into work_dir()/collected/.
 
-    python -m pipelines.ingest --channel-handle @veritasium [--max-videos 200] [--rebuild-corpus]
+    python -m pipelines.ingest --channel-handle @veritasium [--max-videos 200] [--rebuild-corpus true]
     python -m pipelines.ingest --playlist-id PL... | --channel-id UC... | --video-ids ID [ID ...]
     mlflow run . -e ingest --env-manager local -P channel_handle=@veritasium
+
+Options: `IngestConfig` below (defaults, then experiments/configs/ingest.yaml, then the command line).
 
 Needs YOUTUBE_API_KEY. Per video: metadata from the Data API (videos.list, 50 ids per unit of quota),
 transcript from manual captions, else auto captions, else Whisper on the audio (yt-dlp). Every record
@@ -17,7 +19,6 @@ Exit status 75 (EX_TEMPFAIL) means the daily API quota ran out: run the same com
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import fcntl
 import hashlib
@@ -26,19 +27,22 @@ import os
 import re
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from googleapiclient.errors import HttpError
+from pydantic import Field, field_validator, model_validator
 from tqdm import tqdm
 
 from data_contracts import Rejection, validate_records
 from pipelines import asr, captions
 from pipelines.youtube_api import QUOTA_COST, MissingApiKey, NotFound, QuotaExceeded, YouTubeClient
 from tubetags import settings
+from tubetags.config import JobConfig, comma_list
 from tubetags.corpus import SCHEMA
 
 EXIT_QUOTA = 75  # EX_TEMPFAIL: nothing is wrong, try again later
@@ -75,6 +79,10 @@ class Request:
         return f"{self.kind}-{re.sub(r'[^A-Za-z0-9_.@-]', '_', str(self.value))}"
 
 
+class CollectorBusy(RuntimeError):
+    """Another collector holds the lock on the collected/ folder."""
+
+
 class CollectedStore:
     """collected/: Parquet batches, rejects.jsonl and one state file per request."""
 
@@ -90,7 +98,7 @@ class CollectedStore:
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise SystemExit(f"Another collector is writing to {self.folder}; wait for it to finish.") from None
+            raise CollectorBusy(f"Another collector is writing to {self.folder}; wait for it to finish.") from None
 
     def unlock(self) -> None:
         if self._lock:
@@ -143,14 +151,54 @@ class CollectedStore:
         _atomic_write(self.state_path(request), json.dumps(state, indent=1).encode())
 
 
-@dataclass
-class Options:
-    batch_size: int = 50
-    max_videos: int = 0  # 0: no limit
-    whisper: bool = True
-    asr_backend: str = asr.DEFAULT_BACKEND
-    asr_model: str | None = None
-    max_whisper_minutes: float = 90.0  # base on 2 CPU cores runs at about real time / 5
+class IngestConfig(JobConfig):
+    """What to collect (exactly one source) and how."""
+
+    job = "ingest"
+
+    video_ids: list[str] = Field(default_factory=list, description="video ids")
+    playlist_id: str | None = Field(None, description="PL... id")
+    channel_id: str | None = Field(None, description="UC... id")
+    channel_handle: str | None = Field(None, description="@handle")
+    max_videos: int = Field(0, ge=0, description="collect at most this many, a channel's newest first (0: all)")
+    batch_size: int = Field(50, ge=1, le=50, description="videos per videos.list call and per Parquet file")
+    whisper: bool = Field(True, description="transcribe videos without captions (false: leave them pending)")
+    asr_backend: str = Field(asr.DEFAULT_BACKEND, description=f"one of {', '.join(asr.BACKENDS)}")
+    asr_model: str | None = Field(None, description="whisper checkpoint / CTranslate2 model dir")
+    max_whisper_minutes: float = Field(90.0, gt=0, description="longer videos are not transcribed")
+    retries: int = Field(5, ge=0, description="retries on 5xx/429, exponential backoff")
+    rebuild_corpus: bool = Field(False, description="rebuild the corpus once collection has finished")
+    track: bool = Field(True, description="log the collection as an MLflow run")
+
+    @field_validator("video_ids", mode="before")
+    @classmethod
+    def split_commas(cls, value: Any) -> Any:
+        return list(dict.fromkeys(comma_list(value) or []))
+
+    @field_validator("playlist_id", "channel_id", "channel_handle", "asr_model", mode="before")
+    @classmethod
+    def blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value  # `mlflow run` passes blanks
+
+    @field_validator("asr_backend")
+    @classmethod
+    def known_backend(cls, value: str) -> str:
+        if value not in asr.BACKENDS:
+            raise ValueError(f"unknown ASR backend {value!r}; choose one of {list(asr.BACKENDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def one_source(self) -> Self:
+        self.request()
+        return self
+
+    def request(self) -> Request:
+        given = [(kind, value) for kind, value in (("videos", tuple(self.video_ids)), ("playlist", self.playlist_id),
+                                                   ("channel", self.channel_id), ("handle", self.channel_handle))
+                 if value]
+        if len(given) != 1:
+            raise ValueError("Give exactly one of --video-ids, --playlist-id, --channel-id, --channel-handle.")
+        return Request(*given[0])
 
 
 @dataclass
@@ -186,7 +234,7 @@ class _TransientFailure(Exception):
     """The video could not be done now but may be later: it stays pending."""
 
 
-def _cached_whisper(video_id: str, options: Options) -> captions.Transcript:
+def _cached_whisper(video_id: str, options: IngestConfig) -> captions.Transcript:
     """Whisper costs minutes per video: keep its result until the batch is committed."""
     path = settings.cache_dir() / "transcripts" / f"{video_id}.json"
     if path.exists():
@@ -200,7 +248,7 @@ def _cached_whisper(video_id: str, options: Options) -> captions.Transcript:
     return transcript
 
 
-def transcript_for(item: dict[str, Any], options: Options, api: Any) -> captions.Transcript | None:
+def transcript_for(item: dict[str, Any], options: IngestConfig, api: Any) -> captions.Transcript | None:
     """Captions, else Whisper; None when the video cannot teach anything anyway (no tags)."""
     snippet = item["snippet"]
     language = snippet.get("defaultAudioLanguage") or snippet.get("defaultLanguage")
@@ -238,7 +286,7 @@ def record_for(item: dict[str, Any], transcript: captions.Transcript | None) -> 
     }
 
 
-def process_batch(video_ids: list[str], client: YouTubeClient, options: Options, api: Any,
+def process_batch(video_ids: list[str], client: YouTubeClient, options: IngestConfig, api: Any,
                   progress: tqdm) -> tuple[list[dict[str, Any]], list[Rejection], dict[str, str]]:
     """(accepted rows, rejections, transient failures) for up to 50 videos."""
     items = client.videos(video_ids)
@@ -266,7 +314,7 @@ def process_batch(video_ids: list[str], client: YouTubeClient, options: Options,
 
 
 def list_videos(request: Request, state: dict[str, Any], client: YouTubeClient, store: CollectedStore,
-                options: Options) -> None:
+                options: IngestConfig) -> None:
     """Fill state['pending'] from the request; a playlist is listed page by page, saving the cursor."""
     if request.kind == "videos":
         state["pending"] = list(dict.fromkeys(request.value))
@@ -292,7 +340,7 @@ def list_videos(request: Request, state: dict[str, Any], client: YouTubeClient, 
             break
 
 
-def collect(request: Request, client: YouTubeClient, options: Options,
+def collect(request: Request, client: YouTubeClient, options: IngestConfig,
             store: CollectedStore | None = None) -> Summary:
     store = store or CollectedStore(collected_dir())
     store.lock()
@@ -336,28 +384,14 @@ def collect(request: Request, client: YouTubeClient, options: Options,
     return summary
 
 
-def _request_from(args: argparse.Namespace) -> Request:
-    video_ids = tuple(dict.fromkeys(v.strip() for arg in args.video_ids or [] for v in arg.split(",") if v.strip()))
-    given = [(kind, value) for kind, value in (("videos", video_ids), ("playlist", args.playlist_id),
-                                               ("channel", args.channel_id), ("handle", args.channel_handle))
-             if value]
-    if len(given) != 1:
-        raise SystemExit("Give exactly one of --video-ids, --playlist-id, --channel-id, --channel-handle.")
-    return Request(*given[0])
-
-
-def _truthy(text: str) -> bool:
-    return str(text).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _log_to_mlflow(request: Request, options: Options, summary: Summary) -> None:
+def _log_to_mlflow(request: Request, options: IngestConfig, summary: Summary) -> None:
     import mlflow
 
     from tubetags import tracking
 
     tracking.configure("tubetags-ingest")
     with mlflow.start_run(run_name=f"ingest {request.key}"):
-        mlflow.log_params({"request": request.key, **{f"ingest.{k}": v for k, v in vars(options).items()}})
+        mlflow.log_params({"request": request.key, **{f"ingest.{k}": v for k, v in options.model_dump(exclude={"video_ids"}).items()}})
         metrics = {"accepted": sum(summary.accepted.values()), "rejected": sum(summary.rejected.values()),
                    "failed": len(summary.failed), "pending": summary.pending, "quota_units": summary.quota_used}
         metrics |= {f"accepted_{k}": n for k, n in summary.accepted.items()}
@@ -365,39 +399,18 @@ def _log_to_mlflow(request: Request, options: Options, summary: Summary) -> None
         mlflow.log_metrics(metrics)
 
 
-def main(argv: list[str] | None = None, http: Any = None) -> Summary:
+def main(argv: Sequence[str] | None = None, http: Any = None) -> Summary:
     """CLI. `http` (an httplib2.Http-like object) is for tests; by default the client makes its own."""
-    defaults = Options()
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--video-ids", nargs="*", help="video ids, space- or comma-separated")
-    parser.add_argument("--playlist-id")
-    parser.add_argument("--channel-id", help="UC... id")
-    parser.add_argument("--channel-handle", help="@handle")
-    parser.add_argument("--max-videos", type=lambda s: int(float(s)), default=0,  # MLflow may pass '20.0'
-                        help="collect at most this many (a channel's newest first)")
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size,
-                        help="videos per videos.list call and per Parquet file (max 50)")
-    parser.add_argument("--no-whisper", action="store_true", help="leave videos without captions pending")
-    parser.add_argument("--asr-backend", default=defaults.asr_backend, choices=asr.BACKENDS)
-    parser.add_argument("--asr-model", default=None, help="whisper checkpoint / CTranslate2 model dir")
-    parser.add_argument("--max-whisper-minutes", type=float, default=defaults.max_whisper_minutes)
-    parser.add_argument("--retries", type=int, default=5, help="retries on 5xx/429, exponential backoff")
-    parser.add_argument("--rebuild-corpus", nargs="?", const="true", default="false", type=str,
-                        help="rebuild the corpus (build_corpus) once collection has finished")
-    parser.add_argument("--no-mlflow", action="store_true", help="collect without logging a run")
-    args = parser.parse_args(argv)
-    request = _request_from(args)
-    options = Options(batch_size=max(1, min(args.batch_size, 50)), max_videos=args.max_videos,
-                      whisper=not args.no_whisper, asr_backend=args.asr_backend, asr_model=args.asr_model or None,
-                      max_whisper_minutes=args.max_whisper_minutes)
+    options = IngestConfig.from_cli(argv, __doc__)
+    request = options.request()
     try:
-        client = YouTubeClient.connect(http=http, num_retries=args.retries)
+        client = YouTubeClient.connect(http=http, num_retries=options.retries)
         summary = collect(request, client, options)
-    except (MissingApiKey, NotFound, HttpError) as error:  # one clear line rather than a traceback
+    except (MissingApiKey, NotFound, HttpError, CollectorBusy) as error:  # one clear line rather than a traceback
         raise SystemExit(f"ingest: {error}") from None
     for line in summary.lines():
         print(line)
-    if not args.no_mlflow:
+    if options.track:
         _log_to_mlflow(request, options, summary)
     if summary.stopped_by_quota:
         resets_at = summary.stopped_by_quota.resets_at
@@ -407,10 +420,10 @@ def main(argv: list[str] | None = None, http: Any = None) -> Summary:
               f"{resets_at:%Y-%m-%d %H:%M %Z} = {resets_at.astimezone(dt.timezone.utc):%H:%M} UTC "
               f"(in {wait.seconds // 3600}h{wait.seconds % 3600 // 60:02d}m): run the same command again then.")
         sys.exit(EXIT_QUOTA)
-    if _truthy(args.rebuild_corpus):
+    if options.rebuild_corpus:
         from pipelines import build_corpus
 
-        build_corpus.main(["--no-mlflow"] if args.no_mlflow else [])
+        build_corpus.main(["--track", str(options.track)])
     print(f"collected records in {collected_dir()}")
     return summary
 

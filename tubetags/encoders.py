@@ -76,9 +76,6 @@ class MiniLMEncoder:
         return out
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return cached_encode(self, texts)
-
-    def encode_uncached(self, texts: Sequence[str]) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dim), np.float32)
         means = np.stack([c.mean(axis=0) for c in self.encode_chunks(texts)])
@@ -112,9 +109,6 @@ class HubEncoder:
         return self._module
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return cached_encode(self, texts)
-
-    def encode_uncached(self, texts: Sequence[str]) -> np.ndarray:
         import tensorflow as tf
 
         vectors = np.asarray(self.module(tf.constant(list(texts), dtype=tf.string)), dtype=np.float32)
@@ -124,7 +118,7 @@ class HubEncoder:
     @property
     def dim(self) -> int:
         if self._dim is None:
-            self.encode_uncached(["probe"])
+            self.encode(["probe"])
         return self._dim
 
 
@@ -141,42 +135,13 @@ def _cache_folder(encoder) -> Path:
     return settings.cache_dir() / "embeddings" / encoder.name
 
 
-_KNOWN: dict[str, dict[str, np.ndarray]] = {}  # encoder name -> text hash -> vector
-
-
-def _known(encoder) -> dict[str, np.ndarray]:
-    """Every vector the shard cache holds for this encoder, by text hash (read once per process)."""
-    if encoder.name not in _KNOWN:
-        index: dict[str, np.ndarray] = {}
-        folder = _cache_folder(encoder)
-        for path in sorted(folder.glob("*.npz")) if folder.exists() else []:
-            with np.load(path) as data:
-                index.update(zip(data["hashes"].tolist(), data["vectors"]))
-        _KNOWN[encoder.name] = index
-    return _KNOWN[encoder.name]
-
-
-def cached_encode(encoder, texts: Sequence[str]) -> np.ndarray:
-    """encode() through the shard cache: texts seen in a cached shard are not encoded again.
-
-    Only `cached_shard_embeddings` writes the cache; serving reads it at most, so it never grows
-    with user traffic.
-    """
-    texts = list(texts)
-    known = _known(encoder)
-    hashes = [text_hash(t) for t in texts]
-    missing = [i for i, h in enumerate(hashes) if h not in known]
-    fresh = encoder.encode_uncached([texts[i] for i in missing]) if missing else None
-    if not texts:
-        return encoder.encode_uncached([])
-    rows = {i: fresh[n] for n, i in enumerate(missing)}
-    return np.stack([rows[i] if i in rows else known[h] for i, h in enumerate(hashes)]).astype(np.float32)
-
-
 def cached_shard_embeddings(split: CorpusSplit, encoder, batch_size: int = 64) -> Iterator[tuple[np.ndarray, list]]:
     """Per shard: (embeddings, tag lists). Embeddings are cached on disk by (encoder, shard checksum),
     with the hash of each text, so repeated seeds, other strategies on the same encoder, and
     evaluation in a later process all re-use them: the encoder runs once per shard.
+
+    Training and evaluation over corpus shards only: `encode` never reads this cache, so serving
+    processes neither load the training vectors nor depend on what training left on disk.
     """
     from tqdm import tqdm
 
@@ -198,5 +163,4 @@ def cached_shard_embeddings(split: CorpusSplit, encoder, batch_size: int = 64) -
             tmp = path.with_suffix(".tmp.npz")
             np.savez(tmp, hashes=np.array([text_hash(t) for t in texts]), vectors=vectors)
             tmp.replace(path)
-            _known(encoder).update(zip((text_hash(t) for t in texts), vectors))
         yield vectors, tags

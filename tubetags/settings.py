@@ -13,8 +13,6 @@ SOURCE_FILES = {
     "youtube": "youtube_videos.csv.gz",
 }
 
-REGISTERED_MODEL = "tubetags"
-
 
 def data_dir() -> Path:
     """Input data: ../shared/data beside the checkout unless TUBETAGS_DATA_DIR says otherwise."""

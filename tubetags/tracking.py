@@ -45,3 +45,37 @@ def log_new_params(params: dict) -> None:
     fresh = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items() if k not in present}
     if fresh:
         mlflow.log_params(fresh)
+
+
+class NoExperimentRun(LookupError):
+    """No finished experiment run to compare (the message says what to run first)."""
+
+
+def find_experiment_run(experiment: str, parent_run_id: str | None = None):
+    """The given run, or the latest finished run tagged tubetags.kind=experiment in `experiment`."""
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    if parent_run_id:
+        return client.get_run(parent_run_id)
+    exp = client.get_experiment_by_name(experiment)
+    if exp is None:
+        raise NoExperimentRun(f"no MLflow experiment {experiment!r} at {settings.tracking_uri()}: "
+                              "run `make experiment` first")
+    runs = client.search_runs([exp.experiment_id],
+                              "tags.`tubetags.kind` = 'experiment' and attributes.status = 'FINISHED'",
+                              order_by=["attributes.start_time DESC"], max_results=1)
+    if not runs:
+        raise NoExperimentRun(f"no finished experiment run (tag tubetags.kind=experiment) in {experiment!r}")
+    return runs[0]
+
+
+def child_runs(parent) -> list[dict]:
+    """The finished child runs of `parent`: [{strategy, run_id, dataset, metrics}]."""
+    import mlflow
+
+    runs = mlflow.MlflowClient().search_runs(
+        [parent.info.experiment_id],
+        f"tags.mlflow.parentRunId = '{parent.info.run_id}' and attributes.status = 'FINISHED'", max_results=1000)
+    return [{"strategy": r.data.tags.get("strategy") or r.data.params["strategy"], "run_id": r.info.run_id,
+             "dataset": r.data.tags.get("dataset", "ted"), "metrics": dict(r.data.metrics)} for r in runs]

@@ -5,7 +5,7 @@
   binary): the real parser, schema, interpolation and cross-references; it needs no engine.
 - deploy/k8s/*.yaml: kubernetes-validate, strict, against the Kubernetes JSON schemas it bundles.
 - And consistency: the port, health path, user and environment variables in all three match the
-  app (webapp/gunicorn.conf.py, webapp/tubetags_site, tubetags/settings.py, README).
+  app (webapp/gunicorn.conf.py, webapp/tubetags_site, tubetags/, README).
 The tools are pinned in requirements/lock.txt; a test skips, naming the pin, only where the tool is
 missing, and fails instead under CI (CI=true) where setup must have installed it.
 """
@@ -70,9 +70,9 @@ def app_port() -> str:
 
 
 def app_env_names() -> set[str]:
-    """Environment variables the app reads: webapp/ (settings, gunicorn.conf.py) and tubetags/settings.py."""
+    """Environment variables the app reads: webapp/ (settings, gunicorn.conf.py) and the tubetags library."""
     pattern = re.compile(r"(?:environ\.get\(|environ\[|env_bool\(|env_list\(|getenv\()\s*['\"]([A-Z][A-Z0-9_]*)['\"]")
-    sources = [*(REPO / "webapp").rglob("*.py"), REPO / "tubetags" / "settings.py"]
+    sources = [*(REPO / "webapp").rglob("*.py"), *(REPO / "tubetags").rglob("*.py")]
     return {name for path in sources for name in pattern.findall(path.read_text())}
 
 

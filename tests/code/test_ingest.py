@@ -100,7 +100,7 @@ def collected(work: Path) -> tuple[pd.DataFrame, list[dict]]:
 
 def test_a_batch_lands_in_parquet_and_rejects_keep_their_reason(work, fake_youtube, capsys):
     http = HttpMockSequence([recorded("videos_list_batch.json")])
-    summary = ingest.main(["--video-ids", ",".join(FIVE_IDS), "--no-mlflow"], http=http)
+    summary = ingest.main(["--video-ids", ",".join(FIVE_IDS), "--track", "false"], http=http)
 
     rows, rejects = collected(work)
     by_id = rows.set_index("video_id")
@@ -128,7 +128,7 @@ def test_a_batch_lands_in_parquet_and_rejects_keep_their_reason(work, fake_youtu
 def test_build_corpus_reads_what_the_collector_wrote(work, fake_youtube):
     from pipelines.sources import read_collected
 
-    ingest.main(["--video-ids", *FIVE_IDS, "--no-mlflow"], http=HttpMockSequence([recorded("videos_list_batch.json")]))
+    ingest.main(["--video-ids", *FIVE_IDS, "--track", "false"], http=HttpMockSequence([recorded("videos_list_batch.json")]))
     from data_contracts import validate_records
 
     accepted, rejected = validate_records(read_collected(work / "collected"))
@@ -136,16 +136,16 @@ def test_build_corpus_reads_what_the_collector_wrote(work, fake_youtube):
 
 
 def test_rerun_collects_nothing_twice(work, fake_youtube):
-    ingest.main(["--video-ids", *FIVE_IDS, "--no-mlflow"], http=HttpMockSequence([recorded("videos_list_batch.json")]))
+    ingest.main(["--video-ids", *FIVE_IDS, "--track", "false"], http=HttpMockSequence([recorded("videos_list_batch.json")]))
     http = HttpMockSequence([])  # a request would fail: there must be none
-    summary = ingest.main(["--video-ids", *FIVE_IDS, "--no-mlflow"], http=http)
+    summary = ingest.main(["--video-ids", *FIVE_IDS, "--track", "false"], http=http)
     assert http.request_sequence == [] and summary.quota_used == 0
     rows, rejects = collected(work)
     assert len(rows) == 3 and len(rejects) == 2
 
 
 def test_quota_exceeded_stops_cleanly_and_the_same_command_resumes(work, fake_youtube, capsys):
-    argv = ["--video-ids", *FIVE_IDS, "--batch-size", "2", "--no-mlflow"]
+    argv = ["--video-ids", *FIVE_IDS, "--batch-size", "2", "--track", "false"]
     http = HttpMockSequence([recorded("videos_list_batch.json"), recorded("error_403_quota_exceeded.json", 403)])
     with pytest.raises(SystemExit) as stopped:
         ingest.main(argv, http=http)
@@ -168,14 +168,14 @@ def test_quota_exceeded_stops_cleanly_and_the_same_command_resumes(work, fake_yo
 def test_channel_is_listed_through_its_uploads_playlist(work, fake_youtube):
     http = HttpMockSequence([recorded("channels_list_handle.json"), recorded("playlist_items_page1.json"),
                              recorded("playlist_items_page2.json"), recorded("videos_list_batch.json")])
-    summary = ingest.main(["--channel-handle", "@kurzgesagt", "--no-mlflow"], http=http)
+    summary = ingest.main(["--channel-handle", "@kurzgesagt", "--track", "false"], http=http)
     assert summary.calls == {"channels.list": 1, "playlistItems.list": 2, "videos.list": 1}
     assert len(collected(work)[0]) == 3
 
 
 def test_max_videos_stops_listing_early(work, fake_youtube):
     http = HttpMockSequence([recorded("playlist_items_page1.json"), recorded("videos_list_batch.json")])
-    summary = ingest.main(["--playlist-id", "UUsXVk37bltHxD1rDPwtNM8Q", "--max-videos", "2", "--no-mlflow"], http=http)
+    summary = ingest.main(["--playlist-id", "UUsXVk37bltHxD1rDPwtNM8Q", "--max-videos", "2", "--track", "false"], http=http)
     assert summary.calls["playlistItems.list"] == 1
     assert sorted(collected(work)[0].video_id) == ["Bm7rQ1sVw0c", "aX3kT9pLq2E"]
 
@@ -184,7 +184,7 @@ def test_blocked_caption_requests_leave_the_video_pending(work, fake_youtube, mo
     tracks = dict(FakeTranscriptApi.tracks, aX3kT9pLq2E=RequestBlocked("aX3kT9pLq2E"),
                   Bm7rQ1sVw0c=VideoUnavailable("Bm7rQ1sVw0c"))
     monkeypatch.setattr(FakeTranscriptApi, "tracks", tracks)
-    summary = ingest.main(["--video-ids", *FIVE_IDS, "--no-mlflow"],
+    summary = ingest.main(["--video-ids", *FIVE_IDS, "--track", "false"],
                           http=HttpMockSequence([recorded("videos_list_batch.json")]))
     assert "aX3kT9pLq2E" in summary.failed and summary.pending == 1
     rows, rejects = collected(work)
@@ -193,7 +193,7 @@ def test_blocked_caption_requests_leave_the_video_pending(work, fake_youtube, mo
 
 
 def test_no_whisper_leaves_uncaptioned_videos_pending(work, fake_youtube):
-    summary = ingest.main(["--video-ids", *FIVE_IDS, "--no-whisper", "--no-mlflow"],
+    summary = ingest.main(["--video-ids", *FIVE_IDS, "--whisper", "false", "--track", "false"],
                           http=HttpMockSequence([recorded("videos_list_batch.json")]))
     assert summary.failed == {"Wh1sper0nly": "no captions and whisper is off"} and fake_youtube == []
 
@@ -201,12 +201,13 @@ def test_no_whisper_leaves_uncaptioned_videos_pending(work, fake_youtube):
 def test_missing_api_key_is_one_clear_line(work, monkeypatch):
     monkeypatch.delenv("YOUTUBE_API_KEY")
     with pytest.raises(SystemExit, match="YOUTUBE_API_KEY"):
-        ingest.main(["--video-ids", "aX3kT9pLq2E", "--no-mlflow"], http=HttpMockSequence([]))
+        ingest.main(["--video-ids", "aX3kT9pLq2E", "--track", "false"], http=HttpMockSequence([]))
 
 
-def test_exactly_one_source_is_required(work):
-    with pytest.raises(SystemExit, match="exactly one"):
-        ingest.main(["--video-ids", "", "--playlist-id", "", "--no-mlflow"])  # as `mlflow run` passes blanks
+def test_exactly_one_source_is_required(work, capsys):
+    with pytest.raises(SystemExit):
+        ingest.main(["--video-ids", "", "--playlist-id", "", "--track", "false"])  # as `mlflow run` passes blanks
+    assert "exactly one of --video-ids" in capsys.readouterr().err
 
 
 def test_a_torn_rejects_line_is_cut_on_restart(tmp_path):

@@ -93,7 +93,7 @@ def child() -> None:
                 os.kill(os.getpid(), signal.SIGKILL)
 
         ingest.os.replace = replace_then_die
-    ingest.main(["--channel-id", "UCrivers", "--batch-size", "4", "--no-mlflow"], http=RoutingHttp())
+    ingest.main(["--channel-id", "UCrivers", "--batch-size", "4", "--track", "false"], http=RoutingHttp())
 
 
 def run_child(work: Path, kill_at: str | None = None, random_kill: bool = False, delay: float = 0.0):

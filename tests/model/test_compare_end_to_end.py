@@ -9,9 +9,9 @@ import mlflow
 import pandas as pd
 import pytest
 
-from experiments.experiment import run_experiment
+from experiments.experiment import ExperimentConfig, run_experiment
 from scripts import compare
-from tubetags import registry, settings
+from tubetags import registry
 
 pytestmark = pytest.mark.slow
 
@@ -22,11 +22,13 @@ def private_work_dir(tmp_path, monkeypatch):
 
 
 def test_compare_end_to_end(tiny_corpus, mlflow_store, tmp_path):
-    experiment = run_experiment(2, ["baseline", "zero_shot"], quick=True, corpus_dir=tiny_corpus.root)
+    experiment = run_experiment(ExperimentConfig.load({"seeds": 2, "strategies": "baseline,zero_shot", "quick": True,
+                                                       "corpus": tiny_corpus.root}))
     out = tmp_path / "reports"
     # "tests" for both: a new experiment would put its artifacts in the real mlruns/ (tracking.configure).
-    result = compare.compare("tests", None, 1000, out, latency_runs=3, corpus_dir=tiny_corpus.root,
-                             compare_experiment="tests")
+    # Through the command line, as `make compare` runs it.
+    result = compare.main(["--experiment", "tests", "--out", str(out), "--latency-runs", "3",
+                           "--corpus", str(tiny_corpus.root), "--compare-experiment", "tests"])
 
     assert result["parent_run_id"] == experiment["parent_run_id"]
     for name in ("results.md", "results.json", "comparison.png", "error_analysis.md", "costs.md"):
@@ -44,7 +46,7 @@ def test_compare_end_to_end(tiny_corpus, mlflow_store, tmp_path):
     assert json.loads((out / "results.json").read_text())["production"]["strategy"] == result["production"]["strategy"]
 
     client = mlflow.MlflowClient()
-    aliases = client.get_registered_model(settings.REGISTERED_MODEL).aliases
+    aliases = client.get_registered_model(registry.registered_model()).aliases
     assert {"production", "baseline", "zero-shot"} <= set(aliases)
     assert aliases["production"] == result["strategies"][result["production"]["strategy"]]["version"]
     artifacts = {a.path for a in client.list_artifacts(result["compare_run_id"], "reports")}

@@ -3,7 +3,7 @@
 import mlflow
 import pytest
 
-from experiments.experiment import run_experiment
+from experiments.experiment import ExperimentConfig, run_experiment
 
 pytestmark = pytest.mark.slow
 
@@ -14,7 +14,8 @@ def private_work_dir(tmp_path, monkeypatch):
 
 
 def test_seeds_run_under_one_parent_and_zero_shot_gets_a_bootstrap(tiny_corpus, mlflow_store):
-    out = run_experiment(2, ["baseline", "zero_shot"], quick=True, corpus_dir=tiny_corpus.root)
+    out = run_experiment(ExperimentConfig.load({"seeds": 2, "strategies": "baseline,zero_shot", "quick": True,
+                                                "corpus": tiny_corpus.root}))
     assert [len(out["results"][s]) for s in ("baseline", "zero_shot")] == [2, 1]
     children = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{out['parent_run_id']}'",
                                   output_format="list")
@@ -37,7 +38,8 @@ def test_children_follow_a_parent_in_another_experiment(tiny_corpus, mlflow_stor
     monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", experiment_id)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME")
     mlflow.set_experiment(experiment_id=experiment_id)
-    out = run_experiment(1, ["baseline"], quick=True, corpus_dir=tiny_corpus.root)
+    out = run_experiment(ExperimentConfig.load({"seeds": 1, "strategies": ["baseline"], "quick": True,
+                                                "corpus": tiny_corpus.root}))
     child = mlflow.get_run(out["results"]["baseline"][0]["run_id"])
     assert out["parent_run_id"] == outer.info.run_id
     assert child.info.experiment_id == experiment_id

@@ -4,9 +4,9 @@ import mlflow
 import pandas as pd
 import pytest
 
-from experiments.open_vocab import OPEN_VOCAB_ALIAS, run
-from experiments.train import train
-from tubetags import registry, settings
+from experiments.open_vocab import OPEN_VOCAB_ALIAS, OpenVocabConfig, run
+from experiments.train import TrainConfig, train
+from tubetags import registry
 from tubetags.tags import youtube_tag_length
 
 pytestmark = pytest.mark.slow
@@ -18,9 +18,9 @@ def private_work_dir(tmp_path, monkeypatch):
 
 
 def test_hybrid_is_scored_registered_and_serves_specific_tags(tiny_corpus, mlflow_store):
-    version = train("baseline", quick=True, corpus_dir=tiny_corpus.root)["version"]
-    mlflow.MlflowClient().set_registered_model_alias(settings.REGISTERED_MODEL, registry.PRODUCTION, version)
-    out = run(registry.PRODUCTION, 10, corpus_dir=tiny_corpus.root)
+    version = train(TrainConfig.load({"strategy": "baseline", "quick": True, "corpus": tiny_corpus.root}))["version"]
+    registry.set_alias(registry.PRODUCTION, version)
+    out = run(OpenVocabConfig.load({"corpus": tiny_corpus.root}))
     assert set(out["results"]) == {"closed", "keyphrases", "hybrid"}
     for metrics in out["results"].values():
         assert 0 <= metrics["p_at_5"] <= 1 and metrics["youtube_string_tags"] > 0

@@ -7,8 +7,8 @@ import mlflow
 import pandas as pd
 import pytest
 
-from experiments.train import train
-from tubetags import registry, settings
+from experiments.train import TrainConfig, train
+from tubetags import registry
 
 pytestmark = pytest.mark.slow
 
@@ -30,15 +30,17 @@ def private_work_dir(tmp_path, monkeypatch):
 
 
 def _train_and_load(strategy, tiny_corpus, overrides=()):
-    result = train(strategy, seed=0, overrides=list(overrides), quick=True, corpus_dir=tiny_corpus.root)
+    config = TrainConfig.load({"strategy": strategy, "quick": True, "corpus": tiny_corpus.root,
+                             "params": dict(overrides)})
+    result = train(config)
     run = mlflow.get_run(result["run_id"])
     assert run.data.params["strategy"] == strategy
     for key in ("test_p_at_5", "test_ndcg_at_10", "valid_p_at_1", "test_lrap", "test_micro_f1", "fit_seconds"):
         assert key in run.data.metrics
     client = mlflow.MlflowClient()
-    version = client.get_model_version(settings.REGISTERED_MODEL, result["version"])
+    version = client.get_model_version(registry.registered_model(), result["version"])
     assert version.tags["strategy"] == strategy
-    client.set_registered_model_alias(settings.REGISTERED_MODEL, registry.STRATEGY_ALIASES[strategy], version.version)
+    client.set_registered_model_alias(registry.registered_model(), registry.STRATEGY_ALIASES[strategy], version.version)
     model = mlflow.pyfunc.load_model(registry.model_uri(registry.STRATEGY_ALIASES[strategy]))
     return result, model
 
@@ -70,7 +72,7 @@ def test_bilstm_end_to_end(tiny_corpus, mlflow_store):
 
 
 def test_encoder_head_through_a_hub_handle(tiny_corpus, mlflow_store, glove_handle):
-    result, model = _train_and_load("encoder_head", tiny_corpus, [f"encoder={glove_handle}"])
+    result, model = _train_and_load("encoder_head", tiny_corpus, {"encoder": glove_handle})
     _check_contract(model, tiny_corpus.vocabulary("ted"))
     assert mlflow.get_run(result["run_id"]).data.params["model.encoder"] == glove_handle
 

@@ -129,7 +129,7 @@ def _round_trip(uri: str, workdir: Path, artifact_location: str | None) -> str:
     import pandas as pd
     from tiny_registry import _train
 
-    from tubetags import registry, settings
+    from tubetags import registry
 
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
@@ -140,10 +140,10 @@ def _round_trip(uri: str, workdir: Path, artifact_location: str | None) -> str:
     assert version == "1"
 
     client = mlflow.MlflowClient()
-    client.set_registered_model_alias(settings.REGISTERED_MODEL, registry.PRODUCTION, version)
+    client.set_registered_model_alias(registry.registered_model(), registry.PRODUCTION, version)
     # str(): the SQL stores hand the version back as an int on some paths, a str on others
-    assert str(client.get_model_version_by_alias(settings.REGISTERED_MODEL, registry.PRODUCTION).version) == version
-    assert client.get_model_version(settings.REGISTERED_MODEL, version).tags["strategy"] == "baseline"
+    assert str(client.get_model_version_by_alias(registry.registered_model(), registry.PRODUCTION).version) == version
+    assert client.get_model_version(registry.registered_model(), version).tags["strategy"] == "baseline"
 
     model = mlflow.pyfunc.load_model(registry.model_uri(registry.PRODUCTION))
     out = model.predict(pd.DataFrame({"transcript": [COOKING]}), params={"k": 3})

@@ -1,23 +1,50 @@
-"""Tagging strategies, each a `TagPredictor`. `build_predictor(name, **params)` makes one by name."""
+"""Tagging strategies, each a `TagPredictor`, named once in `STRATEGIES`.
+
+The table drives everything that names a strategy: the experiment's default list, the registry
+aliases the web app serves, and the config file each training run reads
+(`experiments/configs/<name>.yaml`).
+"""
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 
 from tubetags.predictor import TagPredictor
 
-STRATEGIES = {
-    "baseline": "tubetags.strategies.baseline:TfidfLinearTagger",
-    "bilstm": "tubetags.strategies.bilstm:BiLSTMTagger",
-    "encoder_head": "tubetags.strategies.encoder_head:EncoderHeadTagger",
-    "zero_shot": "tubetags.strategies.zero_shot:ZeroShotTagger",
-}
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str  # also the class's `strategy` and the config file's stem
+    target: str  # "module:Class"
+    alias: str  # registry alias of its best version
+    in_experiment: bool = True  # trained and compared by `make experiment`
+    summary: str = ""
+
+
+STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
+    Strategy("baseline", "tubetags.strategies.baseline:TfidfLinearTagger", "baseline",
+             summary="(a) TF-IDF + linear classifiers (scikit-learn)"),
+    Strategy("bilstm", "tubetags.strategies.bilstm:BiLSTMTagger", "bilstm",
+             summary="(b) BiLSTM trained from scratch"),
+    Strategy("encoder_head", "tubetags.strategies.encoder_head:EncoderHeadTagger", "encoder-head",
+             summary="(c) frozen pretrained encoder + in-house head"),
+    Strategy("zero_shot", "tubetags.strategies.zero_shot:ZeroShotTagger", "zero-shot",
+             summary="(d) fully pretrained: transcript/tag-name similarity"),
+    Strategy("hybrid", "tubetags.strategies.hybrid:HybridTagger", "open-vocab", in_experiment=False,
+             summary="production's closed vocabulary merged with transcript keyphrases"),
+)}
+EXPERIMENT_STRATEGIES = tuple(name for name, s in STRATEGIES.items() if s.in_experiment)
+
+
+def strategy(name: str) -> Strategy:
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}; choose one of {sorted(STRATEGIES)}")
+    return STRATEGIES[name]
 
 
 def predictor_class(name: str) -> type[TagPredictor]:
-    if name not in STRATEGIES:
-        raise ValueError(f"unknown strategy {name!r}; choose one of {sorted(STRATEGIES)}")
-    module, _, cls = STRATEGIES[name].partition(":")
+    module, _, cls = strategy(name).target.partition(":")
     return getattr(importlib.import_module(module), cls)
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from tubetags.corpus import CorpusSplit, multi_hot
-from tubetags.encoders import MINILM, cached_shard_embeddings, encoder_from_param
+from tubetags.encoders import HubEncoder, cached_shard_embeddings, encoder_from_param
 from tubetags.predictor import Ranked, TagPredictor
 from tubetags.strategies.keras_training import curves, early_stopping, seed_everything
 from tubetags.strategies.ranking import top_k
@@ -33,14 +33,18 @@ class EncoderHeadTagger(TagPredictor):
         self.hidden_units, self.dropout, self.epochs, self.patience = hidden_units, dropout, epochs, patience
         self.batch_size, self.learning_rate = batch_size, learning_rate
         self.encoder = encoder_from_param(encoder, max_chunks=max_chunks)
+        # Named after the encoder trained with; a reloaded local SavedModel lives elsewhere but is the same encoder.
+        self.encoder_name = self.encoder.name
         self.vocabulary: list[str] = []
         self.head = None
 
-    def params(self):
-        return {"seed": self.seed, "encoder": self.encoder_param, "encoder_name": self.encoder.name,
-                "max_chunks": self.max_chunks, "hidden_units": self.hidden_units, "dropout": self.dropout,
-                "epochs": self.epochs, "patience": self.patience, "batch_size": self.batch_size,
-                "learning_rate": self.learning_rate}
+    def init_params(self) -> dict[str, Any]:
+        return {"seed": self.seed, "encoder": self.encoder_param, "max_chunks": self.max_chunks,
+                "hidden_units": self.hidden_units, "dropout": self.dropout, "epochs": self.epochs,
+                "patience": self.patience, "batch_size": self.batch_size, "learning_rate": self.learning_rate}
+
+    def params(self) -> dict[str, Any]:
+        return self.init_params() | {"encoder_name": self.encoder_name}
 
     def _stream(self, split: CorpusSplit, shuffle: bool):
         """tf.data over the cached per-shard embeddings (one shard in memory at a time)."""
@@ -100,22 +104,13 @@ class EncoderHeadTagger(TagPredictor):
             shutil.copytree(spec["handle"], directory / "encoder", dirs_exist_ok=True)
             spec = {**spec, "handle": "encoder"}
         self.head.save(directory / "head.keras")
-        (directory / "encoder_head.json").write_text(json.dumps(
-            {"encoder": spec, "vocabulary": self.vocabulary, "params": self.params()}))
+        (directory / "encoder_head.json").write_text(json.dumps({"encoder": spec, "vocabulary": self.vocabulary}))
 
-    @classmethod
-    def load_state(cls, directory: Path) -> "EncoderHeadTagger":
+    def load_state(self, directory: Path) -> None:
         import keras
 
         meta = json.loads((directory / "encoder_head.json").read_text())
-        params = {k: v for k, v in meta["params"].items() if k != "encoder_name"}
-        spec = meta["encoder"]
-        if spec["kind"] == "hub":
-            handle = spec["handle"]
-            params["encoder"] = str(directory / "encoder") if handle == "encoder" else handle
-        else:
-            params["encoder"] = MINILM
-        tagger = cls(**params)
-        tagger.vocabulary = meta["vocabulary"]
-        tagger.head = keras.models.load_model(directory / "head.keras")
-        return tagger
+        if meta["encoder"]["kind"] == "hub" and meta["encoder"]["handle"] == "encoder":
+            self.encoder = HubEncoder(str(directory / "encoder"))  # the copy saved with the model
+        self.vocabulary = meta["vocabulary"]
+        self.head = keras.models.load_model(directory / "head.keras")

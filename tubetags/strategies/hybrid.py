@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from tubetags.corpus import CorpusSplit
+from tubetags.encoders import MiniLMEncoder
 from tubetags.keyphrases import KeyphraseSuggester
 from tubetags.predictor import Ranked, TagPredictor, load_predictor
 from tubetags.tags import tag_key
@@ -35,16 +36,21 @@ def reciprocal_rank_fusion(lists: Sequence[Ranked], weights: Sequence[float], k:
 
 class HybridTagger(TagPredictor):
     strategy = "hybrid"
+    deterministic = True  # nothing is learned or sampled: the closed model comes trained
 
     def __init__(self, closed: TagPredictor | None = None, keyphrases: KeyphraseSuggester | None = None,
-                 closed_weight: float = 1.0, open_weight: float = 1.0, seed: int = 0):
+                 closed_weight: float = 1.0, open_weight: float = 1.0):
         self.closed = closed
         self.keyphrases = keyphrases or KeyphraseSuggester()
         self.closed_weight, self.open_weight = closed_weight, open_weight
 
-    def params(self):
-        return {"closed_strategy": getattr(self.closed, "strategy", None), "closed_weight": self.closed_weight,
-                "open_weight": self.open_weight, "rrf_k": RRF_K, **{f"keyphrase_{k}": v for k, v in self.keyphrases.params().items()}}
+    def init_params(self) -> dict[str, Any]:
+        # The closed model and the suggester are objects: saved as state (load_state), not as parameters.
+        return {"closed_weight": self.closed_weight, "open_weight": self.open_weight}
+
+    def params(self) -> dict[str, Any]:
+        return self.init_params() | {"closed_strategy": getattr(self.closed, "strategy", None), "rrf_k": RRF_K,
+                                     **{f"keyphrase_{k}": v for k, v in self.keyphrases.params().items()}}
 
     def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]):
         return {}  # the closed model is trained already; keyphrases learn nothing
@@ -63,13 +69,9 @@ class HybridTagger(TagPredictor):
     def save_state(self, directory: Path) -> None:
         self.closed.save(directory / "closed")
         (directory / "hybrid.json").write_text(json.dumps({
-            "closed_weight": self.closed_weight, "open_weight": self.open_weight,
             "keyphrases": self.keyphrases.params(), "max_chunks": self.keyphrases.encoder.max_chunks}))
 
-    @classmethod
-    def load_state(cls, directory: Path) -> "HybridTagger":
-        from tubetags.encoders import MiniLMEncoder
-
+    def load_state(self, directory: Path) -> None:
         meta = json.loads((directory / "hybrid.json").read_text())
-        suggester = KeyphraseSuggester(MiniLMEncoder(max_chunks=meta["max_chunks"]), **meta["keyphrases"])
-        return cls(load_predictor(directory / "closed"), suggester, meta["closed_weight"], meta["open_weight"])
+        self.closed = load_predictor(directory / "closed")
+        self.keyphrases = KeyphraseSuggester(MiniLMEncoder(max_chunks=meta["max_chunks"]), **meta["keyphrases"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -23,14 +23,17 @@ class ZeroShotTagger(TagPredictor):
     strategy = "zero_shot"
     deterministic = True
 
-    def __init__(self, seed: int = 0, max_chunks: int = 4):
-        self.seed, self.max_chunks = seed, max_chunks  # seed unused: nothing is random
+    def __init__(self, max_chunks: int = 4):
+        self.max_chunks = max_chunks
         self.encoder = MiniLMEncoder(max_chunks=max_chunks)
         self.vocabulary: list[str] = []
         self.tag_vectors: np.ndarray | None = None
 
-    def params(self):
-        return {"max_chunks": self.max_chunks, "encoder": self.encoder.name, "score": "(cos+1)/2"}
+    def init_params(self) -> dict[str, Any]:
+        return {"max_chunks": self.max_chunks}
+
+    def params(self) -> dict[str, Any]:
+        return self.init_params() | {"encoder": self.encoder.name, "score": "(cos+1)/2"}
 
     def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]):
         self.vocabulary = list(vocabulary)
@@ -47,13 +50,8 @@ class ZeroShotTagger(TagPredictor):
 
     def save_state(self, directory: Path) -> None:
         np.save(directory / "tag_vectors.npy", self.tag_vectors)
-        (directory / "zero_shot.json").write_text(json.dumps({"max_chunks": self.max_chunks,
-                                                               "vocabulary": self.vocabulary}))
+        (directory / "zero_shot.json").write_text(json.dumps({"vocabulary": self.vocabulary}))
 
-    @classmethod
-    def load_state(cls, directory: Path) -> "ZeroShotTagger":
-        meta = json.loads((directory / "zero_shot.json").read_text())
-        tagger = cls(max_chunks=meta["max_chunks"])
-        tagger.vocabulary = meta["vocabulary"]
-        tagger.tag_vectors = np.load(directory / "tag_vectors.npy")
-        return tagger
+    def load_state(self, directory: Path) -> None:
+        self.vocabulary = json.loads((directory / "zero_shot.json").read_text())["vocabulary"]
+        self.tag_vectors = np.load(directory / "tag_vectors.npy")

@@ -71,6 +71,6 @@ def build_registry(root: Path) -> str:
     for seed, alias in [(1, "baseline"), (2, "production")]:
         with mlflow.start_run(experiment_id=experiment):
             info = registry.log_predictor(_train(root, seed), root / f"work-{seed}")
-        client.set_registered_model_alias(settings.REGISTERED_MODEL, alias, str(info.registered_model_version))
+        client.set_registered_model_alias(registry.registered_model(), alias, str(info.registered_model_version))
     _built["uri"] = uri
     return uri

@@ -1,10 +1,10 @@
-"""The promotion rule (tubetags.promotion.choose_production) on hand-made summaries."""
+"""The promotion rule (tubetags.evaluation.promotion.choose_production) on hand-made summaries."""
 
 from __future__ import annotations
 
 import pytest
 
-from tubetags.promotion import choose_production
+from tubetags.evaluation.promotion import choose_production
 
 
 def entry(p5: float, p50: float | None, half: float = 0.01) -> dict:

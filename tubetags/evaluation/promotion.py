@@ -10,12 +10,14 @@ Rule:
    none was measured at all (benchmark skipped): then P@5 alone decides.
 
 `summary` maps strategy -> {"metrics": {"test_p_at_5": {"mean", "low", "high", ...}, ...},
-"latency_p50_ms": float | None, ...} as scripts/compare.py builds it.
+"latency_p50_ms": float | None, ...}: a strategy summary (tubetags.evaluation.intervals.summarize)
+with the measured p50 latency of its best version added.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 METRIC = "test_p_at_5"
 

@@ -1,0 +1,98 @@
+"""Drift monitoring: PSI by hand, privacy of the request summary, and the monitor job on a recorded window
+(no alarm) and on a deliberately shifted one (alarm)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from pipelines import monitor
+from tubetags import monitoring
+
+RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "monitoring" / "requests-20261120.jsonl"
+
+
+def keyword_ranker(vocabulary: list[str]):
+    """A stand-in model: the vocabulary's tags ranked by how often their words occur in the text."""
+    def rank(text: str) -> list[tuple[str, float]]:
+        counts = Counter(monitoring.words_of(text))
+        scored = [(tag, sum(counts[w] for w in tag.split() if len(w) > 3)) for tag in vocabulary]
+        scored = sorted((s for s in scored if s[1]), key=lambda s: (-s[1], s[0]))[:10]
+        top = max((n for _, n in scored), default=1)
+        return [(tag, n / top) for tag, n in scored]
+    return rank
+
+
+def test_psi_by_hand():
+    # (0.25 - 0.5) ln(0.25/0.5) + (0.75 - 0.5) ln(0.75/0.5) = 0.1733 + 0.1014
+    assert monitoring.psi([0.5, 0.5], [0.25, 0.75]) == pytest.approx(0.2747, abs=1e-4)
+    assert monitoring.psi([0.2, 0.3, 0.5], [0.2, 0.3, 0.5]) == 0.0
+    assert monitoring.level(0.3) == "ALARM" and monitoring.level(0.12) == "warn" and monitoring.level(0.01) == "ok"
+
+
+def test_a_request_summary_keeps_no_transcript():
+    text = "my secret recipe for sourdough bread with a very private family story " * 20
+    summary = monitoring.RequestSummary.of(text, [("bread", 0.9), ("baking", 0.7)], "3", "en", {"bread", "my"})
+    line = summary.model_dump_json()
+    assert "secret" not in line and "family" not in line
+    assert summary.words == 240 and summary.top_tags == ["bread", "baking"]
+    assert summary.oov_share == pytest.approx(10 / 12)  # 12 words, "my" and "bread" known
+
+
+@pytest.fixture(scope="module")
+def reference(real_corpus, tmp_path_factory):
+    vocabulary = real_corpus.vocabulary("ted")
+    rank = keyword_ranker(vocabulary)
+    rows = list(real_corpus.split("ted", "valid").records(columns=("transcript", "language")))
+    texts = [r["transcript"] for r in rows]
+    background = (r["transcript"] for r in real_corpus.split("ted", "train").records(columns=("transcript",)))
+    profile = monitoring.build_reference(texts, [r["language"] for r in rows], [rank(t) for t in texts], background,
+                                         source="ted valid, keyword ranker")
+    path = tmp_path_factory.mktemp("monitor") / "reference.json"
+    path.write_text(profile.model_dump_json())
+    return path
+
+
+def shifted(summary: monitoring.RequestSummary) -> monitoring.RequestSummary:
+    """Short Portuguese clips about football: another population than TED talks."""
+    return summary.model_copy(update={"words": max(summary.words // 12, 20), "language": "pt", "oov_share": 0.6,
+                                      "top_tags": ["futebol", "gol", "campeonato"], "top_scores": [0.2, 0.1, 0.1]})
+
+
+def test_monitor_job_on_the_recorded_window_and_a_shifted_one(reference, tmp_path, capsys):
+    recorded = monitoring.read_summaries([RECORDED])
+    assert len(recorded) >= 100
+    out = tmp_path / "report"
+    calm = monitor.main(["--files", str(RECORDED), "--reference", str(reference), "--out", str(out),
+                         "--track", "false", "--fail-on-alarm", "true"])
+    assert calm["requests"] == len(recorded) and not calm["alarm"], calm
+    assert set(calm["features"]) == {"words", "oov_share", "top_score", "language", "top_tags"}
+
+    moved = tmp_path / "requests-20261121.jsonl"
+    moved.write_text("".join(shifted(s).model_dump_json() + "\n" for s in recorded) + '{"torn": ')
+    with pytest.raises(SystemExit) as stopped:
+        monitor.main(["--files", str(moved), "--reference", str(reference), "--out", str(out), "--track", "false",
+                      "--fail-on-alarm", "true"])
+    assert stopped.value.code == monitor.EXIT_ALARM
+    result = json.loads((out / "drift.json").read_text())
+    assert result["alarm"] and result["requests"] == len(recorded)  # the torn last line is skipped
+    for feature in ("words", "language", "top_tags", "oov_share"):
+        assert result["features"][feature]["level"] == "ALARM", feature
+    assert "futebol" in result["features"]["top_tags"]["new_categories"]
+    assert "ALARM" in (out / "drift.md").read_text() and "ALARM" in capsys.readouterr().out
+
+
+def record_fixture(real_corpus) -> None:  # pragma: no cover - how RECORDED was made: TED test talks, one a minute
+    rank = keyword_ranker(real_corpus.vocabulary("ted"))
+    train = real_corpus.split("ted", "train").records(columns=("transcript",))
+    counts = Counter(w for r in train for w in monitoring.words_of(r["transcript"]))
+    vocabulary = frozenset(w for w, _ in counts.most_common(monitoring.VOCABULARY_SIZE))
+    with open(RECORDED, "w") as handle:
+        for i, r in enumerate(real_corpus.split("ted", "test").records(columns=("transcript", "language"))):
+            summary = monitoring.RequestSummary.of(r["transcript"], rank(r["transcript"]), "3", r["language"],
+                                                   vocabulary)
+            at = f"2026-11-20T{8 + i // 60:02d}:{i % 60:02d}:00+00:00"
+            handle.write(summary.model_copy(update={"at": at}).model_dump_json() + "\n")

@@ -1,0 +1,116 @@
+"""One way for every job to get its parameters: a pydantic model per job.
+
+Values come, later ones winning, from the model's defaults, the job's YAML file
+(`experiments/configs/<job>.yaml`, or `--config PATH`) and the command line: one `--name VALUE`
+flag per field (also what MLproject passes). Everything arrives as text and is parsed once, by
+pydantic: `--seeds 5` is an int, `--quick false` a bool, `--strategies a,b` a list. A dict field
+(a strategy's hyper-parameters) takes repeated `--param KEY=VALUE`, each value read as YAML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tubetags import settings
+
+CONFIG_DIR = settings.REPO_ROOT / "experiments" / "configs"
+
+
+class ConfigError(ValueError):
+    """A job's configuration is invalid (the message says which field and why)."""
+
+
+def parse_assignments(items: Sequence[str]) -> dict[str, Any]:
+    """['epochs=3 dropout=0.2', 'encoder=minilm'] -> {'epochs': 3, 'dropout': 0.2, 'encoder': 'minilm'}.
+
+    Values are read as YAML; one item may hold several space-separated assignments (as MLproject
+    passes them), and blank items are ignored.
+    """
+    out: dict[str, Any] = {}
+    for item in (part for entry in items for part in shlex.split(entry)):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"expected KEY=VALUE, got {item!r}")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def _is_dict_field(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is dict or annotation is dict
+
+
+def _is_list_field(annotation: Any) -> bool:
+    return any(typing.get_origin(a) in (list, tuple) for a in (annotation, *typing.get_args(annotation)))
+
+
+class JobConfig(BaseModel):
+    """Base of every job's config: unknown keys are errors, values are immutable once validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    job: ClassVar[str]
+
+    @classmethod
+    def config_path(cls, values: Mapping[str, Any]) -> Path:
+        """The YAML file this job reads (a job may choose it from a value, as train does by strategy)."""
+        return CONFIG_DIR / f"{cls.job}.yaml"
+
+    @classmethod
+    def read_yaml(cls, path: Path) -> dict[str, Any]:
+        return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, Any] | None = None, path: Path | None = None) -> Self:
+        """Defaults < YAML file < overrides; dict-valued overrides are merged key by key."""
+        overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        data = cls.read_yaml(path or cls.config_path(overrides))
+        for key, value in overrides.items():
+            data[key] = {**(data.get(key) or {}), **value} if isinstance(value, Mapping) else value
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            raise ConfigError(f"invalid {cls.job} config:\n{error}") from None
+
+    @classmethod
+    def from_cli(cls, argv: Sequence[str] | None = None, description: str | None = None) -> Self:
+        """Parse `--field value` flags (one per field) into a validated config; exits with a message if invalid."""
+        parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+        parser.add_argument("--config", type=Path, default=None, help="YAML file (default: per job)")
+        dict_fields = []
+        for name, field in cls.model_fields.items():
+            flag = "--" + name.replace("_", "-")
+            default = "" if field.is_required() else f" (default: {field.get_default(call_default_factory=True)})"
+            if _is_dict_field(field.annotation):
+                dict_fields.append(name)
+                parser.add_argument(flag, dest=name, action="append", metavar="KEY=VALUE",
+                                    help=f"{field.description or name}; repeatable")
+            elif _is_list_field(field.annotation):
+                parser.add_argument(flag, dest=name, nargs="*", default=None,
+                                    help=f"{field.description or ''}, space- or comma-separated{default}")
+            else:
+                parser.add_argument(flag, dest=name, default=None, help=f"{field.description or ''}{default}")
+        args = vars(parser.parse_args(argv))
+        path = args.pop("config")
+        try:
+            for name in dict_fields:
+                args[name] = parse_assignments(args[name]) if args[name] else None
+            return cls.load(args, path)
+        except ConfigError as error:
+            parser.error(str(error))
+            raise  # unreachable: parser.error exits
+
+
+def comma_list(value: Any) -> Any:
+    """'a, b' or ['a,b', 'c'] -> ['a', 'b', 'c'] for list fields given on the command line; blanks dropped."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return [item.strip() for v in value for item in v.split(",") if item.strip()]
+    return value

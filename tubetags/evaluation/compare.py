@@ -1,0 +1,111 @@
+"""compare, as a library: the strategies of one experiment side by side, and which becomes `production`.
+
+Reads the experiment's child runs from MLflow, aggregates CIs, measures each strategy's best
+registered version as it would be served, chooses production (tubetags.evaluation.promotion),
+moves the registry aliases, writes the reports and logs them as artifacts of its own run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from tubetags import registry, settings, tracking
+from tubetags.config import JobConfig
+from tubetags.evaluation import reports
+from tubetags.evaluation.costs import bench_in_subprocess, load_vm_prices
+from tubetags.evaluation.errors import error_analysis
+from tubetags.evaluation.intervals import HEADLINE, summarize
+from tubetags.evaluation.predictions import load_predictions
+from tubetags.evaluation.promotion import choose_production
+
+log = logging.getLogger(__name__)
+
+REPORT_FILES = ("results.md", "results.json", "comparison.png", "error_analysis.md", "costs.md")
+
+
+class CompareConfig(JobConfig):
+    job = "compare"
+
+    experiment: str = Field("tubetags", description="MLflow experiment holding the experiment run")
+    parent_run_id: str | None = Field(None, description="experiment run to compare (default: the latest finished)")
+    latency_budget_ms: float = Field(1000, gt=0, description="single-transcript p50 a production model must meet")
+    latency_runs: int = Field(10, ge=1, description="timed single-transcript calls per model")
+    out: Path = Field(Path("reports"), description="folder for the reports")
+    corpus: Path | None = Field(None, description="corpus for tag frequencies and benchmark transcripts")
+    compare_experiment: str = Field("tubetags-compare", description="where this run is logged (standalone)")
+    bench: bool = Field(True, description="measure inference costs (false: P@5 alone decides)")
+
+
+def compare(config: CompareConfig) -> dict[str, Any]:
+    """Run the comparison; returns what results.json holds, plus the compare run's id."""
+    import mlflow
+
+    from tubetags.corpus import Corpus
+
+    # Inside `mlflow run` the compare run exists already (MLFLOW_RUN_ID): start_run() resumes it.
+    resumed = bool(os.environ.get("MLFLOW_RUN_ID"))
+    tracking.configure(None if resumed else config.compare_experiment)
+    parent = tracking.find_experiment_run(config.experiment, config.parent_run_id)
+    runs = tracking.child_runs(parent)
+    if not runs:
+        raise tracking.NoExperimentRun(f"experiment run {parent.info.run_id} has no finished child runs")
+    summary = summarize(runs)
+    versions = registry.versions_by_run()
+    for entry in summary.values():
+        entry["version"] = versions.get(entry["best_run_id"])
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    with mlflow.start_run(**({} if resumed else {"run_name": "compare"})) as run:
+        # log_new_params: `mlflow run` already logged its own parameters as the strings it was given.
+        tracking.log_new_params({"experiment": config.experiment, "parent_run_id": parent.info.run_id,
+                                 "latency_budget_ms": config.latency_budget_ms,
+                                 "latency_runs": config.latency_runs})
+        for strategy, entry in summary.items():
+            measure = config.bench and entry["version"]
+            entry["cost"] = bench_in_subprocess(registry.version_uri(entry["version"]), mlflow.get_tracking_uri(),
+                                                config.corpus, config.latency_runs) if measure else {}
+            entry["latency_p50_ms"] = entry["cost"].get("latency_p50_ms")
+            log.info("%s: version %s, cost %s", strategy, entry["version"], json.dumps(entry["cost"]))
+        winner, reason = choose_production(summary, config.latency_budget_ms)
+        log.info("%s", reason)
+        if summary[winner]["version"]:
+            registry.promote({s: e["version"] for s, e in summary.items()}, winner)
+
+        try:
+            corpus = Corpus.open(config.corpus or settings.corpus_dir())
+        except FileNotFoundError:
+            corpus = None  # error analysis goes without the head/tail split
+        analyses = {}
+        for strategy, entry in summary.items():
+            frequency = corpus.manifest["datasets"][entry["dataset"]].get("tag_train_frequency") if corpus else None
+            analyses[strategy] = {"run_id": entry["best_run_id"],
+                                  **error_analysis(load_predictions(entry["best_run_id"]), frequency)}
+
+        (out / "results.md").write_text(reports.results_markdown(summary, winner, reason, config.latency_budget_ms,
+                                                                 parent.info.run_id))
+        (out / "error_analysis.md").write_text(reports.error_analysis_markdown(analyses))
+        (out / "costs.md").write_text(reports.costs_markdown(summary, winner, load_vm_prices(),
+                                                             config.latency_budget_ms))
+        reports.plot_comparison(summary, out / "comparison.png",
+                                f"Test metrics by strategy (experiment {parent.info.run_id[:8]}, 95% CI)")
+        result = {"experiment": config.experiment, "parent_run_id": parent.info.run_id,
+                  "latency_budget_ms": config.latency_budget_ms,
+                  "production": {"strategy": winner, "version": summary[winner]["version"], "reason": reason},
+                  "strategies": summary, "error_analysis": analyses}
+        (out / "results.json").write_text(json.dumps(result, indent=2, default=str))
+
+        mlflow.set_tags({"production_strategy": winner, "production_version": str(summary[winner]["version"])})
+        mlflow.log_metrics({f"{s}_{HEADLINE}": e["metrics"][HEADLINE]["mean"] for s, e in summary.items()} |
+                           {f"{s}_latency_p50_ms": e["latency_p50_ms"] for s, e in summary.items()
+                            if e["latency_p50_ms"] is not None})
+        for name in REPORT_FILES:
+            mlflow.log_artifact(str(out / name), artifact_path="reports")
+        result["compare_run_id"] = run.info.run_id
+    return result

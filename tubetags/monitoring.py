@@ -1,0 +1,210 @@
+"""Drift monitoring: privacy-safe request summaries, a reference profile, and drift against it.
+
+The web app records, per answered request, a `RequestSummary`: transcript length, language, the share
+of out-of-vocabulary words, and the top tags with their scores — never the transcript itself. The
+`monitor` job (pipelines/monitor.py) compares a window of those summaries with a `ReferenceProfile`
+built from held-out corpus transcripts (what the model was validated on) and reports, per feature,
+the population stability index (PSI):
+
+    PSI = sum over bins (window share - reference share) * ln(window share / reference share)
+
+Rule of thumb used as the alarm: PSI < 0.1 stable, 0.1-0.25 moderate shift, >= 0.25 significant
+shift (`ALARM_PSI`). Numeric features are binned at the reference's deciles; categorical ones
+(language, suggested tags) by category, rare ones pooled as "(other)".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from tubetags.predictor import Ranked
+
+ALARM_PSI = 0.25
+WARN_PSI = 0.1
+NUMERIC_FEATURES = ("words", "oov_share", "top_score")
+CATEGORICAL_FEATURES = ("language", "top_tags")
+TOP_TAGS = 5  # tags per request that count in the tag distribution
+MAX_CATEGORIES = 30  # the most frequent reference categories; the rest pool into "(other)"
+VOCABULARY_SIZE = 30_000
+OTHER = "(other)"
+_WORD = re.compile(r"[a-z][a-z'-]*")
+EPSILON = 1e-4  # share given to an empty bin, so that PSI stays finite
+
+
+def words_of(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def oov_share(text: str, vocabulary: frozenset[str] | set[str]) -> float | None:
+    """Share of the words not in `vocabulary` (None without a vocabulary or words)."""
+    words = words_of(text)
+    if not vocabulary or not words:
+        return None
+    return sum(w not in vocabulary for w in words) / len(words)
+
+
+class RequestSummary(BaseModel):
+    """What the app keeps of one request: no transcript, no client address."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: str = Field(description="UTC time, ISO 8601")
+    model_version: str
+    words: int
+    language: str
+    oov_share: float | None
+    top_tags: list[str]
+    top_scores: list[float]
+
+    @classmethod
+    def of(cls, transcript: str, ranked: Ranked, model_version: str, language: str,
+           vocabulary: frozenset[str] | set[str] = frozenset()) -> RequestSummary:
+        top = ranked[:TOP_TAGS]
+        return cls(at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), model_version=str(model_version),
+                   words=len(transcript.split()), language=language, oov_share=oov_share(transcript, vocabulary),
+                   top_tags=[t for t, _ in top], top_scores=[round(float(s), 4) for _, s in top])
+
+    def features(self) -> dict[str, Any]:
+        return {"words": self.words, "oov_share": self.oov_share,
+                "top_score": self.top_scores[0] if self.top_scores else None,
+                "language": self.language, "top_tags": self.top_tags}
+
+
+def append_summary(summary: RequestSummary, folder: Path) -> Path:
+    """Append to <folder>/requests-YYYYMMDD.jsonl (one line per request; a single write keeps lines whole)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"requests-{summary.at[:10].replace('-', '')}.jsonl"
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(summary.model_dump_json() + "\n")
+    return path
+
+
+def read_summaries(paths: Iterable[Path]) -> list[RequestSummary]:
+    """Every summary in the files; a torn last line (a worker killed mid-write) is skipped."""
+    out = []
+    for path in paths:
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            try:
+                out.append(RequestSummary.model_validate_json(line))
+            except ValueError:
+                continue
+    return out
+
+
+class ReferenceProfile(BaseModel):
+    """The distribution the model was validated on: decile edges and shares per feature, and the vocabulary."""
+
+    source: str
+    items: int
+    numeric: dict[str, dict[str, list[float]]]  # feature -> {"edges": [...], "shares": [...]}
+    categorical: dict[str, dict[str, float]]  # feature -> {category: share}
+    vocabulary: list[str]
+
+    def vocabulary_set(self) -> frozenset[str]:
+        return frozenset(self.vocabulary)
+
+
+def _numeric_profile(values: Sequence[float]) -> dict[str, list[float]]:
+    values = np.asarray([v for v in values if v is not None], dtype=float)
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, 11)[1:-1])) if len(values) else np.array([])
+    return {"edges": edges.tolist(), "shares": _bin_shares(values, edges).tolist()}
+
+
+def _bin_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1).astype(float)
+    return counts / max(counts.sum(), 1.0)
+
+
+def _categorical_profile(items: Iterable[Sequence[str]]) -> dict[str, float]:
+    counts = Counter(c for item in items for c in item)
+    total = sum(counts.values()) or 1
+    kept = dict(counts.most_common(MAX_CATEGORIES))
+    shares = {c: n / total for c, n in kept.items()}
+    shares[OTHER] = (total - sum(kept.values())) / total
+    return shares
+
+
+def build_reference(transcripts: Sequence[str], languages: Sequence[str], ranked: Sequence[Ranked],
+                    background: Iterable[str], source: str) -> ReferenceProfile:
+    """A profile from held-out transcripts, their languages and the model's suggestions for them.
+
+    `background`: training transcripts, for the vocabulary; OOV shares are measured on the held-out
+    transcripts against it, as they will be on requests (measured on the training texts they'd be ~0).
+    """
+    counts = Counter(w for text in background for w in words_of(text))
+    vocabulary = [w for w, _ in counts.most_common(VOCABULARY_SIZE)]
+    vocab = frozenset(vocabulary)
+    summaries = [RequestSummary.of(t, r, "reference", lang, vocab) for t, lang, r in zip(transcripts, languages, ranked)]
+    features = [s.features() for s in summaries]
+    return ReferenceProfile(
+        source=source, items=len(summaries), vocabulary=vocabulary,
+        numeric={f: _numeric_profile([x[f] for x in features]) for f in NUMERIC_FEATURES},
+        categorical={"language": _categorical_profile([[x["language"]] for x in features]),
+                     "top_tags": _categorical_profile([x["top_tags"] for x in features])})
+
+
+def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
+    """Population stability index between two share vectors over the same bins."""
+    e = np.clip(np.asarray(expected, float), EPSILON, None)
+    a = np.clip(np.asarray(actual, float), EPSILON, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def level(value: float) -> str:
+    return "ALARM" if value >= ALARM_PSI else "warn" if value >= WARN_PSI else "ok"
+
+
+def drift(reference: ReferenceProfile, window: Sequence[RequestSummary]) -> dict[str, Any]:
+    """PSI per feature of `window` against `reference`, with each feature's level and the overall alarm."""
+    features = [s.features() for s in window]
+    out: dict[str, dict[str, Any]] = {}
+    for name, profile in reference.numeric.items():
+        values = np.asarray([f[name] for f in features if f[name] is not None], dtype=float)
+        if not len(values):
+            continue
+        shares = _bin_shares(values, np.asarray(profile["edges"]))
+        out[name] = {"psi": psi(profile["shares"], shares), "reference_shares": profile["shares"],
+                     "window_shares": shares.tolist(), "window_median": float(np.median(values))}
+    for name, expected in reference.categorical.items():
+        items = [[f[name]] if isinstance(f[name], str) else f[name] for f in features]
+        counts = Counter(c if c in expected else OTHER for item in items for c in item)
+        total = sum(counts.values()) or 1
+        actual = {c: counts.get(c, 0) / total for c in expected}
+        gained = sorted(((c, n) for c, n in Counter(c for i in items for c in i if c not in expected).items()),
+                        key=lambda cn: -cn[1])[:5]
+        out[name] = {"psi": psi(list(expected.values()), list(actual.values())),
+                     "shifted": sorted(expected, key=lambda c: -abs(actual[c] - expected[c]))[:5],
+                     "new_categories": [c for c, _ in gained]}
+    for stats in out.values():
+        stats["level"] = level(stats["psi"])
+    worst = max((s["psi"] for s in out.values()), default=0.0)
+    return {"requests": len(window), "features": out, "max_psi": worst, "alarm": worst >= ALARM_PSI,
+            "threshold": ALARM_PSI}
+
+
+def report_markdown(result: Mapping[str, Any], reference: ReferenceProfile, window_label: str) -> str:
+    lines = ["# Drift report", "",
+             f"Window: {window_label} ({result['requests']} requests). Reference: {reference.source} "
+             f"({reference.items} held-out transcripts).", "",
+             f"**{'ALARM: significant drift' if result['alarm'] else 'No significant drift'}** — max PSI "
+             f"{result['max_psi']:.3f} (alarm at ≥ {ALARM_PSI}, warning at ≥ {WARN_PSI}).", "",
+             "| feature | PSI | level | notes |", "|---|---|---|---|"]
+    for name, stats in result["features"].items():
+        if "window_median" in stats:
+            note = f"window median {stats['window_median']:.3g}"
+        else:
+            note = "most shifted: " + ", ".join(stats["shifted"][:3])
+            if stats["new_categories"]:
+                note += "; new: " + ", ".join(stats["new_categories"][:3])
+        lines.append(f"| {name} | {stats['psi']:.3f} | {stats['level']} | {note} |")
+    lines += ["", "PSI = Σ (window share − reference share) · ln(window share / reference share) over the reference's "
+              "deciles (numeric) or categories (language, top-5 tags; rare ones pooled).", ""]
+    return "\n".join(lines)
