@@ -9,13 +9,14 @@ from django.conf import settings
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers as s
 from api.errors import ApiError
 from api.model_cache import PRODUCTION, ALIAS_PATTERN, ModelUnavailable, UnknownAlias, get_cache
+from api.parsers import JSONParser
 from api.subtitles import EXTENSIONS, SubtitleError, transcript_from_subtitles
 from tubetags.tags import youtube_tag_string
 

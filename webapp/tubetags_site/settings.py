@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "api.errors.JsonErrorsMiddleware",  # outermost: every 4xx/5xx on /api/ is JSON, whoever answered it
     "django.middleware.security.SecurityMiddleware",
     "api.middleware.RequestGuardMiddleware",  # 413 before the body is read
     "django.middleware.common.CommonMiddleware",
@@ -98,6 +99,11 @@ TUBETAGS_MAX_UPLOAD_BYTES = int(os.environ.get("TUBETAGS_MAX_UPLOAD_BYTES", 2 * 
 # Whole request body: a 200,000-character transcript is up to ~1.2 MB as escaped JSON.
 TUBETAGS_MAX_REQUEST_BYTES = TUBETAGS_MAX_UPLOAD_BYTES + 1024 * 1024
 TUBETAGS_MAX_K = 50
+# A body over the limit is answered 413 without parsing, but read and thrown away first (up to this
+# many bytes, for at most TUBETAGS_DRAIN_MAX_S): a client still sending (urllib, requests) would
+# otherwise get "connection reset"/"broken pipe" instead of the 413. Bigger bodies: 413, then close.
+TUBETAGS_DRAIN_MAX_BYTES = int(os.environ.get("TUBETAGS_DRAIN_MAX_BYTES", 16 * 1024 * 1024))
+TUBETAGS_DRAIN_MAX_S = float(os.environ.get("TUBETAGS_DRAIN_MAX_S", 10))
 DATA_UPLOAD_MAX_MEMORY_SIZE = TUBETAGS_MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = TUBETAGS_MAX_REQUEST_BYTES  # uploads stay in memory, no temp files
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
@@ -110,7 +116,7 @@ TUBETAGS_ALIAS_TTL_S = float(os.environ.get("TUBETAGS_ALIAS_TTL_S", 30))
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
     # No users, sessions or cookies: nothing to authenticate, so no CSRF token is involved.
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
