@@ -50,3 +50,23 @@ def test_oversized_body_gets_the_413_with_http_client_and_the_connection_still_w
     conn.request("GET", "/api/health")  # fully drained: the keep-alive connection is reusable
     assert conn.getresponse().status == 200
     conn.close()
+
+
+def test_metrics_add_up_across_gunicorn_workers(live):
+    from test_webapp_serving import sample
+
+    def scrape() -> str:
+        with urllib.request.urlopen(f"{live}/metrics", timeout=30) as response:
+            return response.read().decode()
+
+    before = scrape()
+    body = json.dumps({"transcript": "bake bread in the oven with flour " * 30}).encode()
+    for _ in range(3):
+        request = urllib.request.Request(f"{live}/api/tags", data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+    after = scrape()
+    ok = dict(route="/api/tags", method="POST", status="200")
+    assert sample(after, "tubetags_http_requests_total", **ok) == sample(before, "tubetags_http_requests_total", **ok) + 3
+    assert sample(after, "tubetags_prediction_cache_total", result="hit") >= 2
+    assert sample(after, "tubetags_model_info", version="2", alias="production") == 1
