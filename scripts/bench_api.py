@@ -73,11 +73,13 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, body: dict
 
 
 @contextlib.contextmanager
-def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: float = 240, **extra_env: str):
+def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: float = 240,
+          pids: list[int] | None = None, **extra_env: str):
     """Run gunicorn (production settings, plain HTTP on loopback) and yield (base_url, health_json).
 
     The server gets caches and monitoring lines of its own in a temporary folder (removed afterwards),
-    and serves this checkout's `tubetags` (PYTHONPATH), not whichever copy is installed.
+    and serves this checkout's `tubetags` (PYTHONPATH), not whichever copy is installed. The gunicorn
+    master's pid is appended to `pids` when given.
     """
     port = free_port()
     scratch = tempfile.TemporaryDirectory(prefix="tubetags-serve-")
@@ -95,6 +97,8 @@ def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: fl
     log = tempfile.NamedTemporaryFile("w+", prefix="tubetags-gunicorn-", suffix=".log", delete=False)
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tubetags_site.wsgi"],
                             cwd=WEBAPP, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    if pids is not None:
+        pids.append(proc.pid)
     try:
         deadline = time.monotonic() + startup_timeout
         while True:  # up once /api/health answers (it loads @production in that worker)
@@ -167,6 +171,18 @@ def bench(port: int, bodies: list[bytes], max_requests: int, duration: float, co
     return latencies, errors, wall
 
 
+def workers_cpu_s(master_pid: int) -> float:
+    """CPU seconds (user + system) used so far by the gunicorn workers under `master_pid`."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process(master_pid).children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = child.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def summary(latencies: list[float], errors: int, wall: float) -> str:
     n = len(latencies)
     p50 = statistics.median(latencies) if n else float("nan")
@@ -194,11 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     repeated = [body(transcript(args.words))]
     seeds = iter(range(1, 10**9))  # every cold request in the whole run gets a transcript never sent before
     failed = False
-    with serve(args.tracking_uri, workers=args.workers) as (base, health):
+    pids: list[int] = []
+    with serve(args.tracking_uri, workers=args.workers, pids=pids) as (base, health):
         port = int(base.rsplit(":", 1)[1])
         model = health["model"]
         print(f"server {base}: {model['name']} v{model['version']} ({model['strategy']}), {args.workers} workers; "
-              f"{args.words}-word transcripts, k={args.k}, model @{args.model}")
+              f"{args.words}-word transcripts, k={args.k}, model @{args.model}; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         # Warm-up, not measured: loads the chosen alias in every worker (and caches the repeated transcript).
         bench(port, [body(transcript(args.words, next(seeds))) for _ in range(2 * args.workers)] + repeated,
               max_requests=2 * args.workers + 1, duration=120, concurrency=args.workers)
@@ -206,11 +224,14 @@ def main(argv: list[str] | None = None) -> int:
         for concurrency in levels:
             cold = [body(transcript(args.words, next(seeds))) for _ in range(args.requests)]
             for phase, bodies in (("cold", cold), ("repeated", repeated)):
+                cpu_before = workers_cpu_s(pids[0])
                 latencies, errors, wall = bench(port, bodies, args.requests, args.duration, concurrency)
+                # Server CPU per request: unlike latency, it does not depend on what else runs on the machine.
+                cpu_ms = (workers_cpu_s(pids[0]) - cpu_before) * 1000 / max(len(latencies) + errors, 1)
                 failed |= errors > 0
                 last = summary(latencies, errors, wall)
-                print(f"{phase} concurrency={concurrency}: {len(latencies) + errors} requests in {wall:.1f} s: {last}",
-                      flush=True)
+                print(f"{phase} concurrency={concurrency}: {len(latencies) + errors} requests in {wall:.1f} s, "
+                      f"server cpu_ms_per_request={cpu_ms:.1f}: {last}", flush=True)
     print(last)
     return 1 if failed else 0
 
