@@ -8,15 +8,19 @@ from django.test import Client
 from test_webapp_bad_input import SRT, check_error
 
 
-def test_deeply_nested_json_is_a_json_400(api):
+@pytest.mark.parametrize("debug", [False, True])  # `make serve` runs with DEBUG: its error pages are HTML
+def test_deeply_nested_json_is_a_json_400(api, settings, debug):
+    settings.DEBUG = debug
     for opening, closing in [("[", "]"), ('{"a":', "}")]:
         body = opening * 10_000 + "1" + closing * 10_000
         check_error(api.post("/api/tags", body, content_type="application/json"), 400, "nested too deeply")
 
 
-def test_two_file_parts_is_a_json_400(api):
+@pytest.mark.parametrize("debug", [False, True])
+def test_two_file_parts_is_a_json_400(api, settings, debug):
+    settings.DEBUG = debug
     files = [SimpleUploadedFile("a.srt", SRT.encode()), SimpleUploadedFile("b.srt", SRT.encode())]
-    check_error(api.post("/api/tags", {"file": files}), 400)
+    check_error(Client(raise_request_exception=False).post("/api/tags", {"file": files}), 400)
 
 
 @pytest.mark.parametrize("debug", [False, True])
