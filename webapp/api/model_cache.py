@@ -195,9 +195,12 @@ class ModelCache:
             log.exception("loading %s version %s failed", self.name, version)
             raise ModelUnavailable(f"Could not load {self.name} version {version}: {exc}") from exc
         predictor = _predictor(pyfunc)
-        if predictor is not None:
-            prepare_for_serving(predictor)
-        vocabulary, tokenize = _vocabulary(predictor)
+        # The open-vocabulary hybrid wraps a closed-vocabulary model (`closed`): prepare that one too.
+        inner = getattr(predictor, "closed", None) or predictor
+        for part in {id(predictor): predictor, id(inner): inner}.values():
+            if part is not None:
+                prepare_for_serving(part)
+        vocabulary, tokenize = _vocabulary(inner)
         log.info("loaded %s version %s in %.1f s", self.name, version, time.perf_counter() - started)
         return LoadedModel(self.name, version, details.tags.get("strategy", "unknown"), details.run_id, pyfunc,
                            vocabulary, tokenize)
