@@ -13,11 +13,15 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from django.conf import settings
 
+from api import metrics
 from tubetags import registry
 
 log = logging.getLogger("api")
@@ -53,6 +57,9 @@ class LoadedModel:
     strategy: str
     run_id: str
     pyfunc: Any
+    # The model's input vocabulary and tokeniser, when it has one (TF-IDF): for the drift monitor's OOV share.
+    vocabulary: Mapping[str, int] | None = field(default=None, repr=False, compare=False)
+    tokenize: Callable[[str], list[str]] | None = field(default=None, repr=False, compare=False)
 
     def describe(self, alias: str) -> dict[str, str]:
         return {"name": self.name, "version": self.version, "alias": alias, "strategy": self.strategy}
@@ -63,6 +70,45 @@ class LoadedModel:
         frame = self.pyfunc.predict(pd.DataFrame({"transcript": [transcript]}), params={"k": k})
         row = frame.iloc[0]
         return [(str(tag), float(score)) for tag, score in zip(row["tags"], row["scores"])]
+
+    def oov_share(self, transcript: str) -> float | None:
+        """Share of the transcript's tokens that the model has no feature for; None without a vocabulary."""
+        if self.vocabulary is None or self.tokenize is None:
+            return None
+        tokens = self.tokenize(transcript)
+        if not tokens:
+            return None
+        return round(sum(token not in self.vocabulary for token in tokens) / len(tokens), 4)
+
+
+def _predictor(pyfunc) -> Any | None:
+    """The TagPredictor inside a tubetags pyfunc model, or None for any other kind of model."""
+    try:
+        return getattr(pyfunc.unwrap_python_model(), "predictor", None)
+    except Exception:  # not a python_function model built from a PythonModel
+        return None
+
+
+def prepare_for_serving(predictor: Any) -> None:
+    """Store a linear model's weights column-major: same values, same predictions, ~6x faster requests.
+
+    The baseline scores with `X @ weights.T` (sparse 1 x F times dense F x T). With row-major weights,
+    `weights.T` is column-major and scipy copies all of it (50,000 x 332 floats, ~66 MB) into a row-major
+    array on every request: ~35 ms of the ~40 ms prediction. Column-major weights make `weights.T` a
+    row-major view, so nothing is copied. Measured on the production baseline: 41 ms -> 7 ms per prediction.
+    """
+    weights = getattr(predictor, "weights", None)
+    if isinstance(weights, np.ndarray) and weights.ndim == 2 and not weights.T.flags.c_contiguous:
+        predictor.weights = np.asfortranarray(weights)
+
+
+def _vocabulary(predictor: Any) -> tuple[Mapping[str, int] | None, Callable[[str], list[str]] | None]:
+    vectorizer = getattr(predictor, "vectorizer", None)
+    vocabulary = getattr(vectorizer, "vocabulary_", None)
+    if vocabulary is None or not hasattr(vectorizer, "build_tokenizer"):
+        return None, None
+    preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
+    return vocabulary, lambda text: tokenize(preprocess(text))
 
 
 class ModelCache:
@@ -134,7 +180,9 @@ class ModelCache:
             version = aliases[alias]
             if version not in self._models:
                 self._models[version] = self._load(version)
-            return self._models[version]
+            model = self._models[version]
+        metrics.observe_model(model.describe(alias))
+        return model
 
     def _load(self, version: str) -> LoadedModel:
         import mlflow.pyfunc
@@ -146,8 +194,16 @@ class ModelCache:
         except Exception as exc:  # a broken artifact or a missing strategy dependency
             log.exception("loading %s version %s failed", self.name, version)
             raise ModelUnavailable(f"Could not load {self.name} version {version}: {exc}") from exc
+        predictor = _predictor(pyfunc)
+        # The open-vocabulary hybrid wraps a closed-vocabulary model (`closed`): prepare that one too.
+        inner = getattr(predictor, "closed", None) or predictor
+        for part in {id(predictor): predictor, id(inner): inner}.values():
+            if part is not None:
+                prepare_for_serving(part)
+        vocabulary, tokenize = _vocabulary(inner)
         log.info("loaded %s version %s in %.1f s", self.name, version, time.perf_counter() - started)
-        return LoadedModel(self.name, version, details.tags.get("strategy", "unknown"), details.run_id, pyfunc)
+        return LoadedModel(self.name, version, details.tags.get("strategy", "unknown"), details.run_id, pyfunc,
+                           vocabulary, tokenize)
 
 
 _caches: dict[tuple[str, str], ModelCache] = {}

@@ -9,13 +9,15 @@ from django.conf import settings
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import monitoring, predictions
 from api import serializers as s
 from api.errors import ApiError
 from api.model_cache import PRODUCTION, ALIAS_PATTERN, ModelUnavailable, UnknownAlias, get_cache
+from api.parsers import JSONParser
 from api.subtitles import EXTENSIONS, SubtitleError, transcript_from_subtitles
 from tubetags.tags import youtube_tag_string
 
@@ -98,6 +100,7 @@ class TagsView(APIView):
         checked.is_valid(raise_exception=True)
         params = checked.validated_data
 
+        source = "file" if "file" in params else "json"
         if "file" in params:
             transcript = self._read_upload(params["file"])
         else:
@@ -113,13 +116,19 @@ class TagsView(APIView):
         if not ALIAS_PATTERN.match(alias):
             raise ApiError(400, f"Invalid model alias {alias!r}: use lower-case letters, digits, '-' or '_'.")
         model = _model(alias)
-        ranked = model.predict(transcript, params["k"])
-        return Response({
-            "tags": [{"tag": tag, "score": round(score, 4)} for tag, score in ranked],
-            "youtube_tags": youtube_tag_string([tag for tag, _ in ranked]),
-            "model": model.describe(alias),
-            "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
+        prediction = predictions.predict(model, alias, transcript, params["k"])
+        tags = [{"tag": tag, "score": round(score, 4)} for tag, score in prediction.ranked]
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        described = model.describe(alias)
+        monitoring.record(described, source, params["k"], prediction.summary, tags, prediction.cached, elapsed_ms)
+        response = Response({
+            "tags": tags,
+            "youtube_tags": youtube_tag_string([tag for tag, _ in prediction.ranked]),
+            "model": described,
+            "elapsed_ms": elapsed_ms,
         })
+        response["X-Cache"] = "hit" if prediction.cached else "miss"
+        return response
 
     @staticmethod
     def _read_upload(upload) -> str:
