@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -143,11 +144,19 @@ def load_registered_predictor(alias: str) -> TagPredictor:
 
 @dataclass(frozen=True)
 class ServedModel:
-    """A registered model loaded for serving: ranked (tag, score) lists for transcripts."""
+    """A registered model loaded for serving: ranked, sourced tags for transcripts."""
 
     uri: str
     local_path: Path
     pyfunc: Any  # mlflow.pyfunc.PyFuncModel
+
+    @cached_property
+    def predictor(self) -> TagPredictor | None:
+        """The TagPredictor inside (None for a pyfunc model that is not one of ours)."""
+        try:
+            return getattr(self.pyfunc.unwrap_python_model(), "predictor", None)
+        except Exception:  # not a python_function model built from a PythonModel
+            return None
 
     def predict_with_sources(self, transcripts: Sequence[str], k: int = 10, title: str | None = None,
                              description: str | None = None) -> list[list[Sourced]]:
@@ -165,6 +174,24 @@ class ServedModel:
 
     def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
         return [[(t, s) for t, s, _ in row] for row in self.predict_with_sources(transcripts, k)]
+
+    @cached_property
+    def _vocabulary(self) -> tuple[Any, Any]:
+        # A TF-IDF model (or the closed part of the hybrid) knows which words it has features for.
+        inner = getattr(self.predictor, "closed", None) or self.predictor
+        vectorizer = getattr(inner, "vectorizer", None)
+        if getattr(vectorizer, "vocabulary_", None) is None:
+            return None, None
+        preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
+        return vectorizer.vocabulary_, lambda text: tokenize(preprocess(text))
+
+    def oov_share(self, transcript: str) -> float | None:
+        """Share of the words the model has no feature for (drift monitoring); None if it has no vocabulary."""
+        vocabulary, tokenize = self._vocabulary
+        tokens = tokenize(transcript) if tokenize else []
+        if not tokens:
+            return None
+        return round(sum(token not in vocabulary for token in tokens) / len(tokens), 4)
 
 
 def load_served_model(uri: str) -> ServedModel:

@@ -93,6 +93,10 @@ class TfidfLinearTagger(TagPredictor):
 
     def decision(self, transcripts: Sequence[str]) -> np.ndarray:
         X = self.vectorizer.transform(list(transcripts))
+        # Column-major weights make `weights.T` a row-major view. With row-major ones scipy copies all of
+        # `weights.T` (332 x 50,000 floats, ~66 MB) on every call: ~35 ms of a ~40 ms prediction.
+        if not self.weights.T.flags.c_contiguous:
+            self.weights = np.asfortranarray(self.weights)
         return np.asarray(X @ self.weights.T) + self.bias
 
     def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:

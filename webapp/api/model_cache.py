@@ -13,11 +13,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -56,59 +52,18 @@ class LoadedModel:
     version: str
     strategy: str
     run_id: str
-    pyfunc: Any
-    # The model's input vocabulary and tokeniser, when it has one (TF-IDF): for the drift monitor's OOV share.
-    vocabulary: Mapping[str, int] | None = field(default=None, repr=False, compare=False)
-    tokenize: Callable[[str], list[str]] | None = field(default=None, repr=False, compare=False)
+    served: registry.ServedModel  # loaded by registry.load_served_model, as the cost benchmark loads it
 
     def describe(self, alias: str) -> dict[str, str]:
         return {"name": self.name, "version": self.version, "alias": alias, "strategy": self.strategy}
 
-    def predict(self, transcript: str, k: int) -> list[tuple[str, float]]:
-        import pandas as pd
-
-        frame = self.pyfunc.predict(pd.DataFrame({"transcript": [transcript]}), params={"k": k})
-        row = frame.iloc[0]
-        return [(str(tag), float(score)) for tag, score in zip(row["tags"], row["scores"])]
+    def predict(self, transcript: str, k: int, title: str | None = None,
+                description: str | None = None) -> list[tuple[str, float, str]]:
+        """Ranked (tag, score, source) for one transcript."""
+        return self.served.predict_with_sources([transcript], k, title, description)[0]
 
     def oov_share(self, transcript: str) -> float | None:
-        """Share of the transcript's tokens that the model has no feature for; None without a vocabulary."""
-        if self.vocabulary is None or self.tokenize is None:
-            return None
-        tokens = self.tokenize(transcript)
-        if not tokens:
-            return None
-        return round(sum(token not in self.vocabulary for token in tokens) / len(tokens), 4)
-
-
-def _predictor(pyfunc) -> Any | None:
-    """The TagPredictor inside a tubetags pyfunc model, or None for any other kind of model."""
-    try:
-        return getattr(pyfunc.unwrap_python_model(), "predictor", None)
-    except Exception:  # not a python_function model built from a PythonModel
-        return None
-
-
-def prepare_for_serving(predictor: Any) -> None:
-    """Store a linear model's weights column-major: same values, same predictions, ~6x faster requests.
-
-    The baseline scores with `X @ weights.T` (sparse 1 x F times dense F x T). With row-major weights,
-    `weights.T` is column-major and scipy copies all of it (50,000 x 332 floats, ~66 MB) into a row-major
-    array on every request: ~35 ms of the ~40 ms prediction. Column-major weights make `weights.T` a
-    row-major view, so nothing is copied. Measured on the production baseline: 41 ms -> 7 ms per prediction.
-    """
-    weights = getattr(predictor, "weights", None)
-    if isinstance(weights, np.ndarray) and weights.ndim == 2 and not weights.T.flags.c_contiguous:
-        predictor.weights = np.asfortranarray(weights)
-
-
-def _vocabulary(predictor: Any) -> tuple[Mapping[str, int] | None, Callable[[str], list[str]] | None]:
-    vectorizer = getattr(predictor, "vectorizer", None)
-    vocabulary = getattr(vectorizer, "vocabulary_", None)
-    if vocabulary is None or not hasattr(vectorizer, "build_tokenizer"):
-        return None, None
-    preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
-    return vocabulary, lambda text: tokenize(preprocess(text))
+        return self.served.oov_share(transcript)
 
 
 class ModelCache:
@@ -185,25 +140,15 @@ class ModelCache:
         return model
 
     def _load(self, version: str) -> LoadedModel:
-        import mlflow.pyfunc
-
         started = time.perf_counter()
         try:
             details = self._client().get_model_version(self.name, version)
-            pyfunc = mlflow.pyfunc.load_model(f"models:/{self.name}/{version}")
+            served = registry.load_served_model(registry.version_uri(version))
         except Exception as exc:  # a broken artifact or a missing strategy dependency
             log.exception("loading %s version %s failed", self.name, version)
             raise ModelUnavailable(f"Could not load {self.name} version {version}: {exc}") from exc
-        predictor = _predictor(pyfunc)
-        # The open-vocabulary hybrid wraps a closed-vocabulary model (`closed`): prepare that one too.
-        inner = getattr(predictor, "closed", None) or predictor
-        for part in {id(predictor): predictor, id(inner): inner}.values():
-            if part is not None:
-                prepare_for_serving(part)
-        vocabulary, tokenize = _vocabulary(inner)
         log.info("loaded %s version %s in %.1f s", self.name, version, time.perf_counter() - started)
-        return LoadedModel(self.name, version, details.tags.get("strategy", "unknown"), details.run_id, pyfunc,
-                           vocabulary, tokenize)
+        return LoadedModel(self.name, version, details.tags.get("strategy", "unknown"), details.run_id, served)
 
 
 _caches: dict[tuple[str, str], ModelCache] = {}
@@ -214,10 +159,10 @@ def get_cache() -> ModelCache:
     """This process's cache for the configured tracking URI and registered model name."""
     from tubetags import settings as tubetags_settings
 
-    key = (tubetags_settings.tracking_uri(), settings.TUBETAGS_REGISTERED_MODEL)
+    key = (tubetags_settings.tracking_uri(), registry.registered_model())
     with _caches_lock:
         if key not in _caches:
-            _caches[key] = ModelCache(settings.TUBETAGS_REGISTERED_MODEL, settings.TUBETAGS_ALIAS_TTL_S)
+            _caches[key] = ModelCache(registry.registered_model(), settings.TUBETAGS_ALIAS_TTL_S)
         return _caches[key]
 
 

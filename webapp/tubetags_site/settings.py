@@ -135,7 +135,6 @@ TUBETAGS_METRICS_TOKEN = os.environ.get("TUBETAGS_METRICS_TOKEN", "")
 
 # Registry: which registered model, and how long an alias -> version lookup is trusted
 # (so a promotion is picked up without a restart).
-TUBETAGS_REGISTERED_MODEL = os.environ.get("TUBETAGS_REGISTERED_MODEL", "tubetags")
 TUBETAGS_ALIAS_TTL_S = float(os.environ.get("TUBETAGS_ALIAS_TTL_S", 30))
 
 REST_FRAMEWORK = {

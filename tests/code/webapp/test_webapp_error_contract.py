@@ -36,7 +36,7 @@ def test_unknown_path_and_method_are_json_even_in_debug(api, settings, debug):
 def test_a_bug_is_a_json_500(api, settings, monkeypatch, debug):
     from api.model_cache import LoadedModel
 
-    def broken(self, transcript, k):
+    def broken(self, transcript, k, *context):
         raise RuntimeError("a bug")
 
     settings.DEBUG = debug

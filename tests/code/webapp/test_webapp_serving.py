@@ -21,7 +21,7 @@ def test_repeated_transcript_is_answered_from_the_cache(api, monkeypatch):
 
     calls = []
     original = LoadedModel.predict
-    monkeypatch.setattr(LoadedModel, "predict", lambda self, t, k: calls.append(k) or original(self, t, k))
+    monkeypatch.setattr(LoadedModel, "predict", lambda self, t, k, *c: calls.append(k) or original(self, t, k, *c))
     first = post(api, COOKING, k=3)
     assert first["X-Cache"] == "miss" and calls == [3]
     # Same text once normalised (spacing, a stage marker): same entry, no model call.
@@ -63,15 +63,14 @@ def test_redis_setting_switches_both_caches(monkeypatch):
 
 
 def test_column_major_weights_give_the_same_predictions(api):
-    from api.model_cache import _predictor, get_cache, prepare_for_serving
+    from api.model_cache import get_cache
 
     model = get_cache().get("production")
-    predictor = _predictor(model.pyfunc)
-    assert predictor.weights.T.flags.c_contiguous  # prepared at load: weights.T needs no copy
+    predictor = model.served.predictor
     served = model.predict(COOKING, 6)
+    assert predictor.weights.T.flags.c_contiguous  # switched on first use: weights.T needs no copy
     predictor.weights = np.ascontiguousarray(predictor.weights)  # as saved
     assert model.predict(COOKING, 6) == served
-    prepare_for_serving(predictor)
     assert predictor.weights.T.flags.c_contiguous
 
 
