@@ -47,7 +47,8 @@ class HybridTagger(TagPredictor):
                 "open_weight": self.open_weight, "rrf_k": RRF_K, **{f"keyphrase_{k}": v for k, v in self.keyphrases.params().items()}}
 
     def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]):
-        return {}  # the closed model is trained already; keyphrases learn nothing
+        # The closed model is trained already; the keyphrases learn which phrases are common (their background).
+        return self.keyphrases.fit(train)
 
     def rank_parts(self, transcripts: Sequence[str], k: int) -> tuple[list[Ranked], list[Ranked], list[Ranked]]:
         """(closed ranking, keyphrases, merged), so that each part can be evaluated on its own."""
@@ -62,14 +63,16 @@ class HybridTagger(TagPredictor):
 
     def save_state(self, directory: Path) -> None:
         self.closed.save(directory / "closed")
+        self.keyphrases.save(directory / "keyphrases")
         (directory / "hybrid.json").write_text(json.dumps({
             "closed_weight": self.closed_weight, "open_weight": self.open_weight,
-            "keyphrases": self.keyphrases.params(), "max_chunks": self.keyphrases.encoder.max_chunks}))
+            "keyphrases": self.keyphrases.params()}))
 
     @classmethod
     def load_state(cls, directory: Path) -> "HybridTagger":
-        from tubetags.encoders import MiniLMEncoder
-
         meta = json.loads((directory / "hybrid.json").read_text())
-        suggester = KeyphraseSuggester(MiniLMEncoder(max_chunks=meta["max_chunks"]), **meta["keyphrases"])
+        # Versions saved by the KeyBERT suggester carry its parameters (diversity...): only today's are passed on.
+        known = KeyphraseSuggester().params()
+        suggester = KeyphraseSuggester(**{k: v for k, v in meta["keyphrases"].items() if k in known})
+        suggester.load(directory / "keyphrases")
         return cls(load_predictor(directory / "closed"), suggester, meta["closed_weight"], meta["open_weight"])
