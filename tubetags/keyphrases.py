@@ -8,14 +8,16 @@ transcript can. How a transcript's phrases are found and ranked:
 2. Candidates are 1-3-grams that neither begin nor end with a stop word or filler, and hold no filler at
    all (inside, only glue words such as 'of' / 'de': 'theory of mind', 'bolo de chocolate'). Segments end at
    punctuation when there is some; auto-captions without any still work, as stop words end a phrase.
-   Contractions ('i'm', "don't") end a phrase too; a possessive 's goes ("Newton's laws" -> 'Newton laws').
+   Contractions ('i'm', "don't") and adverbs ('automatically') end a phrase too; a possessive 's goes
+   ("Newton's laws" -> 'Newton laws').
 3. Spelling and number variants merge before ranking ('Raspberry Pi' / 'raspberry pi', 'robot' / 'robots',
    'machine-learning' / 'machine learning': `tubetags.tags.variant_key`); a phrase keeps its most frequent
    casing away from the start of a sentence, so names keep theirs (GPT-5, LangChain, TypeScript, AI).
 4. Ranking is TF-IDF against a background: the document frequency of each phrase over training
    transcripts (`fit`), so that what every video says ('machine', 'people') ranks below what this one is
    about. Only the `max_phrases` most frequent phrases are kept (a phrase not kept is rarer than all kept ones).
-   Unfitted, the ranking falls back to term frequency alone.
+   Unfitted, the ranking falls back to term frequency alone. A phrase said mostly inside a longer candidate
+   goes ('Raspberry' and 'Pi' beside 'Raspberry Pi').
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from tubetags.corpus import CorpusSplit
-from tubetags.language import detect_language, phrase_glue, spoken_fillers, stop_words
+from tubetags.language import detect_language, is_adverb, phrase_glue, spoken_fillers, stop_words
 from tubetags.tags import variant_key
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ _POSSESSIVE = re.compile(r"'s$")
 
 @dataclass
 class Candidate:
+    words: tuple[str, ...] = ()  # case-folded, as first seen
     count: int = 0
     surfaces: Counter = field(default_factory=Counter)  # original spellings away from a segment's start
     initial: Counter = field(default_factory=Counter)  # spellings at a segment's start (capitalised by grammar)
@@ -58,13 +61,15 @@ class Candidate:
 
 
 class KeyphraseSuggester:
-    def __init__(self, max_ngram: int = 3, min_count: int = 1, max_phrases: int = 200_000):
+    def __init__(self, max_ngram: int = 3, min_count: int = 1, max_phrases: int = 200_000, subsumed: float = 0.5):
         self.max_ngram, self.min_count, self.max_phrases = max_ngram, min_count, max_phrases
+        self.subsumed = subsumed
         self.doc_freq: dict[str, int] = {}  # variant key -> number of training transcripts that say it
         self.n_docs = 0
 
     def params(self) -> dict:
-        return {"max_ngram": self.max_ngram, "min_count": self.min_count, "max_phrases": self.max_phrases}
+        return {"max_ngram": self.max_ngram, "min_count": self.min_count, "max_phrases": self.max_phrases,
+                "subsumed": self.subsumed}
 
     @staticmethod
     def detect_language(text: str) -> str:
@@ -83,7 +88,7 @@ class KeyphraseSuggester:
             folded = [w.casefold() for w in words]
             # Where a phrase may begin or end, and which words it may not contain at all.
             edge_ok = [len(f) > 1 and f not in stop and f not in fillers and "'" not in f and not f.isdigit()
-                       for f in folded]
+                       and not is_adverb(f, language) for f in folded]
             inner_ok = [ok or f in glue for ok, f in zip(edge_ok, folded)]
             for i in range(len(words)):
                 if not edge_ok[i]:
@@ -95,7 +100,7 @@ class KeyphraseSuggester:
                     if not edge_ok[j]:
                         continue
                     phrase = " ".join(words[i : j + 1])
-                    candidate = found.setdefault(variant_key(phrase), Candidate())
+                    candidate = found.setdefault(variant_key(phrase), Candidate(words=tuple(folded[i : j + 1])))
                     candidate.count += 1
                     (candidate.initial if i == 0 else candidate.surfaces)[phrase] += 1
         return found
@@ -140,10 +145,24 @@ class KeyphraseSuggester:
     def idf(self, key: str) -> float:
         return math.log((self.n_docs + 1) / (self.doc_freq.get(key, 0) + 1)) + 1
 
+    def drop_subsumed(self, found: dict[str, Candidate]) -> dict[str, Candidate]:
+        """Without the phrases said mostly inside a longer candidate: 'Raspberry' and 'Pi' when more than
+        `subsumed` of their occurrences are in 'Raspberry Pi'; 'AI' stays beside 'AI engineer' if said on its own."""
+        dropped: set[str] = set()
+        for candidate in found.values():
+            n = len(candidate.words)
+            if candidate.count < 2:  # said once, a longer phrase is a chance sequence ('AI agent calls')
+                continue
+            for a, b in ((a, b) for a in range(n) for b in range(a + 1, n + 1) if b - a < n):
+                key = variant_key(" ".join(candidate.words[a:b]))
+                if key in found and candidate.count > self.subsumed * found[key].count:
+                    dropped.add(key)
+        return {key: c for key, c in found.items() if key not in dropped}
+
     def rank(self, text: str, k: int = 10, language: str | None = None) -> list[tuple[str, float]]:
         """The k best phrases of one text with scores in (0, 1], relative to this text's best phrase."""
-        scored = [(c.count * self.idf(key), c.display()) for key, c in self.candidates(text, language).items()
-                  if c.count >= self.min_count]
+        found = self.drop_subsumed(self.candidates(text, language))
+        scored = [(c.count * self.idf(key), c.display()) for key, c in found.items() if c.count >= self.min_count]
         scored.sort(key=lambda sp: (-sp[0], sp[1]))
         if not scored:
             return []

@@ -49,6 +49,15 @@ PHRASE_GLUE: dict[str, frozenset[str]] = {
     "it": frozenset({"di", "del", "della", "e"}),
 }
 
+# Endings of adverbs ('automatically', 'increasingly', 'precisely'): never part of a noun phrase, so they end one
+# like a filler. Endings that nouns share ('family', 'supply', 'assembly') are left out.
+ADVERB_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "en": ("ally", "ingly", "ously", "ively", "fully", "lessly", "edly", "ently", "antly", "ately", "ctly",
+           "ckly", "ely"),
+    "pt": ("mente",),
+    "es": ("mente",),
+}
+
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -89,3 +98,8 @@ def spoken_fillers(language: str) -> frozenset[str]:
 
 def phrase_glue(language: str) -> frozenset[str]:
     return PHRASE_GLUE.get(language, frozenset())
+
+
+def is_adverb(word: str, language: str) -> bool:
+    """True for a case-folded word that looks like an adverb of `language` (by its ending, 6 letters or more)."""
+    return len(word) > 5 and word.endswith(ADVERB_SUFFIXES.get(language, ()))
