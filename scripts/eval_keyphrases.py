@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     new.fit_texts(train_texts)
     print(f"background: {new.n_docs} training transcripts, {len(new.doc_freq)} phrases "
           f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    systems = {"tfidf-plain": plain_tfidf(train_texts), "new": new.suggest, "new-unfitted": KeyphraseSuggester().suggest}
+    systems = {"tfidf-plain": plain_tfidf(train_texts), "new": new.suggest,
+               "new-unfitted": KeyphraseSuggester().suggest}
     if args.old_rev:
         systems["old"] = old_suggester(args.old_rev).suggest
 

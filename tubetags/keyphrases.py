@@ -153,10 +153,11 @@ class KeyphraseSuggester:
             n = len(candidate.words)
             if candidate.count < 2:  # said once, a longer phrase is a chance sequence ('AI agent calls')
                 continue
-            for a, b in ((a, b) for a in range(n) for b in range(a + 1, n + 1) if b - a < n):
-                key = variant_key(" ".join(candidate.words[a:b]))
-                if key in found and candidate.count > self.subsumed * found[key].count:
-                    dropped.add(key)
+            for start in range(n):
+                for end in range(start + 1, n + 1):
+                    key = variant_key(" ".join(candidate.words[start:end]))
+                    if end - start < n and key in found and candidate.count > self.subsumed * found[key].count:
+                        dropped.add(key)
         return {key: c for key, c in found.items() if key not in dropped}
 
     def rank(self, text: str, k: int = 10, language: str | None = None) -> list[tuple[str, float]]:

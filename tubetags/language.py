@@ -37,7 +37,8 @@ SPOKEN_FILLERS: dict[str, frozenset[str]] = {
         "bom bem muito muita muitos muitas pouco dia dias vez vezes jeito gostei gosto".split()),
     "es": frozenset(
         "pues bueno este eh ah tipo vale vamos hoy ayer mañana cosa cosas vídeo vídeos canal suscríbete "
-        "hola gracias aquí ahí allí entonces así mucho mucha muchos muchas día días vez veces hacer hace".split()),
+        "hola gracias aquí ahí allí entonces así mucho mucha muchos muchas día días vez veces hacer hace"
+        .split()),
 }
 
 # Words allowed inside a phrase although they are stop words: 'theory of mind', 'bolo de chocolate'.
