@@ -97,7 +97,10 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     new = KeyphraseSuggester()
     new.fit_texts(train_texts)
-    print(f"background: {new.n_docs} training transcripts, {len(new.doc_freq)} phrases "
+    with tempfile.TemporaryDirectory() as tmp:
+        new.save(Path(tmp))
+        size = sum(f.stat().st_size for f in Path(tmp).iterdir())
+    print(f"background: {new.n_docs} training transcripts, {len(new.doc_freq)} phrases, {size / 1e6:.1f} MB saved "
           f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     systems = {"tfidf-plain": plain_tfidf(train_texts), "new": new.suggest,
                "new-unfitted": KeyphraseSuggester().suggest}
