@@ -102,6 +102,9 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
     if isinstance(closed_model, HybridTagger):  # production is already a hybrid: start again from its closed part
         closed_model = closed_model.closed
     hybrid = HybridTagger(closed_model, depth=STRING_K // 2)
+    # Keyphrase rarity is measured against the training transcripts of both datasets (never valid/test).
+    hybrid.keyphrases.fit_texts(r["transcript"] for d in DATASETS
+                                for r in corpus.split(d, "train").records(columns=("transcript",)))
     parts: dict[tuple[str, str, str], tuple[list[Ranked], list[Ranked], list[list[str]]]] = {}
     for dataset in DATASETS:
         for split in ("valid", "test"):

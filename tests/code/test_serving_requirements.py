@@ -72,7 +72,7 @@ def test_the_walk_reaches_the_modules_a_predictor_loads():
 
 def test_every_third_party_import_is_in_serving_requirements():
     _, imports = served_modules_and_imports()
-    assert {"mlflow", "numpy", "sklearn", "tensorflow", "keras", "sentence_transformers", "keybert"} <= imports
+    assert {"mlflow", "numpy", "sklearn", "tensorflow", "keras", "sentence_transformers", "py3langid"} <= imports
     distributions = importlib.metadata.packages_distributions()
     serving = _pins(SERVING_TXT)
     missing = {name: distributions.get(name) for name in imports

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from tubetags.corpus import CorpusSplit
-from tubetags.encoders import MiniLMEncoder
 from tubetags.keyphrases import KeyphraseSuggester
 from tubetags.predictor import Ranked, Sourced, TagPredictor, load_predictor
 from tubetags.tags import tag_key
@@ -145,7 +144,9 @@ class HybridTagger(TagPredictor):
                                      **{f"keyphrase_{k}": v for k, v in self.keyphrases.params().items()}}
 
     def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]):
-        return {}  # the closed model is trained already; the merge is fitted with fit_merge on both datasets
+        # The closed model is trained already; the keyphrases learn which phrases are common (their background).
+        # The merge is fitted with fit_merge, on both datasets' validation splits.
+        return self.keyphrases.fit(train)
 
     def parts(self, transcripts: Sequence[str]) -> tuple[list[Ranked], list[Ranked]]:
         """(closed ranking, keyphrases), each `depth` long: the merge's input."""
@@ -177,12 +178,16 @@ class HybridTagger(TagPredictor):
 
     def save_state(self, directory: Path) -> None:
         self.closed.save(directory / "closed")
+        self.keyphrases.save(directory / "keyphrases")
         (directory / "hybrid.json").write_text(json.dumps({
-            "keyphrases": self.keyphrases.params(), "max_chunks": self.keyphrases.encoder.max_chunks,
-            "merge": self.merge.state() if self.merge else None}))
+            "keyphrases": self.keyphrases.params(), "merge": self.merge.state() if self.merge else None}))
 
     def load_state(self, directory: Path) -> None:
         meta = json.loads((directory / "hybrid.json").read_text())
         self.closed = load_predictor(directory / "closed")
-        self.keyphrases = KeyphraseSuggester(MiniLMEncoder(max_chunks=meta["max_chunks"]), **meta["keyphrases"])
+        # Versions saved by the KeyBERT suggester carry its parameters (diversity...): only today's are passed on.
+        known = KeyphraseSuggester().params()
+        self.keyphrases = KeyphraseSuggester(**{k: v for k, v in meta["keyphrases"].items() if k in known})
+        if (directory / "keyphrases").exists():
+            self.keyphrases.load(directory / "keyphrases")
         self.merge = LearnedMerge.from_state(meta["merge"]) if meta.get("merge") else None
