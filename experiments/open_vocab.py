@@ -136,8 +136,8 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
     with mlflow.start_run(run_name=f"open_vocab-{config.closed_alias}") as active:
         tracking.log_new_params({"closed_alias": config.closed_alias, "k": config.k,
                                  "ted_tolerance": config.ted_tolerance, **hybrid.params()})
-        mlflow.log_metrics({f"{name}_{dataset}_{m}": v for name, by in results.items() for dataset, ms in by.items()
-                            for m, v in ms.items()})
+        mlflow.log_metrics({f"{name.replace('+', '_with_')}_{dataset}_{m}": v for name, by in results.items()
+                            for dataset, ms in by.items() for m, v in ms.items()})
         mlflow.log_dict({"results": results, "served_default": winner, "why": why, "examples": examples,
                          "merge": hybrid.merge.state()}, "open_vocab.json")
         version = None

@@ -87,14 +87,20 @@ def test_zero_shot_roundtrip(data, tmp_path):
 
 
 def test_hybrid_roundtrip(data, tmp_path):
-    from tubetags.encoders import MiniLMEncoder
     from tubetags.keyphrases import KeyphraseSuggester
+    from tubetags.strategies.hybrid import LearnedMerge
 
     closed = TfidfLinearTagger(**BASELINE)
     closed.fit(data[0], None, data[1])
-    suggester = KeyphraseSuggester(MiniLMEncoder(max_chunks=1), max_candidates=20, diversity=0.5, min_count=3)
-    hybrid = HybridTagger(closed, suggester, closed_weight=2.0, open_weight=0.5)
+    suggester = KeyphraseSuggester(max_ngram=2, min_count=2, subsumed=0.6)
+    suggester.fit(data[0])  # the background of phrase document frequencies
+    hybrid = HybridTagger(closed, suggester, closed_weight=2.0, open_weight=0.5, depth=12)
+    texts = [r["transcript"] for r in data[0].records(columns=("transcript",))][:40]
+    truths = [r["tags"] for r in data[0].records(columns=("tags",))][:40]
+    hybrid.fit_merge([(*hybrid.parts(texts), truths)])
     loaded = _roundtrip(hybrid, data, tmp_path, fit=False)
-    assert loaded.params()["closed_weight"] == 2.0 and loaded.params()["keyphrase_diversity"] == 0.5
-    assert loaded.keyphrases.encoder.max_chunks == 1
+    assert loaded.params()["closed_weight"] == 2.0 and loaded.params()["keyphrase_subsumed"] == 0.6
+    assert loaded.depth == 12 and loaded.params()["merge"] == "learned"
+    assert loaded.keyphrases.params() == suggester.params()
+    assert isinstance(loaded.merge, LearnedMerge) and loaded.merge.state() == hybrid.merge.state()
     assert loaded.closed.init_params() == BASELINE
