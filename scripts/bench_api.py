@@ -103,7 +103,8 @@ def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: fl
         deadline = time.monotonic() + startup_timeout
         while True:  # up once /api/health answers (it loads @production in that worker)
             if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {proc.returncode}; log:\n{Path(log.name).read_text()[-3000:]}")
+                tail = Path(log.name).read_text()[-3000:]
+                raise RuntimeError(f"gunicorn exited with {proc.returncode}; log:\n{tail}")
             try:
                 conn = http.client.HTTPConnection(HOST, port, timeout=startup_timeout)
                 status, body = request(conn, "GET", "/api/health")
@@ -111,7 +112,8 @@ def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: fl
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not answer within {startup_timeout} s; log in {log.name}")
+                    raise RuntimeError(f"gunicorn did not answer within {startup_timeout} s; log in {log.name}") \
+                        from None
                 time.sleep(0.5)
         health = json.loads(body)
         if status != 200:
@@ -186,7 +188,10 @@ def workers_cpu_s(master_pid: int) -> float:
 def summary(latencies: list[float], errors: int, wall: float) -> str:
     n = len(latencies)
     p50 = statistics.median(latencies) if n else float("nan")
-    p95 = statistics.quantiles(latencies, n=20, method="inclusive")[18] if n > 1 else (latencies[0] if n else float("nan"))
+    if n > 1:
+        p95 = statistics.quantiles(latencies, n=20, method="inclusive")[18]
+    else:
+        p95 = latencies[0] if n else float("nan")
     rps = (n + errors) / wall if wall > 0 else 0.0
     return f"p50_ms={p50:.1f} p95_ms={p95:.1f} rps={rps:.2f} errors={errors}"
 

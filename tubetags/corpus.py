@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence, get_origin
+from typing import Any, get_origin
 
 import numpy as np
 import pyarrow as pa
@@ -60,7 +61,7 @@ class Corpus:
     manifest: dict[str, Any]
 
     @classmethod
-    def open(cls, root: Path) -> "Corpus":
+    def open(cls, root: Path) -> Corpus:
         path = Path(root) / MANIFEST
         if not path.exists():
             raise FileNotFoundError(
@@ -79,7 +80,7 @@ class Corpus:
     def size(self, dataset: str, split: str) -> int:
         return int(self.manifest["datasets"][dataset]["splits"][split]["rows"])
 
-    def split(self, dataset: str, split: str) -> "CorpusSplit":
+    def split(self, dataset: str, split: str) -> CorpusSplit:
         return CorpusSplit(tuple(self.shards(dataset, split)), self.size(dataset, split), dataset, split)
 
 

@@ -27,9 +27,9 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from tubetags.corpus import CorpusSplit
 from tubetags.language import detect_language, is_adverb, phrase_glue, spoken_fillers, stop_words
@@ -130,7 +130,7 @@ class KeyphraseSuggester:
             out.write(f"#documents\t{self.n_docs}\n")
             out.writelines(f"{key}\t{n}\n" for key, n in self.doc_freq.items())
 
-    def load(self, directory: Path) -> "KeyphraseSuggester":
+    def load(self, directory: Path) -> KeyphraseSuggester:
         path = directory / BACKGROUND_FILE
         if not path.exists():  # saved before the background existed: rank by term frequency alone
             log.warning("no %s in %s: keyphrases ranked without a background", BACKGROUND_FILE, directory)

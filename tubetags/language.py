@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -80,7 +80,7 @@ def detect_language(text: str) -> str:
     return str(_identifier().classify(sample.lower())[0])
 
 
-@lru_cache(maxsize=None)
+@cache
 def stop_words(language: str) -> frozenset[str]:
     """Case-folded stop words of `language`; empty (with a warning) when no list exists for it."""
     if language == "en":

@@ -10,8 +10,9 @@ piece fire its tags. The opening minutes of a talk state its topic, so the piece
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,8 @@ class BiLSTMTagger(TagPredictor):
 
         seed_everything(self.seed)
         self.vocabulary = list(vocabulary)
-        vectorize = keras.layers.TextVectorization(self.max_tokens, output_sequence_length=self.chunks * self.chunk_tokens)
+        vectorize = keras.layers.TextVectorization(self.max_tokens,
+                                                   output_sequence_length=self.chunks * self.chunk_tokens)
         sample = reservoir_sample((r["transcript"] for r in train.records(columns=("transcript",))),
                                   self.adapt_sample, self.seed)
         vectorize.adapt(tf.constant(sample))

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
-
-import numpy as np
+from typing import Any
 
 from tubetags.corpus import CorpusSplit, multi_hot
 from tubetags.encoders import HubEncoder, cached_shard_embeddings, encoder_from_param

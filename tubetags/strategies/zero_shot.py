@@ -8,8 +8,9 @@ the tag names to choose from (the vocabulary); `fit` encodes them and learns not
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

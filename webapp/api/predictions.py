@@ -1,7 +1,7 @@
 """Predictions, cached in Django's cache `predictions` and shared by the workers.
 
-Key: (registered model, version, k, sha256 of the normalised transcript and of the title and description). A promotion changes the
-version, so a new model never answers from an old model's entries, and transcripts that differ only in
+Key: (registered model, version, k, sha256 of the normalised transcript, title and description). A promotion
+changes the version, so a new model never answers from an old model's entries, and transcripts that differ only in
 what normalisation removes (stage markers, spacing) share one entry. The cache is the per-host file cache
 by default, Redis with TUBETAGS_CACHE_URL (shared across hosts); TUBETAGS_PREDICTION_CACHE_TTL_S=0 turns
 it off. An unreachable cache is logged and skipped: the model still answers.

@@ -92,7 +92,8 @@ class TagsView(APIView):
             raise ApiError(400, "The JSON body must be an object, e.g. {\"transcript\": \"...\", \"k\": 10}.")
         unknown = sorted(set(data.keys()) - ALLOWED_FIELDS)
         if unknown:
-            raise ApiError(400, f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(ALLOWED_FIELDS))}.")
+            allowed = ", ".join(sorted(ALLOWED_FIELDS))
+            raise ApiError(400, f"Unknown field(s): {', '.join(unknown)}. Allowed: {allowed}.")
         is_json = request.content_type.split(";")[0].strip().lower() == "application/json"
         if not is_json:  # a form field sent twice would otherwise be silently dropped
             repeated = sorted(key for key in data.keys() if len(data.getlist(key)) > 1)
