@@ -25,10 +25,12 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "first_256_tokens": ("whole transcript -> first 256 tokens (8 windows of 32), as before",
                          {"windows": 8}),
     "no_prior_bias": ("output bias at the tags' log prior odds -> zeros", {"prior_bias": False}),
-    "bce_loss": ("focal loss -> binary cross-entropy", {"loss": "bce"}),
+    "focal_loss": ("binary cross-entropy -> focal loss (gamma 2)", {"loss": "focal"}),
     "constant_lr": ("warm-up + cosine decay -> constant learning rate", {"lr_schedule": "constant"}),
     "stop_on_val_loss": ("early stopping on validation P@5 -> on validation loss", {"stop_on": "loss"}),
-    "no_bag_skip": ("mean-of-windows path next to the attention -> BiLSTM + attention only",
+    "no_batch_norm": ("batch normalisation of the window vectors -> none", {"normalize": False}),
+    "keep_frequent_words": ("the 100 most frequent words dropped -> kept", {"drop_frequent": 0}),
+    "no_bag_skip": ("mean/max-of-windows path next to the attention -> BiLSTM + attention only",
                     {"bag_skip": False}),
 }
 
