@@ -75,3 +75,16 @@ def test_window_pooling_averages_tokens_per_window_and_masks_padding():
     assert float(ops.convert_to_numpy(layers["MaskedMean"]()(states, mask))[0, 0]) == pytest.approx(2.0)
     attended = ops.convert_to_numpy(layers["AttentionPooling"](4)(states, mask=mask))
     assert 1.0 <= float(attended[0, 0]) <= 3.0  # padding windows get no weight
+
+
+def test_drop_frequent_turns_oov_and_the_most_frequent_words_into_padding():
+    from keras import ops
+
+    from tubetags.strategies.bilstm import _layers
+
+    layers = _layers()
+    ids = np.array([[0, 1, 2, 3, 4, 5]])  # 0 pad, 1 OOV, 2.. words by falling frequency
+    assert ops.convert_to_numpy(layers["DropFrequent"](2)(ids)).tolist() == [[0, 0, 0, 0, 4, 5]]
+    states = np.array([[[1.0], [3.0], [100.0]]], dtype=np.float32)
+    mask = np.array([[True, True, False]])
+    assert float(ops.convert_to_numpy(layers["MaskedMax"]()(states, mask))[0, 0]) == 3.0
