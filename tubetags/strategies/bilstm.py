@@ -106,6 +106,9 @@ def _layers():
             weights = ops.softmax(logits, axis=-1)
             return ops.sum(states * weights[..., None], axis=1)
 
+        def compute_mask(self, states, mask=None):
+            return None  # one vector per item: no time steps left to mask
+
         def get_config(self):
             return super().get_config() | {"units": self.units}
 
@@ -120,6 +123,9 @@ def _layers():
         def call(self, states, mask):
             m = ops.cast(mask, states.dtype)[..., None]
             return ops.sum(states * m, axis=1) / ops.maximum(ops.sum(m, axis=1), 1.0)
+
+        def compute_mask(self, states, mask=None):
+            return None
 
     @keras.saving.register_keras_serializable(package="tubetags")
     class DropFrequent(keras.layers.Layer):
@@ -147,6 +153,9 @@ def _layers():
 
         def call(self, states, mask):
             return ops.max(ops.where(mask[..., None], states, -1e9), axis=1)
+
+        def compute_mask(self, states, mask=None):
+            return None
 
     _LAYERS.update(DropFrequent=DropFrequent, MaskedMax=MaskedMax, WindowMean=WindowMean, WindowMask=WindowMask,
                    AttentionPooling=AttentionPooling, MaskedMean=MaskedMean)
