@@ -1,7 +1,6 @@
 """The learned merge: candidates from both lists, fitted so that each dataset counts, sources kept."""
 
 import numpy as np
-import pytest
 
 from tubetags.strategies.hybrid import FEATURES, LearnedMerge, candidates
 
@@ -15,7 +14,7 @@ def test_candidates_join_both_lists_by_spelling_key():
     assert dict(zip(FEATURES, x[2]))["closed_reciprocal_rank"] == 0 and x.shape == (3, len(FEATURES))
 
 
-def test_merge_learns_which_list_to_trust_per_dataset_and_round_trips():
+def test_merge_learns_which_list_to_trust_per_dataset_and_round_trips(tmp_path):
     rng = np.random.default_rng(0)
     ted, youtube = ([], [], []), ([], [], [])
     for _ in range(60):  # TED-like: the confident closed list is right, the keyphrases are not tags
@@ -32,7 +31,5 @@ def test_merge_learns_which_list_to_trust_per_dataset_and_round_trips():
     assert on_ted[0][0] == "design" and on_ted[0][2] == "closed"
     assert on_youtube[0][0] == "typescript" and on_youtube[0][2] == "transcript"
     assert all(0 <= s <= 1 for _, s, _ in on_ted + on_youtube)
-    again = LearnedMerge.from_state(merge.state())
-    assert again.merge([("design", 0.15)], [("typescript", 0.7)], k=2) == on_youtube
-    with pytest.raises(ValueError):
-        LearnedMerge.from_state({**merge.state(), "features": ["other"]})
+    merge.save(tmp_path / "merge.pkl")
+    assert LearnedMerge.load(tmp_path / "merge.pkl").merge([("design", 0.15)], [("typescript", 0.7)], k=2) == on_youtube

@@ -8,16 +8,17 @@ where the closed model is confident vs a coding tutorial full of names it never 
 Two merges:
 - `rrf` (reciprocal rank fusion): score = sum over lists of weight / (RRF_K + rank), scaled to [0, 1].
   Needs no training; the fallback.
-- `learned` (the default once fitted): a logistic regression over the candidates of both lists, with
+- `learned` (the default once fitted): gradient-boosted trees over the candidates of both lists, with
   features of each candidate (score and reciprocal rank in each list, in both lists, words) and of the
-  video (the closed model's top score: how TED-like it is). Fitted on the validation splits of both
-  datasets (TED talks and held-out YouTube channels, each weighted equally), its output is the
-  calibrated probability that the candidate is a tag the uploader would use, so one scale ranks both.
+  video (the closed model's top score: how TED-like it is). Fitted on videos the closed model never saw
+  of both datasets (each weighted equally), its output is the probability that the candidate is a tag
+  the uploader would use, so one scale ranks both lists.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -73,17 +74,17 @@ def candidates(closed: Ranked, opened: Ranked) -> tuple[list[str], list[str], li
 
 
 class LearnedMerge:
-    """Logistic regression over merge candidates; coefficients kept as plain lists (JSON state)."""
+    """Gradient-boosted trees over merge candidates (scikit-learn): they learn the interactions a linear merge
+    cannot, such as "trust the keyphrases when the closed model is unsure", and output a probability."""
 
-    def __init__(self, coef: Sequence[float], intercept: float, mean: Sequence[float], scale: Sequence[float]):
-        self.coef, self.intercept = np.asarray(coef, float), float(intercept)
-        self.mean, self.scale = np.asarray(mean, float), np.asarray(scale, float)
+    def __init__(self, model: Any):
+        self.model = model
 
     @classmethod
     def fit(cls, groups: Sequence[tuple[Sequence[Ranked], Sequence[Ranked], Sequence[Sequence[str]]]],
-            c: float = 1.0) -> LearnedMerge:
+            seed: int = 0) -> LearnedMerge:
         """`groups`: per dataset (closed lists, keyphrase lists, true tags); each dataset weighs the same."""
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.ensemble import HistGradientBoostingClassifier
 
         xs, ys, ws = [], [], []
         for closed_lists, open_lists, truths in groups:
@@ -95,14 +96,13 @@ class LearnedMerge:
                 ws.append(np.full(len(keys), 1.0 / max(len(closed_lists), 1)))
         x, y, w = np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
         if len(set(y)) < 2:
-            raise ValueError("the validation data has no (or only) true tags among the candidates: cannot learn")
-        mean, scale = x.mean(axis=0), x.std(axis=0)
-        scale[scale == 0] = 1.0
-        model = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / scale, y, sample_weight=w / w.mean())
-        return cls(model.coef_[0], model.intercept_[0], mean, scale)
+            raise ValueError("the training data has no (or only) true tags among the candidates: cannot learn")
+        # Shallow trees, small steps: a few thousand candidates per dataset, and it must generalise to new channels.
+        model = HistGradientBoostingClassifier(max_depth=3, max_iter=200, learning_rate=0.05, random_state=seed)
+        return cls(model.fit(x, y, sample_weight=w / w.mean()))
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(((matrix - self.mean) / self.scale) @ self.coef + self.intercept)))
+        return self.model.predict_proba(matrix)[:, 1]
 
     def merge(self, closed: Ranked, opened: Ranked, k: int) -> list[Sourced]:
         keys, names, sources, matrix = candidates(closed, opened)
@@ -112,15 +112,17 @@ class LearnedMerge:
         order = np.argsort(-probs, kind="stable")[:k]
         return [(names[i], float(probs[i]), sources[i]) for i in order]
 
-    def state(self) -> dict[str, Any]:
-        return {"coef": self.coef.tolist(), "intercept": self.intercept, "mean": self.mean.tolist(),
-                "scale": self.scale.tolist(), "features": list(FEATURES)}
+    def save(self, path: Path) -> None:
+        with open(path, "wb") as handle:
+            pickle.dump({"features": list(FEATURES), "model": self.model}, handle)
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> LearnedMerge:
+    def load(cls, path: Path) -> LearnedMerge:
+        with open(path, "rb") as handle:
+            state = pickle.load(handle)  # our own artifact, logged with the model
         if state.get("features") != list(FEATURES):
             raise ValueError("the saved merge was fitted on other features: refit it")
-        return cls(state["coef"], state["intercept"], state["mean"], state["scale"])
+        return cls(state["model"])
 
 
 class HybridTagger(TagPredictor):
@@ -180,7 +182,9 @@ class HybridTagger(TagPredictor):
         self.closed.save(directory / "closed")
         self.keyphrases.save(directory / "keyphrases")
         (directory / "hybrid.json").write_text(json.dumps({
-            "keyphrases": self.keyphrases.params(), "merge": self.merge.state() if self.merge else None}))
+            "keyphrases": self.keyphrases.params(), "merge": "merge.pkl" if self.merge else None}))
+        if self.merge:
+            self.merge.save(directory / "merge.pkl")
 
     def load_state(self, directory: Path) -> None:
         meta = json.loads((directory / "hybrid.json").read_text())
@@ -190,4 +194,4 @@ class HybridTagger(TagPredictor):
         self.keyphrases = KeyphraseSuggester(**{k: v for k, v in meta["keyphrases"].items() if k in known})
         if (directory / "keyphrases").exists():
             self.keyphrases.load(directory / "keyphrases")
-        self.merge = LearnedMerge.from_state(meta["merge"]) if meta.get("merge") else None
+        self.merge = LearnedMerge.load(directory / meta["merge"]) if meta.get("merge") else None
