@@ -194,4 +194,6 @@ class HybridTagger(TagPredictor):
         self.keyphrases = KeyphraseSuggester(**{k: v for k, v in meta["keyphrases"].items() if k in known})
         if (directory / "keyphrases").exists():
             self.keyphrases.load(directory / "keyphrases")
-        self.merge = LearnedMerge.load(directory / meta["merge"]) if meta.get("merge") else None
+        # A merge saved in an older form (not a file name) is not loaded: the model then merges by rank fusion.
+        merge = meta.get("merge")
+        self.merge = LearnedMerge.load(directory / merge) if isinstance(merge, str) else None
