@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--valid-limit", type=int, default=0, help="first N valid talks (0 = all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--encode-only", action="store_true", help="only fill the MiniLM chunk cache")
+    parser.add_argument("--no-model2vec", action="store_true", help="MiniLM variants only")
     parser.add_argument("--no-minilm", action="store_true", help="model2vec variants only (no MiniLM encoding)")
     parser.add_argument("--full-train-model2vec", action="store_true",
                         help="also model2vec heads on every train talk (cheap)")
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     m2v_xs = [m2v.encode(texts) for texts in (train[0], valid[0], test[0])]
     m2v_s = time.perf_counter() - started
-    if not args.encode_only:
+    if not args.encode_only and not args.no_model2vec:
         head_rows("model2vec (MiniLM distilled, whole transcript)", "model2vec", None, m2v_xs, m2v_s, train[1])
         zero_shot_row("model2vec", "model2vec", None, m2v_xs, m2v_s)
         if args.full_train_model2vec and args.train_limit:
@@ -218,10 +219,11 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_minilm:
         minilm = MiniLMEncoder(max_chunks=0)
         chunks, seconds = [], 0.0
-        for name, texts in (("test", test[0]), ("valid", valid[0]), ("train", train[0])):
+        for name, texts in (("test", test[0]), ("valid", valid[0]), ("train", train[0])):  # test first
             vectors, spent = minilm_chunk_vectors(texts, minilm, label=name)
             chunks.append(vectors)
             seconds += spent
+        chunks = chunks[::-1]  # (train, valid, test) like the other features
         if args.encode_only:
             return
         for label, max_chunks in (("MiniLM, 4 chunks", 4), ("MiniLM, all chunks", 0)):
