@@ -15,7 +15,7 @@ SEEDS ?= 5
 DEMO_STRATEGIES ?= baseline,zero_shot
 PORT ?= 8000
 
-.PHONY: setup demo corpus train experiment compare serve ui lint test bench clean help
+.PHONY: setup demo corpus train experiment compare monitor serve ui tracking-server lint test bench clean help
 
 help:
 	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -44,13 +44,19 @@ compare: $(STAMP) ## CIs, chart, error analysis, inference costs, promotion, ope
 serve: $(STAMP) ## serve the production model on 127.0.0.1:$(PORT) (gunicorn, webapp/gunicorn.conf.py)
 	cd webapp && DJANGO_DEBUG=$${DJANGO_DEBUG:-1} PORT=$(PORT) python -m gunicorn -c gunicorn.conf.py tubetags_site.wsgi
 
+tracking-server: $(STAMP) ## MLflow tracking server + registry on PostgreSQL, artifacts served (http://127.0.0.1:5000)
+	./scripts/tracking_server.sh
+
+monitor: $(STAMP) ## drift of the last 7 days of requests against the reference profile -> reports/monitoring/
+	$(MLRUN) -e monitor --experiment-name tubetags-monitor
+
 ui: $(STAMP) ## MLflow UI on the project's tracking store
 	mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --port 5000
 
 lint: $(STAMP) ## ruff (pyproject.toml: pycodestyle, pyflakes, import order, pyupgrade, bugbear)
 	ruff check .
 
-test: $(STAMP) ## the whole test suite (code, data, model-behaviour, web)
+test: lint ## lint, then the whole test suite (code, data, model-behaviour, web)
 	python -m pytest -q
 
 bench: $(STAMP) ## benchmarks: streaming memory/speed, Whisper real-time factor, API load

@@ -1,10 +1,10 @@
 """The canonical video record and the check every record passes before it enters the corpus."""
 
 from data_contracts.video_record import (
-    TRANSCRIPT_SOURCES,
+    RECORD_FIELDS,
     Rejection,
     VideoRecord,
     validate_records,
 )
 
-__all__ = ["TRANSCRIPT_SOURCES", "Rejection", "VideoRecord", "validate_records"]
+__all__ = ["RECORD_FIELDS", "Rejection", "VideoRecord", "validate_records"]

@@ -1,21 +1,24 @@
-"""open_vocab: closed vocabulary vs transcript keyphrases vs both, on YouTube channels never trained on.
+"""open_vocab: the served default for any creator — closed vocabulary + transcript keyphrases, merged.
 
     python -m experiments.open_vocab [--closed-alias production] [--k 10]
     mlflow run . -e open_vocab --env-manager local
 
-Defaults: experiments/configs/open_vocab.yaml.
+The closed model (a registry alias; TED-trained by default) and the keyphrase suggester are joined in a
+`HybridTagger`; its merge (a small logistic regression over the candidates of both lists) is fitted on the
+validation splits of both datasets — TED talks and held-out YouTube channels, weighted equally — and judged on
+both test splits, against the human tags compared by spelling key (`GPT-5` = `gpt 5`), transcript only and
+with the video's title. Also measured: what a creator pastes, the YouTube-ready string (top tags within 500
+characters), and how many of the uploader's tags it holds.
 
-The closed model (a registry alias, TED-trained by default) is wrapped with the keyphrase
-suggester into a `HybridTagger`, scored on the YouTube test split (channels held out) against
-the uploaders' own tags, and registered (strategy `hybrid`, alias `open-vocab`) so that the web
-app can serve it. Tags are compared by spelling key (`GPT-5` = `gpt 5`).
-
-Also measured: what a creator actually pastes, the YouTube-ready string (top tags fitted into
-500 characters): how many tags fit and how many of the uploader's tags it contains.
+The served default (`production`) is chosen between the closed model and the hybrid: the higher mean P@5 over
+the two test sets, provided the hybrid's TED P@5 is not below the closed model's by more than
+`ted_tolerance` (0.01: adding keyphrases must not cost P@5 on TED-like talks). The hybrid is registered
+(strategy `hybrid`, alias `open-vocab`) either way. Defaults: `OpenVocabConfig` below.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 from collections.abc import Sequence
@@ -29,11 +32,15 @@ from tubetags import registry, settings, tracking
 from tubetags.config import JobConfig
 from tubetags.corpus import Corpus
 from tubetags.metrics import evaluate
+from tubetags.predictor import Ranked
 from tubetags.strategies.hybrid import HybridTagger
 from tubetags.tags import fit_youtube_tags, tag_key
+from tubetags.text import with_context
 
 log = logging.getLogger(__name__)
 OPEN_VOCAB_ALIAS = registry.STRATEGY_ALIASES[HybridTagger.strategy]
+DATASETS = ("ted", "youtube")
+STRING_K = 40  # candidates offered to the 500-character YouTube string
 
 
 class OpenVocabConfig(JobConfig):
@@ -41,10 +48,11 @@ class OpenVocabConfig(JobConfig):
 
     closed_alias: str = Field(registry.PRODUCTION, description="registry alias of the closed-vocabulary model")
     k: int = Field(10, ge=1, le=50, description="suggestions scored per video")
-    dataset: str = Field("youtube", description="corpus dataset to score on")
-    split: str = Field("test", description="split to score on (channels never trained on)")
-    register: bool = Field(True, description=f"register the hybrid and point alias {OPEN_VOCAB_ALIAS!r} at it")
+    register_model: bool = Field(True, description=f"register the hybrid and point alias {OPEN_VOCAB_ALIAS!r} at it")
+    promote: bool = Field(True, description="make the hybrid `production` when it wins on both test sets")
+    ted_tolerance: float = Field(0.01, ge=0, description="TED P@5 the hybrid may lose against the closed model")
     corpus: Path | None = Field(None, description="corpus folder (default: data/corpus)")
+    out: Path = Field(Path("reports"), description="folder for open_vocab.md / open_vocab.json")
 
 
 def keyed(ranked):
@@ -61,51 +69,120 @@ def youtube_string_stats(ranked_long, truths) -> dict[str, float]:
     return {"youtube_string_tags": float(np.mean(counts)), "youtube_string_recall": float(np.mean(coverage))}
 
 
+def split_rows(corpus: Corpus, dataset: str, split: str) -> list[dict[str, Any]]:
+    return list(corpus.split(dataset, split).records(columns=("transcript", "title", "tags")))
+
+
+def strict_metrics(ranked: Sequence[Ranked], truths: Sequence[Sequence[str]], k: int) -> dict[str, float]:
+    """Ranking metrics by spelling key, and what the 500-character string holds."""
+    truth_keys = [[tag_key(t) for t in truth] for truth in truths]
+    metrics = evaluate(keyed([r[:k] for r in ranked]), truth_keys, ks=(1, 3, 5, 10))
+    out = {m: metrics[m] for m in ("p_at_1", "p_at_5", "r_at_10", "ndcg_at_10")}
+    return out | youtube_string_stats(ranked, truths)
+
+
+def choose_default(results: dict[str, dict[str, dict[str, float]]], tolerance: float) -> tuple[str, str]:
+    """`closed` or `hybrid`: the higher mean test P@5 over TED and YouTube, if the hybrid keeps TED's P@5."""
+    closed, hybrid = results["closed"], results["hybrid"]
+    mean = {name: float(np.mean([results[name][d]["p_at_5"] for d in DATASETS])) for name in ("closed", "hybrid")}
+    keeps_ted = hybrid["ted"]["p_at_5"] >= closed["ted"]["p_at_5"] - tolerance
+    winner = "hybrid" if keeps_ted and mean["hybrid"] > mean["closed"] else "closed"
+    why = (f"mean test P@5 over TED and YouTube: hybrid {mean['hybrid']:.3f} vs closed {mean['closed']:.3f}; "
+           f"TED P@5 hybrid {hybrid['ted']['p_at_5']:.3f} vs closed {closed['ted']['p_at_5']:.3f} "
+           f"(tolerance {tolerance}): {'kept' if keeps_ted else 'NOT kept'}")
+    return winner, why
+
+
 def run(config: OpenVocabConfig) -> dict[str, Any]:
     import mlflow
 
-    closed_alias, k, dataset, split = config.closed_alias, config.k, config.dataset, config.split
     tracking.configure("tubetags-open-vocab")
     corpus = Corpus.open(config.corpus or settings.corpus_dir())
-    rows = list(corpus.split(dataset, split).records(columns=("transcript", "tags")))
-    texts, truths = [r["transcript"] for r in rows], [[tag_key(t) for t in r["tags"]] for r in rows]
-    hybrid = HybridTagger(registry.load_registered_predictor(closed_alias))
-    long_k = 40  # enough candidates to fill the 500-character box
-    closed, opened, merged = hybrid.rank_parts(texts, long_k)
-    systems = {"closed": closed, "keyphrases": opened, "hybrid": merged}
-    results = {}
-    with mlflow.start_run(run_name=f"open_vocab-{closed_alias}") as active:
-        tracking.log_new_params({"closed_alias": closed_alias, "dataset": dataset, "split": split,
-                                 "items": len(rows), **hybrid.params()})
-        for name, ranked in systems.items():
-            metrics = evaluate(keyed([r[:k] for r in ranked]), truths, ks=(1, 3, 5, 10))
-            metrics.update(youtube_string_stats(ranked, truths))
-            results[name] = {m: metrics[m] for m in ("p_at_1", "p_at_5", "r_at_10", "ndcg_at_10", "lrap",
-                                                   "youtube_string_tags", "youtube_string_recall")}
-            mlflow.log_metrics({f"{name}_{m}": v for m, v in results[name].items()})
-        examples = [{"tags": r["tags"][:15], "closed": [t for t, _ in c[:8]], "keyphrases": [t for t, _ in o[:8]],
-                     "hybrid": [t for t, _ in h[:10]]} for r, c, o, h in list(zip(rows, closed, opened, merged))[:8]]
-        mlflow.log_dict({"results": results, "examples": examples}, "open_vocab.json")
+    closed_model = registry.load_registered_predictor(config.closed_alias)
+    if isinstance(closed_model, HybridTagger):  # production is already a hybrid: start again from its closed part
+        closed_model = closed_model.closed
+    hybrid = HybridTagger(closed_model, depth=STRING_K // 2)
+    # Keyphrase rarity is measured against the training transcripts of both datasets (never valid/test).
+    hybrid.keyphrases.fit_texts(r["transcript"] for d in DATASETS
+                                for r in corpus.split(d, "train").records(columns=("transcript",)))
+    parts: dict[tuple[str, str, str], tuple[list[Ranked], list[Ranked], list[list[str]]]] = {}
+    for dataset in DATASETS:
+        for split in ("valid", "test"):
+            rows = split_rows(corpus, dataset, split)
+            contexts = {"transcript": [r["transcript"] for r in rows]}
+            if split == "test":
+                contexts["title"] = [with_context(r["transcript"], r["title"]) for r in rows]
+            for context, texts in contexts.items():
+                log.info("ranking %s/%s (%s): %d videos", dataset, split, context, len(texts))
+                parts[dataset, split, context] = (*hybrid.parts(texts), [r["tags"] for r in rows])
+    hybrid.fit_merge([parts[d, "valid", "transcript"] for d in DATASETS])
+
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for context in ("transcript", "title"):
+        for dataset in DATASETS:
+            closed, opened, truths = parts[dataset, "test", context]
+            systems = {"closed": closed, "keyphrases": opened,
+                       "rrf": [[(t, s) for t, s, _ in r] for r in hybrid.merge_parts(closed, opened, STRING_K, "rrf")],
+                       "hybrid": [[(t, s) for t, s, _ in r] for r in hybrid.merge_parts(closed, opened, STRING_K)]}
+            for name, ranked in systems.items():
+                key = name if context == "transcript" else f"{name}+title"
+                results.setdefault(key, {})[dataset] = strict_metrics(ranked, truths, config.k)
+    winner, why = choose_default(results, config.ted_tolerance)
+    closed, opened, truths = parts["youtube", "test", "transcript"]
+    merged = hybrid.merge_parts(closed, opened, config.k)
+    examples = [{"tags": t[:15], "closed": [x for x, _ in c[:8]], "keyphrases": [x for x, _ in o[:8]],
+                 "hybrid": [f"{x} ({src})" for x, _, src in h[:10]]}
+                for t, c, o, h in list(zip(truths, closed, opened, merged))[:8]]
+    with mlflow.start_run(run_name=f"open_vocab-{config.closed_alias}") as active:
+        tracking.log_new_params({"closed_alias": config.closed_alias, "k": config.k,
+                                 "ted_tolerance": config.ted_tolerance, **hybrid.params()})
+        mlflow.log_metrics({f"{name.replace('+', '_with_')}_{dataset}_{m}": v for name, by in results.items()
+                            for dataset, ms in by.items() for m, v in ms.items()})
+        mlflow.log_dict({"results": results, "served_default": winner, "why": why, "examples": examples,
+                         "merge": hybrid.merge.state()}, "open_vocab.json")
         version = None
-        if config.register:
+        if config.register_model:
             with tempfile.TemporaryDirectory() as tmp:
                 info = registry.log_predictor(hybrid, Path(tmp))
             version = info.registered_model_version
             registry.set_alias(OPEN_VOCAB_ALIAS, version)
-        return {"run_id": active.info.run_id, "results": results, "examples": examples, "version": version}
+            if winner == "hybrid" and config.promote:
+                registry.set_alias(registry.PRODUCTION, version)
+        mlflow.set_tags({"served_default": winner})
+        out = {"run_id": active.info.run_id, "results": results, "served_default": winner, "why": why,
+               "examples": examples, "version": version}
+    config.out.mkdir(parents=True, exist_ok=True)
+    (config.out / "open_vocab.json").write_text(json.dumps(out, indent=1))
+    (config.out / "open_vocab.md").write_text(results_markdown(out))
+    return out
+
+
+def results_markdown(out: dict[str, Any]) -> str:
+    lines = ["# The served default on both kinds of video", "",
+             f"Served default: **{out['served_default']}** — {out['why']}.", "",
+             "Strict metrics: tags compared by spelling key with the human tags; TED test split (newest talks) and "
+             "YouTube test split (channels never trained on). String: the YouTube-ready 500-character tag string.", "",
+             "| system | TED P@5 | TED nDCG@10 | YouTube P@5 | YouTube R@10 | YouTube nDCG@10 | string tags "
+             "| uploader tags in string |", "|---|---|---|---|---|---|---|---|"]
+    for name, by in out["results"].items():
+        t, y = by["ted"], by["youtube"]
+        lines.append(f"| {name} | {t['p_at_5']:.3f} | {t['ndcg_at_10']:.3f} | {y['p_at_5']:.3f} | {y['r_at_10']:.3f} "
+                     f"| {y['ndcg_at_10']:.3f} | {y['youtube_string_tags']:.1f} | {y['youtube_string_recall']:.1%} |")
+    lines += ["", "`+title`: the video's title given with the transcript (a creator knows it at upload time); the "
+              "headline is transcript-only.", "", "Examples (YouTube test):", ""]
+    for e in out["examples"][:5]:
+        lines.append(f"- uploader: {', '.join(e['tags'][:8])}\n  - hybrid: {', '.join(e['hybrid'][:8])}")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = OpenVocabConfig.from_cli(argv, __doc__)
     out = run(config)
-    print(f"open vocabulary on {config.dataset}/{config.split} (channels never trained on):")
-    for name, m in out["results"].items():
-        print(f"  {name:10s} P@5 {m['p_at_5']:.3f}  R@10 {m['r_at_10']:.3f}  nDCG@10 {m['ndcg_at_10']:.3f}  "
-              f"500-char string: {m['youtube_string_tags']:.1f} tags, "
-              f"covers {m['youtube_string_recall']:.1%} of uploader tags")
+    print((config.out / "open_vocab.md").read_text())
     if out["version"]:
-        print(f"registered hybrid as version {out['version']}, alias {OPEN_VOCAB_ALIAS!r}")
+        print(f"registered hybrid as version {out['version']}, alias {OPEN_VOCAB_ALIAS!r}; "
+              f"production: {out['served_default']}")
     return out
 
 

@@ -36,7 +36,7 @@ class TrainConfig(JobConfig):
     params: dict[str, Any] = Field(default_factory=dict, description="the strategy's hyper-parameters")
     quick_params: dict[str, Any] = Field(default_factory=dict, description="params used instead with --quick true")
     corpus: Path | None = Field(None, description="corpus folder (default: data/corpus)")
-    register: bool = Field(True, description="register the model in the registry")
+    register_model: bool = Field(True, description="register the model in the registry")
     parent_run_id: str | None = Field(None, description="log as a child of this MLflow run")
 
     @field_validator("strategy")
@@ -100,7 +100,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
         mlflow.log_metrics(metrics)
         log_predictions(result["test_predictions"])
         with tempfile.TemporaryDirectory() as tmp:
-            info = registry.log_predictor(predictor, Path(tmp), register=config.register)
+            info = registry.log_predictor(predictor, Path(tmp), register=config.register_model)
         version = getattr(info, "registered_model_version", None)
         log.info("%s seed=%s: test P@5=%.3f nDCG@5=%.3f fit %.0fs; run %s%s", strategy, config.seed,
                  metrics["test_p_at_5"], metrics["test_ndcg_at_5"], fit_seconds, run.info.run_id,

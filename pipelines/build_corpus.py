@@ -29,7 +29,6 @@ from tubetags.corpus import MANIFEST, sha256_of, write_shards
 from tubetags.tags import TagRuleReport, canonical_forms, channel_constant_keys, channel_key, clean_tags, tag_key
 from tubetags.text import word_count
 
-
 log = logging.getLogger(__name__)
 
 
@@ -164,7 +163,7 @@ def build(config: BuildConfig) -> dict[str, Any]:
         shutil.rmtree(output)
     output.mkdir(parents=True)
     manifest: dict[str, Any] = {
-        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "config": config.model_dump(mode="json", exclude={"track"}),
         "sources": {name: {"file": str(path), "sha256": sha256_of(path)} for name, path in source_files.items()},
         "datasets": {},

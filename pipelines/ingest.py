@@ -131,7 +131,7 @@ class CollectedStore:
         if rows:
             sink = pa.BufferOutputStream()
             pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), sink, compression="zstd")
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
             _atomic_write(self.folder / f"batch-{stamp}-{os.getpid()}.parquet", sink.getvalue().to_pybytes())
         if rejections:
             with open(self.rejects, "ab") as handle:
@@ -147,7 +147,7 @@ class CollectedStore:
         return json.loads(path.read_text()) if path.exists() else None
 
     def save_state(self, request: Request, state: dict[str, Any]) -> None:
-        state["updated_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        state["updated_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         _atomic_write(self.state_path(request), json.dumps(state, indent=1).encode())
 
 
@@ -391,7 +391,8 @@ def _log_to_mlflow(request: Request, options: IngestConfig, summary: Summary) ->
 
     tracking.configure("tubetags-ingest")
     with mlflow.start_run(run_name=f"ingest {request.key}"):
-        mlflow.log_params({"request": request.key, **{f"ingest.{k}": v for k, v in options.model_dump(exclude={"video_ids"}).items()}})
+        settings_used = options.model_dump(exclude={"video_ids"})
+        mlflow.log_params({"request": request.key, **{f"ingest.{k}": v for k, v in settings_used.items()}})
         metrics = {"accepted": sum(summary.accepted.values()), "rejected": sum(summary.rejected.values()),
                    "failed": len(summary.failed), "pending": summary.pending, "quota_units": summary.quota_used}
         metrics |= {f"accepted_{k}": n for k, n in summary.accepted.items()}
@@ -414,10 +415,10 @@ def main(argv: Sequence[str] | None = None, http: Any = None) -> Summary:
         _log_to_mlflow(request, options, summary)
     if summary.stopped_by_quota:
         resets_at = summary.stopped_by_quota.resets_at
-        wait = resets_at - dt.datetime.now(dt.timezone.utc)
+        wait = resets_at - dt.datetime.now(dt.UTC)
         print(f"Stopped: the YouTube API daily quota is spent ({summary.stopped_by_quota.method}). Progress is "
               f"kept ({summary.pending} videos pending). The quota resets at midnight Pacific time, "
-              f"{resets_at:%Y-%m-%d %H:%M %Z} = {resets_at.astimezone(dt.timezone.utc):%H:%M} UTC "
+              f"{resets_at:%Y-%m-%d %H:%M %Z} = {resets_at.astimezone(dt.UTC):%H:%M} UTC "
               f"(in {wait.seconds // 3600}h{wait.seconds % 3600 // 60:02d}m): run the same command again then.")
         sys.exit(EXIT_QUOTA)
     if options.rebuild_corpus:

@@ -6,8 +6,9 @@ They only reshape and normalise text; deciding what is valid is the contract's j
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 

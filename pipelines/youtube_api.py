@@ -11,7 +11,8 @@ import datetime as dt
 import json
 import os
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from googleapiclient.discovery import build
@@ -43,7 +44,7 @@ class NotFound(LookupError):
 
 def next_quota_reset(now: dt.datetime | None = None) -> dt.datetime:
     """The next midnight in Pacific time (PST or PDT, whichever is in force then)."""
-    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(QUOTA_TIMEZONE)
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(QUOTA_TIMEZONE)
     return dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(0), tzinfo=QUOTA_TIMEZONE)
 
 
@@ -65,7 +66,7 @@ class YouTubeClient:
         self.calls: Counter[str] = Counter()
 
     @classmethod
-    def connect(cls, api_key: str | None = None, http: Any = None, num_retries: int = 5) -> "YouTubeClient":
+    def connect(cls, api_key: str | None = None, http: Any = None, num_retries: int = 5) -> YouTubeClient:
         """Build the client; `http` is an httplib2.Http-like object (tests pass an HttpMockSequence)."""
         api_key = api_key or os.environ.get(API_KEY_ENV)
         if not api_key:

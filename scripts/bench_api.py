@@ -1,13 +1,17 @@
 """Load benchmark of the web API: gunicorn on 127.0.0.1 (a free port), ~2,000-word transcripts.
 
-    python scripts/bench_api.py [--requests 200] [--duration 60] [--concurrency 4] [--workers 2]
+    python scripts/bench_api.py [--requests 200] [--duration 60] [--concurrency 4,8] [--workers 2]
                                 [--tracking-uri sqlite:///...] [--model production]
 
-Serves models:/tubetags@<model> from the project's registry (or --tracking-uri / MLFLOW_TRACKING_URI),
-sends at most --requests requests or runs at most --duration seconds, whichever ends first, then
-stops the server. The last line printed is exactly:
+Serves models:/tubetags@<model> from the project's registry (or --tracking-uri / MLFLOW_TRACKING_URI)
+with an empty prediction cache of its own. For each concurrency it runs two phases, each of at most
+--requests requests or --duration seconds, whichever ends first:
+  cold:     every request a different transcript (same words, shuffled): every one a cache miss, the model runs;
+  repeated: the same transcript every time (as real traffic repeats): answered from the prediction cache.
+One line per phase, `cold concurrency=4: p50_ms=...`, and the last line printed is exactly the repeated
+phase at the last concurrency:
     p50_ms=<float> p95_ms=<float> rps=<float> errors=<int>
-Only loopback traffic. `serve()` is also used by the browser test.
+Only loopback traffic. `serve()` is also used by the browser and live-server tests.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import contextlib
 import http.client
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -44,9 +49,13 @@ PARAGRAPH = (
 )
 
 
-def transcript(words: int = 2000) -> str:
+def transcript(words: int = 2000, shuffle_seed: int | None = None) -> str:
+    """~`words` words of the paragraph; with a seed, the same words in a different order (a distinct transcript)."""
     base = PARAGRAPH.split()
-    return " ".join(base[i % len(base)] for i in range(words))
+    chosen = [base[i % len(base)] for i in range(words)]
+    if shuffle_seed is not None:
+        random.Random(shuffle_seed).shuffle(chosen)
+    return " ".join(chosen)
 
 
 def free_port() -> int:
@@ -55,8 +64,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def request(conn: http.client.HTTPConnection, method: str, path: str, body: dict | None = None):
-    payload = json.dumps(body).encode() if body is not None else None
+def request(conn: http.client.HTTPConnection, method: str, path: str, body: dict | bytes | None = None):
+    payload = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
     headers = {"Content-Type": "application/json"} if payload is not None else {}
     conn.request(method, path, body=payload, headers=headers)
     response = conn.getresponse()
@@ -64,14 +73,23 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, body: dict
 
 
 @contextlib.contextmanager
-def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: float = 240, **extra_env: str):
-    """Run gunicorn (production settings, plain HTTP on loopback) and yield (base_url, health_json)."""
+def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: float = 240,
+          pids: list[int] | None = None, **extra_env: str):
+    """Run gunicorn (production settings, plain HTTP on loopback) and yield (base_url, health_json).
+
+    The server gets caches and monitoring lines of its own in a temporary folder (removed afterwards),
+    and serves this checkout's `tubetags` (PYTHONPATH), not whichever copy is installed. The gunicorn
+    master's pid is appended to `pids` when given.
+    """
     port = free_port()
+    scratch = tempfile.TemporaryDirectory(prefix="tubetags-serve-")
     env = {
         **os.environ,
         "HOST": HOST, "PORT": str(port), "WEB_CONCURRENCY": str(workers),
         "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_HTTPS": "0",
         "TUBETAGS_RATE_LIMIT": "off", "MLFLOW_DISABLE_TELEMETRY": "true", "GUNICORN_LOG_LEVEL": "warning",
+        "TUBETAGS_CACHE_DIR": f"{scratch.name}/cache", "TUBETAGS_MONITOR_DIR": f"{scratch.name}/monitoring",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         **extra_env,
     }
     if tracking_uri:
@@ -79,11 +97,14 @@ def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: fl
     log = tempfile.NamedTemporaryFile("w+", prefix="tubetags-gunicorn-", suffix=".log", delete=False)
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tubetags_site.wsgi"],
                             cwd=WEBAPP, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    if pids is not None:
+        pids.append(proc.pid)
     try:
         deadline = time.monotonic() + startup_timeout
         while True:  # up once /api/health answers (it loads @production in that worker)
             if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {proc.returncode}; log:\n{Path(log.name).read_text()[-3000:]}")
+                tail = Path(log.name).read_text()[-3000:]
+                raise RuntimeError(f"gunicorn exited with {proc.returncode}; log:\n{tail}")
             try:
                 conn = http.client.HTTPConnection(HOST, port, timeout=startup_timeout)
                 status, body = request(conn, "GET", "/api/health")
@@ -91,7 +112,8 @@ def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: fl
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not answer within {startup_timeout} s; log in {log.name}")
+                    raise RuntimeError(f"gunicorn did not answer within {startup_timeout} s; log in {log.name}") \
+                        from None
                 time.sleep(0.5)
         health = json.loads(body)
         if status != 200:
@@ -107,9 +129,11 @@ def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: fl
             proc.wait()
         log.close()
         os.unlink(log.name)
+        scratch.cleanup()
 
 
-def bench(port: int, body: dict, max_requests: int, duration: float, concurrency: int):
+def bench(port: int, bodies: list[bytes], max_requests: int, duration: float, concurrency: int):
+    """POST /api/tags with bodies[i % len(bodies)] for the i-th request; returns (latencies ms, errors, wall s)."""
     latencies: list[float] = []
     errors = 0
     issued = 0
@@ -123,6 +147,7 @@ def bench(port: int, body: dict, max_requests: int, duration: float, concurrency
             with lock:
                 if issued >= max_requests or time.monotonic() >= deadline:
                     break
+                body = bodies[issued % len(bodies)]
                 issued += 1
             started = time.perf_counter()
             try:
@@ -148,34 +173,72 @@ def bench(port: int, body: dict, max_requests: int, duration: float, concurrency
     return latencies, errors, wall
 
 
+def workers_cpu_s(master_pid: int) -> float:
+    """CPU seconds (user + system) used so far by the gunicorn workers under `master_pid`."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process(master_pid).children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = child.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def summary(latencies: list[float], errors: int, wall: float) -> str:
+    n = len(latencies)
+    p50 = statistics.median(latencies) if n else float("nan")
+    if n > 1:
+        p95 = statistics.quantiles(latencies, n=20, method="inclusive")[18]
+    else:
+        p95 = latencies[0] if n else float("nan")
+    rps = (n + errors) / wall if wall > 0 else 0.0
+    return f"p50_ms={p50:.1f} p95_ms={p95:.1f} rps={rps:.2f} errors={errors}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds, at most")
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--requests", type=int, default=200, help="per phase and concurrency")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds, at most, per phase and concurrency")
+    parser.add_argument("--concurrency", default="4", help="comma-separated, e.g. 4,8")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--words", type=int, default=2000)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--model", default="production", help="registry alias")
     parser.add_argument("--tracking-uri", default=None, help="default: MLFLOW_TRACKING_URI or the project's registry")
     args = parser.parse_args(argv)
+    levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
 
-    body = {"transcript": transcript(args.words), "k": args.k, "model": args.model}
-    with serve(args.tracking_uri, workers=args.workers) as (base, health):
+    def body(text: str) -> bytes:
+        return json.dumps({"transcript": text, "k": args.k, "model": args.model}).encode()
+
+    repeated = [body(transcript(args.words))]
+    seeds = iter(range(1, 10**9))  # every cold request in the whole run gets a transcript never sent before
+    failed = False
+    pids: list[int] = []
+    with serve(args.tracking_uri, workers=args.workers, pids=pids) as (base, health):
         port = int(base.rsplit(":", 1)[1])
         model = health["model"]
-        print(f"server {base}: {model['name']} v{model['version']} ({model['strategy']}), {args.workers} workers")
-        # Warm-up, not measured: one request per worker loads the chosen alias everywhere.
-        bench(port, body, max_requests=2 * args.workers, duration=120, concurrency=args.workers)
-        latencies, errors, wall = bench(port, body, args.requests, args.duration, args.concurrency)
-    n = len(latencies)
-    p50 = statistics.median(latencies) if n else float("nan")
-    p95 = statistics.quantiles(latencies, n=20, method="inclusive")[18] if n > 1 else (latencies[0] if n else float("nan"))
-    rps = (n + errors) / wall if wall > 0 else 0.0
-    print(f"{n + errors} requests ({args.words}-word transcript, k={args.k}, model @{args.model}) in {wall:.1f} s, "
-          f"concurrency {args.concurrency}")
-    print(f"p50_ms={p50:.1f} p95_ms={p95:.1f} rps={rps:.2f} errors={errors}")
-    return 0 if errors == 0 else 1
+        print(f"server {base}: {model['name']} v{model['version']} ({model['strategy']}), {args.workers} workers; "
+              f"{args.words}-word transcripts, k={args.k}, model @{args.model}; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        # Warm-up, not measured: loads the chosen alias in every worker (and caches the repeated transcript).
+        bench(port, [body(transcript(args.words, next(seeds))) for _ in range(2 * args.workers)] + repeated,
+              max_requests=2 * args.workers + 1, duration=120, concurrency=args.workers)
+        last = ""
+        for concurrency in levels:
+            cold = [body(transcript(args.words, next(seeds))) for _ in range(args.requests)]
+            for phase, bodies in (("cold", cold), ("repeated", repeated)):
+                cpu_before = workers_cpu_s(pids[0])
+                latencies, errors, wall = bench(port, bodies, args.requests, args.duration, concurrency)
+                # Server CPU per request: unlike latency, it does not depend on what else runs on the machine.
+                cpu_ms = (workers_cpu_s(pids[0]) - cpu_before) * 1000 / max(len(latencies) + errors, 1)
+                failed |= errors > 0
+                last = summary(latencies, errors, wall)
+                print(f"{phase} concurrency={concurrency}: {len(latencies) + errors} requests in {wall:.1f} s, "
+                      f"server cpu_ms_per_request={cpu_ms:.1f}: {last}", flush=True)
+    print(last)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES="ffmpeg espeak-ng chromium"  # whisper needs ffmpeg; tests use espeak-ng and chromium
+# whisper needs ffmpeg; tests use espeak-ng and chromium;
+# postgresql: the tracking server's database (scripts/tracking_server.sh, tests/model/test_tracking_postgres.py)
+SYSTEM_PACKAGES="ffmpeg espeak-ng chromium postgresql"
 missing=""
 for pkg in $SYSTEM_PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
@@ -15,7 +17,7 @@ if [ -n "$missing" ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
     echo "WARNING: missing system packages:$missing — install them with: sudo apt-get install -y$missing" >&2
-    echo "         (the Whisper, speech and browser tests skip without them)" >&2
+    echo "         (the Whisper, speech, browser and PostgreSQL tests skip without them)" >&2
   fi
 fi
 

@@ -33,6 +33,7 @@ def tiny_corpus(real_corpus, tmp_path_factory):
     """A few hundred real TED talks (and YouTube videos) with the real vocabulary: quick end-to-end runs."""
     import json
 
+    from data_contracts import RECORD_FIELDS
     from tubetags.corpus import MANIFEST, write_shards
 
     out = tmp_path_factory.mktemp("tiny_corpus")
@@ -41,8 +42,7 @@ def tiny_corpus(real_corpus, tmp_path_factory):
     for dataset, info in manifest["datasets"].items():
         for split, n in sizes.items():
             rows = [dict(r) for _, r in zip(range(n), real_corpus.split(dataset, split).records(
-                columns=("video_id", "source", "channel", "title", "description", "published", "language",
-                         "tags", "transcript", "transcript_source")))]
+                columns=RECORD_FIELDS))]
             shards = write_shards(rows, out / dataset / split, rows_per_shard=64)
             for shard in shards:
                 shard["path"] = str(Path(shard["path"]).relative_to(out))

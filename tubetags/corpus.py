@@ -10,28 +10,24 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, get_origin
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SCHEMA = pa.schema(
-    [
-        ("video_id", pa.string()),
-        ("source", pa.string()),
-        ("channel", pa.string()),
-        ("title", pa.string()),
-        ("description", pa.string()),
-        ("published", pa.string()),
-        ("language", pa.string()),
-        ("tags", pa.list_(pa.string())),
-        ("transcript", pa.string()),
-        ("transcript_source", pa.string()),
-    ]
-)
+from data_contracts import RECORD_FIELDS, VideoRecord
+
+
+def _arrow_type(annotation: Any) -> pa.DataType:
+    # Shards hold VideoRecord.to_row(): dates as ISO strings, literals as strings, tags as a list.
+    return pa.list_(pa.string()) if get_origin(annotation) is list else pa.string()
+
+
+SCHEMA = pa.schema([(name, _arrow_type(VideoRecord.model_fields[name].annotation)) for name in RECORD_FIELDS])
 MANIFEST = "manifest.json"
 
 
@@ -65,7 +61,7 @@ class Corpus:
     manifest: dict[str, Any]
 
     @classmethod
-    def open(cls, root: Path) -> "Corpus":
+    def open(cls, root: Path) -> Corpus:
         path = Path(root) / MANIFEST
         if not path.exists():
             raise FileNotFoundError(
@@ -84,7 +80,7 @@ class Corpus:
     def size(self, dataset: str, split: str) -> int:
         return int(self.manifest["datasets"][dataset]["splits"][split]["rows"])
 
-    def split(self, dataset: str, split: str) -> "CorpusSplit":
+    def split(self, dataset: str, split: str) -> CorpusSplit:
         return CorpusSplit(tuple(self.shards(dataset, split)), self.size(dataset, split), dataset, split)
 
 
@@ -139,12 +135,10 @@ def tf_dataset(
     batch_size: int = 32,
     shuffle_buffer: int = 256,
     seed: int | None = None,
-    text_fn=None,
 ):
     """A tf.data pipeline of (transcript, multi-hot tags) minibatches streamed from the shards.
 
     Memory is bounded by `shuffle_buffer` records plus one Parquet record batch.
-    `text_fn` optionally maps each transcript before batching (e.g. truncation).
     """
     import tensorflow as tf
 
@@ -159,8 +153,7 @@ def tf_dataset(
             for tag in record["tags"]:
                 if tag in index:
                     target[index[tag]] = 1.0
-            text = text_fn(record["transcript"]) if text_fn else record["transcript"]
-            yield text, target
+            yield record["transcript"], target
 
     generate.epoch = 0
     ds = tf.data.Dataset.from_generator(

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -92,9 +92,6 @@ class MiniLMEncoder:
         return out
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return cached_encode(self, texts)
-
-    def encode_uncached(self, texts: Sequence[str]) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dim), np.float32)
         return np.stack([mean_of_chunks(c) for c in self.encode_chunks(texts)])
@@ -185,8 +182,6 @@ class Model2VecEncoder:
         vectors = np.asarray(vectors, np.float32)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
-    encode_uncached = encode
-
     def encode_phrases(self, phrases: Sequence[str]) -> np.ndarray:
         return self.encode(phrases)
 
@@ -213,9 +208,6 @@ class HubEncoder:
         return self._module
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return cached_encode(self, texts)
-
-    def encode_uncached(self, texts: Sequence[str]) -> np.ndarray:
         import tensorflow as tf
 
         vectors = np.asarray(self.module(tf.constant(list(texts), dtype=tf.string)), dtype=np.float32)
@@ -225,7 +217,7 @@ class HubEncoder:
     @property
     def dim(self) -> int:
         if self._dim is None:
-            self.encode_uncached(["probe"])
+            self.encode(["probe"])
         return self._dim
 
 
@@ -246,42 +238,13 @@ def _cache_folder(encoder) -> Path:
     return settings.cache_dir() / "embeddings" / encoder.name
 
 
-_KNOWN: dict[str, dict[str, np.ndarray]] = {}  # encoder name -> text hash -> vector
-
-
-def _known(encoder) -> dict[str, np.ndarray]:
-    """Every vector the shard cache holds for this encoder, by text hash (read once per process)."""
-    if encoder.name not in _KNOWN:
-        index: dict[str, np.ndarray] = {}
-        folder = _cache_folder(encoder)
-        for path in sorted(folder.glob("*.npz")) if folder.exists() else []:
-            with np.load(path) as data:
-                index.update(zip(data["hashes"].tolist(), data["vectors"]))
-        _KNOWN[encoder.name] = index
-    return _KNOWN[encoder.name]
-
-
-def cached_encode(encoder, texts: Sequence[str]) -> np.ndarray:
-    """encode() through the shard cache: texts seen in a cached shard are not encoded again.
-
-    Only `cached_shard_embeddings` writes the cache; serving reads it at most, so it never grows
-    with user traffic.
-    """
-    texts = list(texts)
-    known = _known(encoder)
-    hashes = [text_hash(t) for t in texts]
-    missing = [i for i, h in enumerate(hashes) if h not in known]
-    fresh = encoder.encode_uncached([texts[i] for i in missing]) if missing else None
-    if not texts:
-        return encoder.encode_uncached([])
-    rows = {i: fresh[n] for n, i in enumerate(missing)}
-    return np.stack([rows[i] if i in rows else known[h] for i, h in enumerate(hashes)]).astype(np.float32)
-
-
 def cached_shard_embeddings(split: CorpusSplit, encoder, batch_size: int = 64) -> Iterator[tuple[np.ndarray, list]]:
     """Per shard: (embeddings, tag lists). Embeddings are cached on disk by (encoder, shard checksum),
     with the hash of each text, so repeated seeds, other strategies on the same encoder, and
     evaluation in a later process all re-use them: the encoder runs once per shard.
+
+    Training and evaluation over corpus shards only: `encode` never reads this cache, so serving
+    processes neither load the training vectors nor depend on what training left on disk.
     """
     from tqdm import tqdm
 
@@ -303,5 +266,4 @@ def cached_shard_embeddings(split: CorpusSplit, encoder, batch_size: int = 64) -
             tmp = path.with_suffix(".tmp.npz")
             np.savez(tmp, hashes=np.array([text_hash(t) for t in texts]), vectors=vectors)
             tmp.replace(path)
-            _known(encoder).update(zip((text_hash(t) for t in texts), vectors))
         yield vectors, tags

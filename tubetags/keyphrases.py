@@ -1,88 +1,174 @@
 """Open-vocabulary tag suggestions: keyphrases taken from the transcript itself.
 
 A fixed vocabulary cannot name a product, a person or a place it never saw; the words of the
-transcript can. Candidates are the transcript's most frequent 1-3-grams (stop words removed);
-KeyBERT ranks them by similarity to the transcript's MiniLM embedding, with maximal marginal
-relevance so that the list is not five spellings of one phrase.
+transcript can. How a transcript's phrases are found and ranked:
+
+1. The language is detected (`tubetags.language`); that language's stop words and spoken fillers apply,
+   never English ones to another language.
+2. Candidates are 1-3-grams that neither begin nor end with a stop word or filler, and hold no filler at
+   all (inside, only glue words such as 'of' / 'de': 'theory of mind', 'bolo de chocolate'). Segments end at
+   punctuation when there is some; auto-captions without any still work, as stop words end a phrase.
+   Contractions ('i'm', "don't") and adverbs ('automatically') end a phrase too; a possessive 's goes
+   ("Newton's laws" -> 'Newton laws').
+3. Spelling and number variants merge before ranking ('Raspberry Pi' / 'raspberry pi', 'robot' / 'robots',
+   'machine-learning' / 'machine learning': `tubetags.tags.variant_key`); a phrase keeps its most frequent
+   casing away from the start of a sentence, so names keep theirs (GPT-5, LangChain, TypeScript, AI).
+4. Ranking is TF-IDF against a background: the document frequency of each phrase over training
+   transcripts (`fit`), so that what every video says ('machine', 'people') ranks below what this one is
+   about. Only the `max_phrases` most frequent phrases are kept (a phrase not kept is rarer than all kept ones).
+   Unfitted, the ranking falls back to term frequency alone. A phrase said mostly inside a longer candidate
+   goes ('Raspberry' and 'Pi' beside 'Raspberry Pi').
 """
 
 from __future__ import annotations
 
+import gzip
+import logging
+import math
 import re
-from typing import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
-import numpy as np
+from tubetags.corpus import CorpusSplit
+from tubetags.language import detect_language, is_adverb, phrase_glue, spoken_fillers, stop_words
+from tubetags.tags import variant_key
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+log = logging.getLogger(__name__)
 
-from tubetags.encoders import MiniLMEncoder
-from tubetags.tags import normalise_tag
+BACKGROUND_FILE = "keyphrase_background.tsv.gz"
+_SEGMENT_END = re.compile(r"[.!?;:,()\[\]{}\"“”…]+(?:\s|$)|\n")
+# A word: letters/digits, with inner '-', '.', "'" and trailing '+'/'#' kept (GPT-5, Node.js, C++, C#).
+_WORD = re.compile(r"[^\W_](?:[\w'.\-]*[\w])?[+#]*")
+_POSSESSIVE = re.compile(r"'s$")
 
 
-# Words of speech that carry no topic: frequent in transcripts, useless as tags.
-SPOKEN_FILLERS = frozenset(
-    "just like really know going want think yeah okay ok actually thing things start started recommend "
-    "gonna gotta kind sort lot lots way today yesterday tomorrow day days time times right good great "
-    "little big make makes made let say said says look looking see seen use used using need needs "
-    "guys hey hi hello welcome video videos channel subscribe um uh oh basically literally probably "
-    "maybe pretty able want wanted new better best thank thanks".split())
-STOP_WORDS = sorted(ENGLISH_STOP_WORDS | SPOKEN_FILLERS)
+@dataclass
+class Candidate:
+    words: tuple[str, ...] = ()  # case-folded, as first seen
+    count: int = 0
+    surfaces: Counter = field(default_factory=Counter)  # original spellings away from a segment's start
+    initial: Counter = field(default_factory=Counter)  # spellings at a segment's start (capitalised by grammar)
+
+    def display(self) -> str:
+        """The most frequent spelling away from a sentence's start; else lower-cased, unless it has capitals
+        inside (an acronym or a name: 'GPT', 'LangChain', 'Raspberry Pi')."""
+        if self.surfaces:
+            return self.surfaces.most_common(1)[0][0]
+        best = self.initial.most_common(1)[0][0]
+        return best if any(c.isupper() for c in best[1:]) else best.lower()
 
 
 class KeyphraseSuggester:
-    def __init__(self, encoder: MiniLMEncoder | None = None, max_candidates: int = 60, diversity: float = 0.3,
-                 min_count: int = 2):
-        self.encoder = encoder or MiniLMEncoder()
-        self.max_candidates, self.diversity, self.min_count = max_candidates, diversity, min_count
-        self._keybert = None
+    def __init__(self, max_ngram: int = 3, min_count: int = 1, max_phrases: int = 200_000, subsumed: float = 0.5):
+        self.max_ngram, self.min_count, self.max_phrases = max_ngram, min_count, max_phrases
+        self.subsumed = subsumed
+        self.doc_freq: dict[str, int] = {}  # variant key -> number of training transcripts that say it
+        self.n_docs = 0
 
     def params(self) -> dict:
-        return {"max_candidates": self.max_candidates, "diversity": self.diversity, "min_count": self.min_count}
+        return {"max_ngram": self.max_ngram, "min_count": self.min_count, "max_phrases": self.max_phrases,
+                "subsumed": self.subsumed}
 
-    @property
-    def keybert(self):
-        if self._keybert is None:
-            from keybert import KeyBERT
+    @staticmethod
+    def detect_language(text: str) -> str:
+        """ISO 639-1 code of the transcript's language, as the suggester sees it (for the API to report)."""
+        return detect_language(text)
 
-            self._keybert = KeyBERT(model=self.encoder.model)
-        return self._keybert
+    # --- candidates ---------------------------------------------------------------------------------------
 
-    def candidates(self, transcript: str) -> list[str]:
-        """The most frequent 1-3-grams (seen at least `min_count` times), longest first on ties.
+    def candidates(self, text: str, language: str | None = None) -> dict[str, Candidate]:
+        """Candidate phrases of one text by variant key, with counts and spellings."""
+        language = language or detect_language(text)
+        stop, fillers, glue = stop_words(language), spoken_fillers(language), phrase_glue(language)
+        found: dict[str, Candidate] = {}
+        for segment in _SEGMENT_END.split(text.replace("’", "'")):
+            words = [_POSSESSIVE.sub("", w) for w in _WORD.findall(segment)]
+            folded = [w.casefold() for w in words]
+            # Where a phrase may begin or end, and which words it may not contain at all.
+            edge_ok = [len(f) > 1 and f not in stop and f not in fillers and "'" not in f and not f.isdigit()
+                       and not is_adverb(f, language) for f in folded]
+            inner_ok = [ok or f in glue for ok, f in zip(edge_ok, folded)]
+            for i in range(len(words)):
+                if not edge_ok[i]:
+                    continue
+                for n in range(1, self.max_ngram + 1):
+                    j = i + n - 1
+                    if j >= len(words) or (n > 1 and not inner_ok[j]):
+                        break
+                    if not edge_ok[j]:
+                        continue
+                    phrase = " ".join(words[i : j + 1])
+                    candidate = found.setdefault(variant_key(phrase), Candidate(words=tuple(folded[i : j + 1])))
+                    candidate.count += 1
+                    (candidate.initial if i == 0 else candidate.surfaces)[phrase] += 1
+        return found
 
-        N-grams are counted within sentences with stop words in place, then those that begin or
-        end with a stop word are dropped: removing stop words first (as CountVectorizer does)
-        would join words that were never next to each other ("set up a raspberry" -> "set raspberry").
-        """
-        sentences = [s for s in re.split(r"[.!?;:\n]+", transcript) if s.strip()]
-        counter = CountVectorizer(ngram_range=(1, 3), lowercase=True, token_pattern=r"(?u)\b[a-zA-Z][\w+#]+\b")
-        try:
-            counts = np.asarray(counter.fit_transform(sentences).sum(axis=0)).ravel()
-        except ValueError:  # no words at all
+    # --- background document frequency ---------------------------------------------------------------------
+
+    def fit(self, train: CorpusSplit) -> dict[str, list[float]]:
+        """Document frequency of every candidate phrase over the training transcripts (kept: the most frequent)."""
+        return self.fit_texts(r["transcript"] for r in train.records(columns=("transcript",)))
+
+    def fit_texts(self, texts: Iterable[str]) -> dict[str, list[float]]:
+        df: Counter = Counter()
+        n_docs = 0
+        for text in texts:
+            df.update(self.candidates(text).keys())
+            n_docs += 1
+        # Phrases in one transcript only say nothing a missing entry does not; the rest, most frequent first.
+        kept = [(key, n) for key, n in df.most_common(self.max_phrases) if n > 1]
+        self.doc_freq, self.n_docs = dict(kept), n_docs
+        log.info("keyphrase background: %d transcripts, %d phrases kept of %d", n_docs, len(kept), len(df))
+        return {}
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        # Keys are word characters, '+' and '#' only (variant_key): no tab or newline to escape.
+        with gzip.open(directory / BACKGROUND_FILE, "wt", encoding="utf-8") as out:
+            out.write(f"#documents\t{self.n_docs}\n")
+            out.writelines(f"{key}\t{n}\n" for key, n in self.doc_freq.items())
+
+    def load(self, directory: Path) -> KeyphraseSuggester:
+        path = directory / BACKGROUND_FILE
+        if not path.exists():  # saved before the background existed: rank by term frequency alone
+            log.warning("no %s in %s: keyphrases ranked without a background", BACKGROUND_FILE, directory)
+            return self
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            self.n_docs = int(next(lines).split("\t")[1])
+            self.doc_freq = {key: int(n) for key, n in (line.rstrip("\n").split("\t") for line in lines)}
+        return self
+
+    # --- ranking ------------------------------------------------------------------------------------------
+
+    def idf(self, key: str) -> float:
+        return math.log((self.n_docs + 1) / (self.doc_freq.get(key, 0) + 1)) + 1
+
+    def drop_subsumed(self, found: dict[str, Candidate]) -> dict[str, Candidate]:
+        """Without the phrases said mostly inside a longer candidate: 'Raspberry' and 'Pi' when more than
+        `subsumed` of their occurrences are in 'Raspberry Pi'; 'AI' stays beside 'AI engineer' if said on its own."""
+        dropped: set[str] = set()
+        for candidate in found.values():
+            n = len(candidate.words)
+            if candidate.count < 2:  # said once, a longer phrase is a chance sequence ('AI agent calls')
+                continue
+            for start in range(n):
+                for end in range(start + 1, n + 1):
+                    key = variant_key(" ".join(candidate.words[start:end]))
+                    if end - start < n and key in found and candidate.count > self.subsumed * found[key].count:
+                        dropped.add(key)
+        return {key: c for key, c in found.items() if key not in dropped}
+
+    def rank(self, text: str, k: int = 10, language: str | None = None) -> list[tuple[str, float]]:
+        """The k best phrases of one text with scores in (0, 1], relative to this text's best phrase."""
+        found = self.drop_subsumed(self.candidates(text, language))
+        scored = [(c.count * self.idf(key), c.display()) for key, c in found.items() if c.count >= self.min_count]
+        scored.sort(key=lambda sp: (-sp[0], sp[1]))
+        if not scored:
             return []
-        grams = counter.get_feature_names_out()
-        stop = set(STOP_WORDS)
-
-        def is_phrase(gram: str) -> bool:  # no stop word at the ends; inside only "of"/"and" (theory of mind)
-            words = gram.split()
-            return words[0] not in stop and words[-1] not in stop and all(
-                w not in stop or w in ("of", "and") for w in words[1:-1])
-
-        ranked = sorted(((c, len(g.split()), g) for g, c in zip(grams, counts) if c >= self.min_count and is_phrase(g)),
-                        reverse=True)
-        return [g for _, _, g in ranked[: self.max_candidates]]
+        best = scored[0][0]
+        return [(phrase, score / best) for score, phrase in scored[:k]]
 
     def suggest(self, transcripts: Sequence[str], k: int = 10) -> list[list[tuple[str, float]]]:
-        out = []
-        doc_vectors = self.encoder.encode(list(transcripts))
-        for text, vector in zip(transcripts, doc_vectors):
-            candidates = self.candidates(text)
-            if not candidates:
-                out.append([])
-                continue
-            phrases = self.keybert.extract_keywords(
-                text, candidates=candidates, keyphrase_ngram_range=(1, 3), top_n=k, use_mmr=True,
-                diversity=self.diversity, doc_embeddings=vector.reshape(1, -1))
-            # Cosine similarity in [-1, 1] -> [0, 1], like the other scores.
-            out.append([(normalise_tag(p), (float(s) + 1) / 2) for p, s in phrases])
-        return out
+        return [self.rank(text, k) for text in transcripts]

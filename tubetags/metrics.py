@@ -12,7 +12,7 @@ tags to show; LRAP judges the whole ranking.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.metrics import f1_score, label_ranking_average_precision_score, ndcg_score

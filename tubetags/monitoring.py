@@ -1,7 +1,7 @@
 """Drift monitoring: privacy-safe request summaries, a reference profile, and drift against it.
 
 The web app records, per answered request, a `RequestSummary`: transcript length, language, the share
-of out-of-vocabulary words, and the top tags with their scores — never the transcript itself. The
+of words the model has no feature for, and the tags with their scores — never the transcript itself. The
 `monitor` job (pipelines/monitor.py) compares a window of those summaries with a `ReferenceProfile`
 built from held-out corpus transcripts (what the model was validated on) and reports, per feature,
 the population stability index (PSI):
@@ -16,9 +16,10 @@ shift (`ALARM_PSI`). Numeric features are binned at the reference's deciles; cat
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ NUMERIC_FEATURES = ("words", "oov_share", "top_score")
 CATEGORICAL_FEATURES = ("language", "top_tags")
 TOP_TAGS = 5  # tags per request that count in the tag distribution
 MAX_CATEGORIES = 30  # the most frequent reference categories; the rest pool into "(other)"
-VOCABULARY_SIZE = 30_000
+FORMAT_VERSION = 1
 OTHER = "(other)"
 _WORD = re.compile(r"[a-z][a-z'-]*")
 EPSILON = 1e-4  # share given to an empty bin, so that PSI stays finite
@@ -43,47 +44,64 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def oov_share(text: str, vocabulary: frozenset[str] | set[str]) -> float | None:
-    """Share of the words not in `vocabulary` (None without a vocabulary or words)."""
-    words = words_of(text)
-    if not vocabulary or not words:
-        return None
-    return sum(w not in vocabulary for w in words) / len(words)
+def vocabulary_oov(vocabulary: frozenset[str] | set[str]) -> Callable[[str], float | None]:
+    """An OOV-share function over a plain word list (for models without a vocabulary of their own)."""
+    def share(text: str) -> float | None:
+        words = words_of(text)
+        return sum(w not in vocabulary for w in words) / len(words) if vocabulary and words else None
+    return share
+
+
+class TagScore(BaseModel):
+    tag: str
+    score: float
 
 
 class RequestSummary(BaseModel):
-    """What the app keeps of one request: no transcript, no client address."""
+    """One answered request as the app records it (format version 1): no transcript, no client address.
+
+    {"v": 1, "ts": "2026-11-23T08:40:00.123Z", "model": {"name", "version", "alias", "strategy"},
+     "input": "json" | "file", "k": 10, "words": 2000, "language": "en", "oov_share": 0.03 | null,
+     "tags": [{"tag": "cooking", "score": 0.98}, ...], "cached": false, "elapsed_ms": 12.4}
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    at: str = Field(description="UTC time, ISO 8601")
-    model_version: str
+    v: int = FORMAT_VERSION
+    ts: str = Field(description="UTC time of the answer, ISO 8601")
+    model: dict[str, str]
+    input: str = "json"
+    k: int = 10
     words: int
     language: str
     oov_share: float | None
-    top_tags: list[str]
-    top_scores: list[float]
+    tags: list[TagScore]
+    cached: bool = False
+    elapsed_ms: float | None = None
 
     @classmethod
-    def of(cls, transcript: str, ranked: Ranked, model_version: str, language: str,
-           vocabulary: frozenset[str] | set[str] = frozenset()) -> RequestSummary:
-        top = ranked[:TOP_TAGS]
-        return cls(at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), model_version=str(model_version),
-                   words=len(transcript.split()), language=language, oov_share=oov_share(transcript, vocabulary),
-                   top_tags=[t for t, _ in top], top_scores=[round(float(s), 4) for _, s in top])
+    def of(cls, transcript: str, ranked: Ranked, model: dict[str, str], language: str,
+           oov: Callable[[str], float | None] | None = None, **fields: Any) -> RequestSummary:
+        return cls(ts=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                   model=model, words=len(transcript.split()), language=language,
+                   oov_share=oov(transcript) if oov else None,
+                   tags=[TagScore(tag=t, score=round(float(s), 4)) for t, s in ranked], **fields)
 
     def features(self) -> dict[str, Any]:
         return {"words": self.words, "oov_share": self.oov_share,
-                "top_score": self.top_scores[0] if self.top_scores else None,
-                "language": self.language, "top_tags": self.top_tags}
+                "top_score": self.tags[0].score if self.tags else None,
+                "language": self.language, "top_tags": [t.tag for t in self.tags[:TOP_TAGS]]}
 
 
 def append_summary(summary: RequestSummary, folder: Path) -> Path:
-    """Append to <folder>/requests-YYYYMMDD.jsonl (one line per request; a single write keeps lines whole)."""
+    """Append to <folder>/requests-YYYYMMDD.jsonl: one write() with O_APPEND, so workers can share the file."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"requests-{summary.at[:10].replace('-', '')}.jsonl"
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(summary.model_dump_json() + "\n")
+    path = folder / f"requests-{summary.ts[:10].replace('-', '')}.jsonl"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(fd, (summary.model_dump_json() + "\n").encode("utf-8"))
+    finally:
+        os.close(fd)
     return path
 
 
@@ -100,16 +118,12 @@ def read_summaries(paths: Iterable[Path]) -> list[RequestSummary]:
 
 
 class ReferenceProfile(BaseModel):
-    """The distribution the model was validated on: decile edges and shares per feature, and the vocabulary."""
+    """The distribution the model was validated on: decile edges and shares per feature."""
 
     source: str
     items: int
     numeric: dict[str, dict[str, list[float]]]  # feature -> {"edges": [...], "shares": [...]}
     categorical: dict[str, dict[str, float]]  # feature -> {category: share}
-    vocabulary: list[str]
-
-    def vocabulary_set(self) -> frozenset[str]:
-        return frozenset(self.vocabulary)
 
 
 def _numeric_profile(values: Sequence[float]) -> dict[str, list[float]]:
@@ -133,19 +147,18 @@ def _categorical_profile(items: Iterable[Sequence[str]]) -> dict[str, float]:
 
 
 def build_reference(transcripts: Sequence[str], languages: Sequence[str], ranked: Sequence[Ranked],
-                    background: Iterable[str], source: str) -> ReferenceProfile:
-    """A profile from held-out transcripts, their languages and the model's suggestions for them.
+                    oov: Callable[[str], float | None] | None, source: str) -> ReferenceProfile:
+    """A profile from held-out transcripts, their languages and the served model's suggestions for them.
 
-    `background`: training transcripts, for the vocabulary; OOV shares are measured on the held-out
-    transcripts against it, as they will be on requests (measured on the training texts they'd be ~0).
+    `oov` must be the app's own OOV measure (the served model's, `ServedModel.oov_share`), applied to
+    held-out transcripts as it is to requests (on the training texts it would be ~0).
     """
-    counts = Counter(w for text in background for w in words_of(text))
-    vocabulary = [w for w, _ in counts.most_common(VOCABULARY_SIZE)]
-    vocab = frozenset(vocabulary)
-    summaries = [RequestSummary.of(t, r, "reference", lang, vocab) for t, lang, r in zip(transcripts, languages, ranked)]
+    reference_model = {"name": "reference"}
+    summaries = [RequestSummary.of(t, r, reference_model, lang, oov)
+                 for t, lang, r in zip(transcripts, languages, ranked)]
     features = [s.features() for s in summaries]
     return ReferenceProfile(
-        source=source, items=len(summaries), vocabulary=vocabulary,
+        source=source, items=len(summaries),
         numeric={f: _numeric_profile([x[f] for x in features]) for f in NUMERIC_FEATURES},
         categorical={"language": _categorical_profile([[x["language"]] for x in features]),
                      "top_tags": _categorical_profile([x["top_tags"] for x in features])})

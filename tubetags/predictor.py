@@ -1,7 +1,12 @@
-"""The one interface every tagging strategy implements, and its MLflow pyfunc wrapper.
+"""The one interface every tagging strategy implements, and how a predictor is saved and loaded.
 
 The comparison, the registry and the web app only ever see `TagPredictor` (in training)
-or the pyfunc model (after registration): none of them special-cases a strategy.
+or the pyfunc model that `tubetags/registry.py` wraps around it (after registration):
+none of them special-cases a strategy.
+
+Saving writes the constructor's parameters (`init_params`) next to the learned state, and loading
+rebuilds the predictor with them before restoring the state: a reloaded predictor has the
+hyper-parameters it was trained with, and no subclass stores or parses them itself.
 """
 
 from __future__ import annotations
@@ -9,14 +14,16 @@ from __future__ import annotations
 import importlib
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import pandas as pd
 
 from tubetags.corpus import CorpusSplit
 
 Ranked = list[tuple[str, float]]
+Sourced = tuple[str, float, str]  # (tag, score, where it came from: "closed" model or "transcript" keyphrase)
 META_FILE = "predictor.json"
 
 
@@ -35,36 +42,53 @@ class TagPredictor(ABC):
     def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
         """For each transcript, the k best (tag, score) pairs, best first."""
 
+    def predict_with_sources(self, transcripts: Sequence[str], k: int = 10) -> list[list[Sourced]]:
+        """predict(), with where each tag came from; a closed-vocabulary model's tags all come from it."""
+        return [[(t, s, "closed") for t, s in row] for row in self.predict(transcripts, k)]
+
+    @abstractmethod
+    def init_params(self) -> dict[str, Any]:
+        """The constructor's keyword arguments (JSON values): `type(self)(**init_params())` is this predictor
+        before training."""
+
     @abstractmethod
     def save_state(self, directory: Path) -> None:
-        """Write everything `load_state` needs into `directory`."""
+        """Write the learned state (not the constructor parameters) into `directory`."""
 
-    @classmethod
     @abstractmethod
-    def load_state(cls, directory: Path) -> "TagPredictor":
-        """Rebuild a predictor written by `save_state`."""
+    def load_state(self, directory: Path) -> None:
+        """Restore the state `save_state` wrote into this predictor, built from its saved `init_params`."""
 
     def params(self) -> dict[str, Any]:
-        """Hyper-parameters to log."""
-        return {}
+        """Hyper-parameters to log: the constructor's, plus descriptive keys a strategy may add."""
+        return self.init_params()
 
     def save(self, directory: Path) -> Path:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.save_state(directory)
-        meta = {"class": f"{type(self).__module__}.{type(self).__qualname__}", "strategy": self.strategy}
+        meta = {"class": f"{type(self).__module__}.{type(self).__qualname__}", "strategy": self.strategy,
+                "params": self.init_params()}
         (directory / META_FILE).write_text(json.dumps(meta))
         return directory
 
 
 def load_predictor(directory: Path) -> TagPredictor:
-    """Load whatever predictor `TagPredictor.save` wrote, whichever strategy it is."""
-    meta = json.loads((Path(directory) / META_FILE).read_text())
+    """Load whatever predictor `TagPredictor.save` wrote, whichever strategy it is, with its parameters."""
+    directory = Path(directory)
+    meta = json.loads((directory / META_FILE).read_text())
+    if "params" not in meta:
+        # Defaults would silently change the model: refuse instead.
+        raise ValueError(f"{directory / META_FILE} has no constructor params (saved by an older version): retrain it")
     module, _, name = meta["class"].rpartition(".")
     cls = getattr(importlib.import_module(module), name)
-    return cls.load_state(Path(directory))
+    predictor = cls(**meta["params"])
+    predictor.load_state(directory)
+    return predictor
 
 
-def ranked_to_frame(ranked: Sequence[Ranked]) -> pd.DataFrame:
-    return pd.DataFrame({"tags": [[t for t, _ in r] for r in ranked],
-                         "scores": [[float(s) for _, s in r] for r in ranked]})
+def sourced_to_frame(rows: Sequence[Sequence[Sourced]]) -> pd.DataFrame:
+    """The pyfunc output: per transcript, ranked `tags`, their `scores` and `sources`."""
+    return pd.DataFrame({"tags": [[t for t, _, _ in r] for r in rows],
+                         "scores": [[float(s) for _, s, _ in r] for r in rows],
+                         "sources": [[src for _, _, src in r] for r in rows]})

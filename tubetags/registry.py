@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,9 @@ from mlflow.types import ColSpec, DataType, ParamSchema, ParamSpec, Schema
 from mlflow.types.schema import Array
 
 from tubetags import settings
-from tubetags.predictor import Ranked, TagPredictor, load_predictor, ranked_to_frame
+from tubetags.predictor import Ranked, Sourced, TagPredictor, load_predictor, sourced_to_frame
 from tubetags.strategies import STRATEGIES
-from tubetags.text import normalise_transcript
+from tubetags.text import normalise_transcript, with_context
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ PRODUCTION = "production"
 STRATEGY_ALIASES = {name: s.alias for name, s in STRATEGIES.items()}
 SERVED_ALIASES = (PRODUCTION, *STRATEGY_ALIASES.values())
 PREDICTOR_ARTIFACT = "predictor"  # the TagPredictor's folder inside the pyfunc model's artifacts/
-LOCK_FILE = settings.REPO_ROOT / "requirements" / "lock.txt"
+SERVING_REQUIREMENTS = settings.REPO_ROOT / "requirements" / "serving.txt"  # the model's environment, not the dev lock
 
 
 def registered_model() -> str:
@@ -51,23 +52,35 @@ def version_uri(version: str | int) -> str:
 
 
 class PyfuncTagger(mlflow.pyfunc.PythonModel):
-    """DataFrame with a `transcript` column in; `tags` and `scores` (ranked lists) out. Param `k`."""
+    """DataFrame with a `transcript` column (optional `title`, `description`) in; ranked `tags`, `scores` and
+    `sources` (closed model or transcript keyphrase) out. Param `k`."""
 
     def load_context(self, context):
         self.predictor = load_predictor(Path(context.artifacts[PREDICTOR_ARTIFACT]))
 
-    def rank(self, transcripts: Sequence[str], k: int) -> list[Ranked]:
+    def rank(self, transcripts: Sequence[str], k: int, titles: Sequence[str | None] | None = None,
+             descriptions: Sequence[str | None] | None = None) -> list[list[Sourced]]:
         # Same normalisation as the corpus (stage markers, caption noise): no training/serving skew.
-        return self.predictor.predict([normalise_transcript(str(t)) for t in transcripts], k)
+        texts = [normalise_transcript(str(t)) for t in transcripts]
+        if titles is not None or descriptions is not None:
+            titles = titles if titles is not None else [None] * len(texts)
+            descriptions = descriptions if descriptions is not None else [None] * len(texts)
+            texts = [with_context(t, ti, de) for t, ti, de in zip(texts, titles, descriptions)]
+        return self.predictor.predict_with_sources(texts, k)
 
     def predict(self, context, model_input, params=None):
         k = int((params or {}).get("k", 10))
-        return ranked_to_frame(self.rank(model_input["transcript"].tolist(), k))
+        optional = {c: [v if isinstance(v, str) else None for v in model_input[c].tolist()]
+                    for c in ("title", "description") if c in model_input.columns}
+        return sourced_to_frame(self.rank(model_input["transcript"].tolist(), k, optional.get("title"),
+                                          optional.get("description")))
 
 
 SIGNATURE = ModelSignature(
-    inputs=Schema([ColSpec(DataType.string, "transcript")]),
-    outputs=Schema([ColSpec(Array(DataType.string), "tags"), ColSpec(Array(DataType.double), "scores")]),
+    inputs=Schema([ColSpec(DataType.string, "transcript"), ColSpec(DataType.string, "title", required=False),
+                   ColSpec(DataType.string, "description", required=False)]),
+    outputs=Schema([ColSpec(Array(DataType.string), "tags"), ColSpec(Array(DataType.double), "scores"),
+                    ColSpec(Array(DataType.string), "sources")]),
     params=ParamSchema([ParamSpec("k", DataType.long, 10)]),
 )
 
@@ -81,7 +94,7 @@ def log_predictor(predictor: TagPredictor, workdir: Path, register: bool = True)
         artifacts={PREDICTOR_ARTIFACT: str(path)},
         signature=SIGNATURE,
         registered_model_name=registered_model() if register else None,
-        pip_requirements=str(LOCK_FILE),
+        pip_requirements=str(SERVING_REQUIREMENTS),
     )
     if register and info.registered_model_version is not None:
         mlflow.MlflowClient().set_model_version_tag(registered_model(), str(info.registered_model_version),
@@ -131,18 +144,54 @@ def load_registered_predictor(alias: str) -> TagPredictor:
 
 @dataclass(frozen=True)
 class ServedModel:
-    """A registered model loaded for serving: ranked (tag, score) lists for transcripts."""
+    """A registered model loaded for serving: ranked, sourced tags for transcripts."""
 
     uri: str
     local_path: Path
     pyfunc: Any  # mlflow.pyfunc.PyFuncModel
 
-    def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
+    @cached_property
+    def predictor(self) -> TagPredictor | None:
+        """The TagPredictor inside (None for a pyfunc model that is not one of ours)."""
+        try:
+            return getattr(self.pyfunc.unwrap_python_model(), "predictor", None)
+        except Exception:  # not a python_function model built from a PythonModel
+            return None
+
+    def predict_with_sources(self, transcripts: Sequence[str], k: int = 10, title: str | None = None,
+                             description: str | None = None) -> list[list[Sourced]]:
         import pandas as pd
 
-        frame = self.pyfunc.predict(pd.DataFrame({"transcript": list(transcripts)}), params={"k": int(k)})
-        return [[(str(t), float(s)) for t, s in zip(tags, scores)] for tags, scores in zip(frame["tags"],
-                                                                                              frame["scores"])]
+        frame = pd.DataFrame({"transcript": list(transcripts)})
+        for column, value in (("title", title), ("description", description)):
+            if value:
+                frame[column] = value
+        out = self.pyfunc.predict(frame, params={"k": int(k)})
+        # Models logged before `sources` existed answer without it: their tags are the closed model's.
+        sources = out["sources"] if "sources" in out.columns else [["closed"] * len(t) for t in out["tags"]]
+        return [[(str(t), float(s), str(src)) for t, s, src in zip(tags, scores, srcs)]
+                for tags, scores, srcs in zip(out["tags"], out["scores"], sources)]
+
+    def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
+        return [[(t, s) for t, s, _ in row] for row in self.predict_with_sources(transcripts, k)]
+
+    @cached_property
+    def _vocabulary(self) -> tuple[Any, Any]:
+        # A TF-IDF model (or the closed part of the hybrid) knows which words it has features for.
+        inner = getattr(self.predictor, "closed", None) or self.predictor
+        vectorizer = getattr(inner, "vectorizer", None)
+        if getattr(vectorizer, "vocabulary_", None) is None:
+            return None, None
+        preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
+        return vectorizer.vocabulary_, lambda text: tokenize(preprocess(text))
+
+    def oov_share(self, transcript: str) -> float | None:
+        """Share of the words the model has no feature for (drift monitoring); None if it has no vocabulary."""
+        vocabulary, tokenize = self._vocabulary
+        tokens = tokenize(transcript) if tokenize else []
+        if not tokens:
+            return None
+        return round(sum(token not in vocabulary for token in tokens) / len(tokens), 4)
 
 
 def load_served_model(uri: str) -> ServedModel:

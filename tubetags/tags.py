@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 YOUTUBE_TAG_LIMIT = 500  # characters, YouTube's limit on all tags together
 
@@ -21,9 +21,12 @@ def normalise_tag(tag: str) -> str:
     return _EDGE_PUNCT.sub("", tag)
 
 
+_KEY_SEPARATORS = re.compile(r"[^\w+#]+|_")
+
+
 def tag_key(tag: str) -> str:
     """Spelling-insensitive key: 'Machine-Learning', 'machine learning', 'machinelearning' agree."""
-    return re.sub(r"[^\w+#]+|_", "", normalise_tag(tag).replace("&", "and"))
+    return _KEY_SEPARATORS.sub("", normalise_tag(tag).replace("&", "and"))
 
 
 def channel_key(channel: str) -> str:
@@ -112,26 +115,84 @@ def clean_tags(
     return out
 
 
+def number_stem(word: str) -> str:
+    """A key that a word and its plural share, never shown to anyone: 'robot'/'robots' -> 'robot',
+    'story'/'stories' -> 'stori', 'movie'/'movies' -> 'movi', 'box'/'boxes' -> 'box', 'receita'/'receitas' -> 'receita'.
+
+    Crude on purpose (no dictionary, any language with -s plurals): a final -s goes (not -ss, -us, -is), then a
+    final -e, and a final -y becomes -i. Words of 3 letters or fewer ('gas', 'bus', 'ios') and words with digits
+    or symbols ('gpt-5') stay as they are.
+    """
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("e"):
+        word = word[:-1]
+    if word.endswith("y"):
+        word = word[:-1] + "i"
+    return word
+
+
+def variant_key(tag: str) -> str:
+    """`tag_key` with the last word's number ignored: 'Robots', 'robot' and 'ROBOT' agree, so do 'video games'
+    and 'video-game'. Only the last word: it is the head of an English noun phrase ('sales team' is not 'sale team')."""
+    words = [w for w in _KEY_SEPARATORS.split(normalise_tag(tag).replace("&", "and")) if w]
+    if words:
+        words[-1] = number_stem(words[-1])
+    return "".join(words)
+
+
+YOUTUBE_TAG_MAX = 100  # characters, YouTube's limit on one tag
+_YOUTUBE_REJECTS = re.compile(r"[<>]")  # YouTube refuses a tag box containing these
+
+
+def youtube_ready_tag(tag: str) -> str:
+    """The tag as YouTube accepts it, or '' when it cannot be used.
+
+    A comma would split the tag in two, so it becomes a space; '<' and '>' are removed. A tag longer than
+    100 characters is dropped, not cut: it is a sentence rather than a tag, and its first 100 characters
+    are no phrase anybody searches for, while they would take a fifth of the 500-character box.
+    """
+    tag = _SPACES.sub(" ", _YOUTUBE_REJECTS.sub("", tag.replace(",", " "))).strip()
+    if not any(c.isalnum() for c in tag) or len(tag) > YOUTUBE_TAG_MAX:
+        return ""
+    return tag
+
+
 def youtube_tag_length(tags: Sequence[str]) -> int:
-    """Length as YouTube counts it: commas between tags, and quotes around tags with spaces."""
+    """Length as YouTube counts it: a comma between tags, and a tag with a space counts its quotes ("a b")."""
     return sum(len(t) + (2 if " " in t else 0) for t in tags) + max(len(tags) - 1, 0)
 
 
 def fit_youtube_tags(ranked_tags: Sequence[str], limit: int = YOUTUBE_TAG_LIMIT) -> list[str]:
-    """Keep tags in rank order while they fit into YouTube's tag box; skip any that would overflow."""
-    kept: list[str] = []
+    """The tags, best first, that YouTube accepts and that fit into its tag box together.
+
+    1. each tag is made acceptable (`youtube_ready_tag`); unusable and empty ones go;
+    2. near-duplicates merge: a tag whose `variant_key` was already seen (a spelling or singular/plural of a
+       higher-ranked tag: 'Robots' after 'robot') goes, so the higher-ranked spelling stays;
+    3. tags are kept in rank order while the total (`youtube_tag_length`) stays within `limit`; one that would
+       overflow is skipped, and shorter ones after it may still fit.
+    """
+    merged: list[str] = []
     seen: set[str] = set()
     for tag in ranked_tags:
-        tag = tag.replace(",", " ").strip()
-        key = tag_key(tag)
-        if not tag or key in seen:
-            continue
-        if youtube_tag_length([*kept, tag]) <= limit:
-            kept.append(tag)
+        tag = youtube_ready_tag(tag)
+        key = variant_key(tag)
+        if tag and key not in seen:
             seen.add(key)
+            merged.append(tag)
+    kept: list[str] = []
+    used = 0  # youtube_tag_length(kept), kept up to date instead of recomputed
+    for tag in merged:
+        cost = len(tag) + (2 if " " in tag else 0) + (1 if kept else 0)
+        if used + cost <= limit:
+            kept.append(tag)
+            used += cost
     return kept
 
 
 def youtube_tag_string(ranked_tags: Sequence[str], limit: int = YOUTUBE_TAG_LIMIT) -> str:
-    """Comma-joined tags ready to paste into YouTube's tag box."""
+    """Comma-joined tags ready to paste into YouTube's tag box. Its length is `youtube_tag_length` of the tags
+    minus their quotes: YouTube adds the quotes itself when it counts."""
     return ",".join(fit_youtube_tags(ranked_tags, limit))

@@ -45,3 +45,16 @@ def guess_language(text: str, threshold: float = 0.2) -> str:
 
 def word_count(text: str) -> int:
     return len(text.split())
+
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+CONTEXT_CHARS = 500  # of the description: its opening says what the video is; the rest is links and credits
+
+
+def with_context(transcript: str, title: str | None = None, description: str | None = None) -> str:
+    """The transcript, preceded by the video's title and the opening of its description when given.
+
+    A creator knows both at upload time; many uploader tags are in the title. Links are dropped.
+    """
+    context = [part for part in (title, _URL.sub(" ", description or "")[:CONTEXT_CHARS]) if part and part.strip()]
+    return "\n".join([*(_WHITESPACE.sub(" ", c).strip() + "." for c in context), transcript])

@@ -1,11 +1,14 @@
 """gunicorn settings: `cd webapp && gunicorn -c gunicorn.conf.py tubetags_site.wsgi`.
 
 Environment: HOST (127.0.0.1), PORT (8000), WEB_CONCURRENCY (workers, 2), GUNICORN_THREADS (1),
-GUNICORN_TIMEOUT (120 s).
+GUNICORN_TIMEOUT (120 s), PROMETHEUS_MULTIPROC_DIR (default: a fresh temporary folder per server).
 """
 
 import os
+import shutil
+import tempfile
 import threading
+from pathlib import Path
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", 2))  # each holds its own copy of the model(s)
@@ -22,6 +25,33 @@ limit_request_fields = 100
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+# Prometheus multiprocess mode: each worker writes its metrics to files in this folder and /metrics adds
+# them up. It must be set before any worker imports prometheus_client, and must not hold a previous
+# server's files: a folder of our own per server, removed on exit; a given one is emptied on start.
+_OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tubetags-prometheus-")
+
+
+def on_starting(server):
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges (the model info) must not be reported any more."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def post_worker_init(worker):

@@ -1,4 +1,4 @@
-from data_contracts import VideoRecord, validate_records
+from data_contracts import RECORD_FIELDS, VideoRecord, validate_records
 
 GOOD = {
     "video_id": "abc123", "source": "youtube", "channel": "Some Channel", "title": "t", "description": "",
@@ -39,6 +39,17 @@ def test_bad_records_are_rejected_with_their_reasons():
 
 
 def test_contract_fields_are_the_canonical_record():
-    assert list(VideoRecord.model_fields) == [
+    # The one place the ten fields are spelled out: everything else derives them from the contract.
+    assert RECORD_FIELDS == tuple(VideoRecord.model_fields) == (
         "video_id", "source", "channel", "title", "description", "published", "language", "tags",
-        "transcript", "transcript_source"]
+        "transcript", "transcript_source")
+
+
+def test_corpus_schema_is_derived_from_the_contract():
+    import pyarrow as pa
+
+    from tubetags.corpus import SCHEMA
+
+    assert SCHEMA.names == list(RECORD_FIELDS)
+    assert SCHEMA.field("tags").type == pa.list_(pa.string())
+    assert all(SCHEMA.field(name).type == pa.string() for name in RECORD_FIELDS if name != "tags")

@@ -35,11 +35,14 @@ def test_psi_by_hand():
 
 def test_a_request_summary_keeps_no_transcript():
     text = "my secret recipe for sourdough bread with a very private family story " * 20
-    summary = monitoring.RequestSummary.of(text, [("bread", 0.9), ("baking", 0.7)], "3", "en", {"bread", "my"})
+    oov = monitoring.vocabulary_oov({"bread", "my"})
+    summary = monitoring.RequestSummary.of(text, [("bread", 0.9), ("baking", 0.7)], {"version": "3"}, "en", oov)
     line = summary.model_dump_json()
     assert "secret" not in line and "family" not in line
-    assert summary.words == 240 and summary.top_tags == ["bread", "baking"]
+    assert summary.words == 240 and summary.features()["top_tags"] == ["bread", "baking"]
     assert summary.oov_share == pytest.approx(10 / 12)  # 12 words, "my" and "bread" known
+    assert set(json.loads(line)) == {"v", "ts", "model", "input", "k", "words", "language", "oov_share", "tags",
+                                     "cached", "elapsed_ms"}
 
 
 @pytest.fixture(scope="module")
@@ -48,18 +51,25 @@ def reference(real_corpus, tmp_path_factory):
     rank = keyword_ranker(vocabulary)
     rows = list(real_corpus.split("ted", "valid").records(columns=("transcript", "language")))
     texts = [r["transcript"] for r in rows]
-    background = (r["transcript"] for r in real_corpus.split("ted", "train").records(columns=("transcript",)))
-    profile = monitoring.build_reference(texts, [r["language"] for r in rows], [rank(t) for t in texts], background,
-                                         source="ted valid, keyword ranker")
+    profile = monitoring.build_reference(texts, [r["language"] for r in rows], [rank(t) for t in texts],
+                                         train_word_oov(real_corpus), source="ted valid, keyword ranker")
     path = tmp_path_factory.mktemp("monitor") / "reference.json"
     path.write_text(profile.model_dump_json())
     return path
 
 
+def train_word_oov(corpus):
+    """OOV against the 30,000 most frequent words of the TED training talks (the stand-in model's vocabulary)."""
+    train = corpus.split("ted", "train").records(columns=("transcript",))
+    counts = Counter(w for r in train for w in monitoring.words_of(r["transcript"]))
+    return monitoring.vocabulary_oov(frozenset(w for w, _ in counts.most_common(30_000)))
+
+
 def shifted(summary: monitoring.RequestSummary) -> monitoring.RequestSummary:
     """Short Portuguese clips about football: another population than TED talks."""
+    tags = [monitoring.TagScore(tag=t, score=s) for t, s in (("futebol", 0.2), ("gol", 0.1), ("campeonato", 0.1))]
     return summary.model_copy(update={"words": max(summary.words // 12, 20), "language": "pt", "oov_share": 0.6,
-                                      "top_tags": ["futebol", "gol", "campeonato"], "top_scores": [0.2, 0.1, 0.1]})
+                                      "tags": tags})
 
 
 def test_monitor_job_on_the_recorded_window_and_a_shifted_one(reference, tmp_path, capsys):
@@ -86,13 +96,11 @@ def test_monitor_job_on_the_recorded_window_and_a_shifted_one(reference, tmp_pat
 
 
 def record_fixture(real_corpus) -> None:  # pragma: no cover - how RECORDED was made: TED test talks, one a minute
-    rank = keyword_ranker(real_corpus.vocabulary("ted"))
-    train = real_corpus.split("ted", "train").records(columns=("transcript",))
-    counts = Counter(w for r in train for w in monitoring.words_of(r["transcript"]))
-    vocabulary = frozenset(w for w, _ in counts.most_common(monitoring.VOCABULARY_SIZE))
+    rank, oov = keyword_ranker(real_corpus.vocabulary("ted")), train_word_oov(real_corpus)
+    model = {"name": "tubetags", "version": "3", "alias": "production", "strategy": "baseline"}
     with open(RECORDED, "w") as handle:
         for i, r in enumerate(real_corpus.split("ted", "test").records(columns=("transcript", "language"))):
-            summary = monitoring.RequestSummary.of(r["transcript"], rank(r["transcript"]), "3", r["language"],
-                                                   vocabulary)
-            at = f"2026-11-20T{8 + i // 60:02d}:{i % 60:02d}:00+00:00"
-            handle.write(summary.model_copy(update={"at": at}).model_dump_json() + "\n")
+            summary = monitoring.RequestSummary.of(r["transcript"], rank(r["transcript"]), model, r["language"], oov,
+                                                   elapsed_ms=12.0)
+            ts = f"2026-11-20T{8 + i // 60:02d}:{i % 60:02d}:00.000Z"
+            handle.write(summary.model_copy(update={"ts": ts}).model_dump_json() + "\n")

@@ -5,7 +5,10 @@ from tubetags.tags import (
     clean_tags,
     fit_youtube_tags,
     normalise_tag,
+    number_stem,
     tag_key,
+    variant_key,
+    youtube_ready_tag,
     youtube_tag_length,
     youtube_tag_string,
 )
@@ -53,9 +56,61 @@ def test_youtube_tags_fit_in_500_characters_counting_quotes():
 
 
 def test_youtube_tags_skip_a_tag_that_does_not_fit_but_keep_later_short_ones():
-    kept = fit_youtube_tags(["x" * 495, "y" * 20, "z"], limit=500)
-    assert kept == ["x" * 495, "z"]
+    # 95; "y" * 20 needs 1 comma + 20 -> 116 > 100: skipped; "z" needs 2 -> 97: kept
+    kept = fit_youtube_tags(["x" * 95, "y" * 20, "z"], limit=100)
+    assert kept == ["x" * 95, "z"]
 
 
 def test_youtube_tags_drop_duplicates_and_commas():
     assert fit_youtube_tags(["Python", "python", "a,b"]) == ["Python", "a b"]
+
+
+def test_youtube_length_counts_commas_and_quotes_by_hand():
+    # "raspberry pi" 12 + 2 quotes = 14, docker 6, "home server" 11 + 2 quotes = 13, 2 commas: 14 + 6 + 13 + 2 = 35
+    assert youtube_tag_length(["raspberry pi", "docker", "home server"]) == 35
+    assert youtube_tag_length([]) == 0 and youtube_tag_length(["docker"]) == 6
+
+
+def test_youtube_budget_is_exact_at_the_limit():
+    tags = ["raspberry pi", "docker", "home server", "nextcloud"]
+    # limit 35: the first three take exactly 35 (above); nextcloud would need 1 comma + 9 = 10 more -> 45: skipped
+    assert fit_youtube_tags(tags, limit=35) == tags[:3]
+    # limit 34: after 14 + 1 + 6 = 21, "home server" needs 1 + 13 = 14 -> 35 > 34: skipped;
+    # nextcloud needs 1 + 9 = 10 -> 31 <= 34: kept
+    assert fit_youtube_tags(tags, limit=34) == ["raspberry pi", "docker", "nextcloud"]
+
+
+def test_youtube_500_characters_count_the_quotes_of_a_tag_with_a_space():
+    long = [c * 97 for c in "abcde"]  # 5 * 97 + 4 commas = 489
+    # "ab cdefghi" is 10 characters, + 2 quotes + 1 comma = 13 -> 502 > 500: skipped, although its 10 characters
+    # and comma (500) would fit if quotes were not counted;
+    # "abcdefghij" 10 + 1 comma = 11 -> exactly 500: kept; then "k" needs 2 -> 502: skipped
+    kept = fit_youtube_tags([*long, "ab cdefghi", "abcdefghij", "k"])
+    assert kept == [*long, "abcdefghij"]
+    assert youtube_tag_length(kept) == 500
+    assert len(youtube_tag_string([*long, "ab cdefghi", "abcdefghij", "k"])) == 500  # no quotes here: none has a space
+
+
+def test_near_duplicates_merge_before_fitting_and_the_higher_ranked_stays():
+    ranked = ["robots", "Robot", "GPT-5", "gpt 5", "Machine-Learning", "machine learnings", "stories", "story"]
+    assert fit_youtube_tags(ranked) == ["robots", "GPT-5", "Machine-Learning", "stories"]
+    assert variant_key("video-game") == variant_key("Video Games") and variant_key("box") == variant_key("boxes")
+    assert variant_key("sales team") != variant_key("sale team")  # only the last word's number is ignored
+    assert number_stem("gas") == "gas" and number_stem("class") == "class" and number_stem("gpt-5") == "gpt-5"
+    # Merged first: "robots" (1 comma + 6) does not fit after "x" * 94 (94 + 7 = 101 > 100), and its variant "robot"
+    # (94 + 6 = 100 would fit) is gone with it: the creator gets the higher-ranked spelling or nothing.
+    assert fit_youtube_tags(["x" * 94, "robots", "robot"], limit=100) == ["x" * 94]
+
+
+def test_youtube_rejected_characters_and_empty_tags_go():
+    assert youtube_ready_tag("Rock <> Roll") == "Rock Roll"
+    assert youtube_ready_tag("<3 python") == "3 python"
+    assert fit_youtube_tags(["<>", "", "  ", ",", "#", "python", "a , b"]) == ["python", "a b"]
+
+
+def test_youtube_tags_over_100_characters_are_dropped_not_cut():
+    exactly_100 = "word " * 19 + "abcde"  # 19 * 5 + 5 = 100
+    too_long = exactly_100 + "f"  # 101
+    assert len(exactly_100) == 100 and youtube_ready_tag(exactly_100) == exactly_100
+    assert youtube_ready_tag(too_long) == ""
+    assert fit_youtube_tags([too_long, "python"]) == ["python"]

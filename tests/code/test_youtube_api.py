@@ -93,8 +93,8 @@ def test_quota_exceeded_is_not_retried_and_says_when_to_resume(backoff_sleeps):
     ("2024-07-15T12:00:00", "2024-07-16T07:00:00"),  # summer: PDT is UTC-7
 ])
 def test_quota_resets_at_midnight_pacific(utc, expected_utc):
-    now = dt.datetime.fromisoformat(utc).replace(tzinfo=dt.timezone.utc)
-    assert next_quota_reset(now).astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat() == expected_utc
+    now = dt.datetime.fromisoformat(utc).replace(tzinfo=dt.UTC)
+    assert next_quota_reset(now).astimezone(dt.UTC).replace(tzinfo=None).isoformat() == expected_utc
 
 
 def test_channel_handle_gives_uploads_playlist_which_is_paged():

@@ -1,10 +1,11 @@
-"""Open vocabulary: keyphrases merged with a registered closed model, scored on held-out channels."""
+"""The served default for any creator: keyphrases merged with a registered closed model by a learned merge,
+fitted on both datasets' validation splits, judged on both test splits, registered, and promoted by the rule."""
 
 import mlflow
 import pandas as pd
 import pytest
 
-from experiments.open_vocab import OPEN_VOCAB_ALIAS, OpenVocabConfig, run
+from experiments.open_vocab import OPEN_VOCAB_ALIAS, OpenVocabConfig, choose_default, run
 from experiments.train import TrainConfig, train
 from tubetags import registry
 from tubetags.tags import youtube_tag_length
@@ -17,19 +18,43 @@ def private_work_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("TUBETAGS_WORK_DIR", str(tmp_path / "work"))
 
 
-def test_hybrid_is_scored_registered_and_serves_specific_tags(tiny_corpus, mlflow_store):
+def test_hybrid_is_fitted_scored_on_both_datasets_registered_and_serves_sourced_tags(tiny_corpus, mlflow_store,
+                                                                                    tmp_path):
     version = train(TrainConfig.load({"strategy": "baseline", "quick": True, "corpus": tiny_corpus.root}))["version"]
     registry.set_alias(registry.PRODUCTION, version)
-    out = run(OpenVocabConfig.load({"corpus": tiny_corpus.root}))
-    assert set(out["results"]) == {"closed", "keyphrases", "hybrid"}
-    for metrics in out["results"].values():
-        assert 0 <= metrics["p_at_5"] <= 1 and metrics["youtube_string_tags"] > 0
+    out = run(OpenVocabConfig.load({"corpus": tiny_corpus.root, "out": tmp_path / "reports"}))
+    assert {"closed", "keyphrases", "rrf", "hybrid", "hybrid+title"} <= set(out["results"])
+    for by_dataset in out["results"].values():
+        assert set(by_dataset) == {"ted", "youtube"}
+        for metrics in by_dataset.values():
+            assert 0 <= metrics["p_at_5"] <= 1 and metrics["youtube_string_tags"] > 0
+    yt = {name: out["results"][name]["youtube"] for name in ("closed", "keyphrases")}
     # Uploaders' tags on unseen channels are mostly specific: the transcript's own phrases find more of them.
-    assert out["results"]["keyphrases"]["r_at_10"] > out["results"]["closed"]["r_at_10"]
+    assert yt["keyphrases"]["r_at_10"] > yt["closed"]["r_at_10"]
+    assert "Served default" in (tmp_path / "reports" / "open_vocab.md").read_text()
+    aliases = registry.aliases()
+    assert aliases[OPEN_VOCAB_ALIAS] == str(out["version"])
+    assert aliases[registry.PRODUCTION] == (str(out["version"]) if out["served_default"] == "hybrid" else str(version))
 
     model = mlflow.pyfunc.load_model(registry.model_uri(OPEN_VOCAB_ALIAS))
     text = ("In this video I show you how to set up a Raspberry Pi as a home server. The Raspberry Pi runs "
             "Docker, and with Docker containers the Raspberry Pi hosts Nextcloud and Home Assistant. ") * 6
-    tags = model.predict(pd.DataFrame({"transcript": [text]}), params={"k": 10})["tags"][0]
-    assert any("raspberry pi" in t for t in tags)
-    assert youtube_tag_length(list(tags)) <= 500
+    frame = model.predict(pd.DataFrame({"transcript": [text], "title": ["Raspberry Pi home server"]}),
+                          params={"k": 10})
+    tags, sources = list(frame["tags"][0]), list(frame["sources"][0])
+    assert any("raspberry pi" in t.lower() for t in tags)
+    assert set(sources) <= {"closed", "transcript"} and "transcript" in sources
+    assert youtube_tag_length(tags) <= 500
+    # Without the optional columns the same model answers too.
+    assert len(model.predict(pd.DataFrame({"transcript": [text]}), params={"k": 3})["tags"][0]) == 3
+
+
+def test_the_default_needs_both_datasets_and_must_not_cost_ted():
+    def res(closed_ted, closed_yt, hybrid_ted, hybrid_yt):
+        return {"closed": {"ted": {"p_at_5": closed_ted}, "youtube": {"p_at_5": closed_yt}},
+                "hybrid": {"ted": {"p_at_5": hybrid_ted}, "youtube": {"p_at_5": hybrid_yt}}}
+
+    assert choose_default(res(0.52, 0.06, 0.52, 0.25), 0.01)[0] == "hybrid"
+    assert choose_default(res(0.52, 0.06, 0.515, 0.25), 0.01)[0] == "hybrid"  # within the tolerance
+    winner, why = choose_default(res(0.52, 0.06, 0.45, 0.30), 0.01)  # better mean, but TED pays for it
+    assert winner == "closed" and "NOT kept" in why

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pickle
 import random
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -51,10 +52,12 @@ class TfidfLinearTagger(TagPredictor):
         self.bias: np.ndarray | None = None
         self.vocabulary: list[str] = []
 
-    def params(self):
+    def init_params(self) -> dict[str, Any]:
         return {"seed": self.seed, "epochs": self.epochs, "alpha": self.alpha, "max_features": self.max_features,
-                "vectorizer_sample": self.vectorizer_sample, "batch_size": self.batch_size,
-                "features": "tfidf word 1-2-grams, sublinear tf", "loss": "hinge"}
+                "vectorizer_sample": self.vectorizer_sample, "batch_size": self.batch_size}
+
+    def params(self) -> dict[str, Any]:
+        return self.init_params() | {"features": "tfidf word 1-2-grams, sublinear tf", "loss": "hinge"}
 
     def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]):
         self.vocabulary = list(vocabulary)
@@ -91,6 +94,10 @@ class TfidfLinearTagger(TagPredictor):
 
     def decision(self, transcripts: Sequence[str]) -> np.ndarray:
         X = self.vectorizer.transform(list(transcripts))
+        # Column-major weights make `weights.T` a row-major view. With row-major ones scipy copies all of
+        # `weights.T` (332 x 50,000 floats, ~66 MB) on every call: ~35 ms of a ~40 ms prediction.
+        if not self.weights.T.flags.c_contiguous:
+            self.weights = np.asfortranarray(self.weights)
         return np.asarray(X @ self.weights.T) + self.bias
 
     def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
@@ -103,12 +110,9 @@ class TfidfLinearTagger(TagPredictor):
         np.savez_compressed(directory / "linear.npz", weights=self.weights, bias=self.bias,
                             vocabulary=np.array(self.vocabulary, dtype=object))
 
-    @classmethod
-    def load_state(cls, directory: Path) -> "TfidfLinearTagger":
-        model = cls()
+    def load_state(self, directory: Path) -> None:
         with open(directory / "vectorizer.pkl", "rb") as handle:
-            model.vectorizer = pickle.load(handle)
+            self.vectorizer = pickle.load(handle)
         arrays = np.load(directory / "linear.npz", allow_pickle=True)
-        model.weights, model.bias = arrays["weights"], arrays["bias"]
-        model.vocabulary = arrays["vocabulary"].tolist()
-        return model
+        self.weights, self.bias = arrays["weights"], arrays["bias"]
+        self.vocabulary = arrays["vocabulary"].tolist()

@@ -10,8 +10,9 @@ piece fire its tags. The opening minutes of a talk state its topic, so the piece
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,10 +36,13 @@ class BiLSTMTagger(TagPredictor):
         self.vocabulary: list[str] = []
         self.model = None  # string in -> tag probabilities out
 
-    def params(self):
+    def init_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("seed", "max_tokens", "chunks", "chunk_tokens", "embedding_dim",
                                               "lstm_units", "dropout", "epochs", "patience", "batch_size",
-                                              "learning_rate", "adapt_sample")} | {"long_text": "chunk max-pooling"}
+                                              "learning_rate", "adapt_sample")}
+
+    def params(self) -> dict[str, Any]:
+        return self.init_params() | {"long_text": "chunk max-pooling"}
 
     def _network(self, n_tags: int):
         import keras
@@ -58,7 +62,8 @@ class BiLSTMTagger(TagPredictor):
 
         seed_everything(self.seed)
         self.vocabulary = list(vocabulary)
-        vectorize = keras.layers.TextVectorization(self.max_tokens, output_sequence_length=self.chunks * self.chunk_tokens)
+        vectorize = keras.layers.TextVectorization(self.max_tokens,
+                                                   output_sequence_length=self.chunks * self.chunk_tokens)
         sample = reservoir_sample((r["transcript"] for r in train.records(columns=("transcript",))),
                                   self.adapt_sample, self.seed)
         vectorize.adapt(tf.constant(sample))
@@ -92,15 +97,10 @@ class BiLSTMTagger(TagPredictor):
 
     def save_state(self, directory: Path) -> None:
         self.model.save(directory / "bilstm.keras")
-        (directory / "bilstm.json").write_text(json.dumps({"params": self.params(), "vocabulary": self.vocabulary}))
+        (directory / "bilstm.json").write_text(json.dumps({"vocabulary": self.vocabulary}))
 
-    @classmethod
-    def load_state(cls, directory: Path) -> "BiLSTMTagger":
+    def load_state(self, directory: Path) -> None:
         import keras
 
-        meta = json.loads((directory / "bilstm.json").read_text())
-        params = {k: v for k, v in meta["params"].items() if k != "long_text"}
-        tagger = cls(**params)
-        tagger.vocabulary = meta["vocabulary"]
-        tagger.model = keras.models.load_model(directory / "bilstm.keras")
-        return tagger
+        self.vocabulary = json.loads((directory / "bilstm.json").read_text())["vocabulary"]
+        self.model = keras.models.load_model(directory / "bilstm.keras")

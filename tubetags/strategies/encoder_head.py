@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
 from tubetags.corpus import CorpusSplit, multi_hot
-from tubetags.encoders import MINILM, MODEL2VEC, cached_shard_embeddings, encoder_from_param
+from tubetags.encoders import MODEL2VEC, HubEncoder, Model2VecEncoder, cached_shard_embeddings, encoder_from_param
 from tubetags.predictor import Ranked, TagPredictor
 from tubetags.strategies.keras_training import curves, early_stopping, seed_everything
 from tubetags.strategies.ranking import sigmoid, top_k
@@ -40,15 +41,27 @@ class EncoderHeadTagger(TagPredictor):
         self.encoder = encoder_from_param(encoder, max_chunks=max_chunks)
         # None: standardise the encoder's vectors for model2vec only (MiniLM's head stays as before).
         self.standardize = bool(self.encoder.spec()["kind"] == MODEL2VEC if standardize is None else standardize)
+        # Named after the encoder trained with; a reloaded local SavedModel lives elsewhere but is the same
+        # encoder. Lazy: a model2vec name is its vectors' checksum (distilled on first use, not on construction).
+        self._encoder_name: str | None = None
         self.vocabulary: list[str] = []
         self.head = None
         self._dense: list | None = None  # the head as NumPy layers, for predict
 
-    def params(self):
-        return {"seed": self.seed, "encoder": self.encoder_param, "encoder_name": self.encoder.name,
-                "max_chunks": self.max_chunks, "hidden_units": self.hidden_units, "dropout": self.dropout,
-                "epochs": self.epochs, "patience": self.patience, "batch_size": self.batch_size,
-                "learning_rate": self.learning_rate, "standardize": self.standardize}
+    @property
+    def encoder_name(self) -> str:
+        if self._encoder_name is None:
+            self._encoder_name = self.encoder.name
+        return self._encoder_name
+
+    def init_params(self) -> dict[str, Any]:
+        return {"seed": self.seed, "encoder": self.encoder_param, "max_chunks": self.max_chunks,
+                "hidden_units": self.hidden_units, "dropout": self.dropout, "epochs": self.epochs,
+                "patience": self.patience, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
+                "standardize": self.standardize}
+
+    def params(self) -> dict[str, Any]:
+        return self.init_params() | {"encoder_name": self.encoder_name}
 
     def _stream(self, split: CorpusSplit, shuffle: bool):
         """tf.data over the cached per-shard embeddings (one shard in memory at a time)."""
@@ -156,25 +169,21 @@ class EncoderHeadTagger(TagPredictor):
             shutil.copytree(spec["path"], directory / "encoder", dirs_exist_ok=True)
             spec = {**spec, "path": "encoder"}
         self.head.save(directory / "head.keras")
-        (directory / "encoder_head.json").write_text(json.dumps(
-            {"encoder": spec, "vocabulary": self.vocabulary, "params": self.params()}))
+        (directory / "encoder_head.json").write_text(json.dumps({"encoder": spec, "vocabulary": self.vocabulary}))
 
-    @classmethod
-    def load_state(cls, directory: Path) -> "EncoderHeadTagger":
+    def load_state(self, directory: Path) -> None:
         import keras
 
         meta = json.loads((directory / "encoder_head.json").read_text())
-        params = {k: v for k, v in meta["params"].items() if k != "encoder_name"}
-        spec = meta["encoder"]
-        if spec["kind"] == "hub":
-            handle = spec["handle"]
-            params["encoder"] = str(directory / "encoder") if handle == "encoder" else handle
-        elif spec["kind"] == MODEL2VEC:
-            path = spec["path"]
-            params["encoder"] = f"{MODEL2VEC}:{directory / 'encoder' if path == 'encoder' else path}"
-        else:
-            params["encoder"] = MINILM
-        tagger = cls(**params)
-        tagger.vocabulary = meta["vocabulary"]
-        tagger.head = keras.models.load_model(directory / "head.keras")
-        return tagger
+        kind = meta["encoder"]["kind"]
+        # The encoder saved with the model (a local SavedModel, model2vec's distilled vectors): read that copy,
+        # never the default location, which may hold other vectors or nothing on a serving host.
+        if kind == "hub" and meta["encoder"]["handle"] == "encoder":
+            self._encoder_name = self.encoder.name  # named after the handle it was trained with
+            self.encoder = HubEncoder(str(directory / "encoder"))
+        elif kind == MODEL2VEC and meta["encoder"]["path"] == "encoder":
+            self.encoder = Model2VecEncoder(directory / "encoder")  # same vectors, so the same checksum name
+            self._encoder_name = None
+        self.vocabulary = meta["vocabulary"]
+        self.head = keras.models.load_model(directory / "head.keras")
+        self._dense = None

@@ -1,23 +1,38 @@
-"""Closed-vocabulary ranking merged with open-vocabulary keyphrases.
+"""Closed-vocabulary ranking merged with open-vocabulary keyphrases: the default for any creator.
 
 The closed model knows the tags people use (`education`, `technology`); the keyphrases know
-the specifics of this video (`sourdough starter`, `raspberry pi`). The two score scales do not
-compare (probabilities vs cosine similarities), so the lists are merged by reciprocal rank
-fusion: score(tag) = sum over lists of weight / (RRF_K + rank), scaled to [0, 1].
+the specifics of this video (`sourdough starter`, `raspberry pi`). Their scores do not compare
+(probabilities vs similarities), and how far to trust each depends on the video: a TED-like talk
+where the closed model is confident vs a coding tutorial full of names it never saw.
+
+Two merges:
+- `rrf` (reciprocal rank fusion): score = sum over lists of weight / (RRF_K + rank), scaled to [0, 1].
+  Needs no training; the fallback.
+- `learned` (the default once fitted): a logistic regression over the candidates of both lists, with
+  features of each candidate (score and reciprocal rank in each list, in both lists, words) and of the
+  video (the closed model's top score: how TED-like it is). Fitted on the validation splits of both
+  datasets (TED talks and held-out YouTube channels, each weighted equally), its output is the
+  calibrated probability that the candidate is a tag the uploader would use, so one scale ranks both.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
+
+import numpy as np
 
 from tubetags.corpus import CorpusSplit
 from tubetags.keyphrases import KeyphraseSuggester
-from tubetags.predictor import Ranked, TagPredictor, load_predictor
+from tubetags.predictor import Ranked, Sourced, TagPredictor, load_predictor
 from tubetags.tags import tag_key
 
 RRF_K = 10  # small: the first few ranks of each list matter most
+CLOSED, TRANSCRIPT = "closed", "transcript"
+FEATURES = ("closed_score", "closed_reciprocal_rank", "open_score", "open_reciprocal_rank", "in_closed", "in_open",
+            "in_both", "closed_top_score", "open_x_closed_top", "words")
 
 
 def reciprocal_rank_fusion(lists: Sequence[Ranked], weights: Sequence[float], k: int) -> Ranked:
@@ -33,43 +48,146 @@ def reciprocal_rank_fusion(lists: Sequence[Ranked], weights: Sequence[float], k:
     return [(names[key], score / best) for key, score in merged]
 
 
+def candidates(closed: Ranked, opened: Ranked) -> tuple[list[str], list[str], list[str], np.ndarray]:
+    """(keys, display names, sources, feature matrix) of the union of both lists, by spelling key."""
+    rows: dict[str, dict[str, float]] = {}
+    names: dict[str, str] = {}
+    closed_top = float(closed[0][1]) if closed else 0.0
+    for which, ranked in (("closed", closed), ("open", opened)):
+        for rank, (tag, score) in enumerate(ranked):
+            key = tag_key(tag)
+            if not key or f"in_{which}" in rows.get(key, {}):
+                continue
+            names.setdefault(key, tag)
+            row = rows.setdefault(key, {"words": float(len(tag.split()))})
+            row.update({f"{which}_score": float(score), f"{which}_reciprocal_rank": 1.0 / (rank + 1),
+                        f"in_{which}": 1.0})
+    keys = list(rows)
+    for row in rows.values():
+        row["in_both"] = row.get("in_closed", 0.0) * row.get("in_open", 0.0)
+        row["closed_top_score"] = closed_top
+        row["open_x_closed_top"] = row.get("open_score", 0.0) * closed_top
+    matrix = np.array([[rows[k].get(f, 0.0) for f in FEATURES] for k in keys], dtype=float).reshape(-1, len(FEATURES))
+    sources = [CLOSED if rows[k].get("in_closed") else TRANSCRIPT for k in keys]
+    return keys, [names[k] for k in keys], sources, matrix
+
+
+class LearnedMerge:
+    """Logistic regression over merge candidates; coefficients kept as plain lists (JSON state)."""
+
+    def __init__(self, coef: Sequence[float], intercept: float, mean: Sequence[float], scale: Sequence[float]):
+        self.coef, self.intercept = np.asarray(coef, float), float(intercept)
+        self.mean, self.scale = np.asarray(mean, float), np.asarray(scale, float)
+
+    @classmethod
+    def fit(cls, groups: Sequence[tuple[Sequence[Ranked], Sequence[Ranked], Sequence[Sequence[str]]]],
+            c: float = 1.0) -> LearnedMerge:
+        """`groups`: per dataset (closed lists, keyphrase lists, true tags); each dataset weighs the same."""
+        from sklearn.linear_model import LogisticRegression
+
+        xs, ys, ws = [], [], []
+        for closed_lists, open_lists, truths in groups:
+            for closed, opened, truth in zip(closed_lists, open_lists, truths):
+                keys, _, _, matrix = candidates(closed, opened)
+                truth_keys = {tag_key(t) for t in truth}
+                xs.append(matrix)
+                ys.append(np.array([k in truth_keys for k in keys], dtype=int))
+                ws.append(np.full(len(keys), 1.0 / max(len(closed_lists), 1)))
+        x, y, w = np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
+        if len(set(y)) < 2:
+            raise ValueError("the validation data has no (or only) true tags among the candidates: cannot learn")
+        mean, scale = x.mean(axis=0), x.std(axis=0)
+        scale[scale == 0] = 1.0
+        model = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / scale, y, sample_weight=w / w.mean())
+        return cls(model.coef_[0], model.intercept_[0], mean, scale)
+
+    def probabilities(self, matrix: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(((matrix - self.mean) / self.scale) @ self.coef + self.intercept)))
+
+    def merge(self, closed: Ranked, opened: Ranked, k: int) -> list[Sourced]:
+        keys, names, sources, matrix = candidates(closed, opened)
+        if not keys:
+            return []
+        probs = self.probabilities(matrix)
+        order = np.argsort(-probs, kind="stable")[:k]
+        return [(names[i], float(probs[i]), sources[i]) for i in order]
+
+    def state(self) -> dict[str, Any]:
+        return {"coef": self.coef.tolist(), "intercept": self.intercept, "mean": self.mean.tolist(),
+                "scale": self.scale.tolist(), "features": list(FEATURES)}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> LearnedMerge:
+        if state.get("features") != list(FEATURES):
+            raise ValueError("the saved merge was fitted on other features: refit it")
+        return cls(state["coef"], state["intercept"], state["mean"], state["scale"])
+
+
 class HybridTagger(TagPredictor):
     strategy = "hybrid"
+    deterministic = True  # the closed model comes trained; the merge is fitted by the open_vocab job
 
     def __init__(self, closed: TagPredictor | None = None, keyphrases: KeyphraseSuggester | None = None,
-                 closed_weight: float = 1.0, open_weight: float = 1.0, seed: int = 0):
+                 closed_weight: float = 1.0, open_weight: float = 1.0, depth: int = 20):
         self.closed = closed
         self.keyphrases = keyphrases or KeyphraseSuggester()
-        self.closed_weight, self.open_weight = closed_weight, open_weight
+        self.closed_weight, self.open_weight, self.depth = closed_weight, open_weight, depth
+        self.merge: LearnedMerge | None = None  # None: reciprocal rank fusion
 
-    def params(self):
-        return {"closed_strategy": getattr(self.closed, "strategy", None), "closed_weight": self.closed_weight,
-                "open_weight": self.open_weight, "rrf_k": RRF_K, **{f"keyphrase_{k}": v for k, v in self.keyphrases.params().items()}}
+    def init_params(self) -> dict[str, Any]:
+        # The closed model and the suggester are objects: saved as state (load_state), not as parameters.
+        return {"closed_weight": self.closed_weight, "open_weight": self.open_weight, "depth": self.depth}
+
+    def params(self) -> dict[str, Any]:
+        return self.init_params() | {"closed_strategy": getattr(self.closed, "strategy", None), "rrf_k": RRF_K,
+                                     "merge": "learned" if self.merge else "rrf",
+                                     **{f"keyphrase_{k}": v for k, v in self.keyphrases.params().items()}}
 
     def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]):
-        return {}  # the closed model is trained already; keyphrases learn nothing
+        # The closed model is trained already; the keyphrases learn which phrases are common (their background).
+        # The merge is fitted with fit_merge, on both datasets' validation splits.
+        return self.keyphrases.fit(train)
 
-    def rank_parts(self, transcripts: Sequence[str], k: int) -> tuple[list[Ranked], list[Ranked], list[Ranked]]:
-        """(closed ranking, keyphrases, merged), so that each part can be evaluated on its own."""
-        closed = self.closed.predict(transcripts, k) if self.closed else [[] for _ in transcripts]
-        opened = self.keyphrases.suggest(transcripts, k)
-        merged = [reciprocal_rank_fusion([c, o], [self.closed_weight, self.open_weight], k)
-                  for c, o in zip(closed, opened)]
-        return closed, opened, merged
+    def parts(self, transcripts: Sequence[str]) -> tuple[list[Ranked], list[Ranked]]:
+        """(closed ranking, keyphrases), each `depth` long: the merge's input."""
+        closed = self.closed.predict(transcripts, self.depth) if self.closed else [[] for _ in transcripts]
+        return closed, self.keyphrases.suggest(transcripts, self.depth)
+
+    def fit_merge(self, groups: Sequence[tuple[Sequence[Ranked], Sequence[Ranked], Sequence[Sequence[str]]]]):
+        """Fit the learned merge on (closed lists, keyphrase lists, truths) per validation dataset."""
+        self.merge = LearnedMerge.fit(groups)
+        return self.merge
+
+    def merge_parts(self, closed: Sequence[Ranked], opened: Sequence[Ranked], k: int,
+                    method: str | None = None) -> list[list[Sourced]]:
+        method = method or ("learned" if self.merge else "rrf")
+        if method == "learned":
+            return [self.merge.merge(c, o, k) for c, o in zip(closed, opened)]
+        out = []
+        for c, o in zip(closed, opened):
+            closed_keys = {tag_key(t) for t, _ in c}
+            fused = reciprocal_rank_fusion([c, o], [self.closed_weight, self.open_weight], k)
+            out.append([(t, s, CLOSED if tag_key(t) in closed_keys else TRANSCRIPT) for t, s in fused])
+        return out
+
+    def predict_with_sources(self, transcripts: Sequence[str], k: int = 10) -> list[list[Sourced]]:
+        return self.merge_parts(*self.parts(transcripts), k)
 
     def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
-        return self.rank_parts(transcripts, k)[2]
+        return [[(t, s) for t, s, _ in row] for row in self.predict_with_sources(transcripts, k)]
 
     def save_state(self, directory: Path) -> None:
         self.closed.save(directory / "closed")
+        self.keyphrases.save(directory / "keyphrases")
         (directory / "hybrid.json").write_text(json.dumps({
-            "closed_weight": self.closed_weight, "open_weight": self.open_weight,
-            "keyphrases": self.keyphrases.params(), "max_chunks": self.keyphrases.encoder.max_chunks}))
+            "keyphrases": self.keyphrases.params(), "merge": self.merge.state() if self.merge else None}))
 
-    @classmethod
-    def load_state(cls, directory: Path) -> "HybridTagger":
-        from tubetags.encoders import MiniLMEncoder
-
+    def load_state(self, directory: Path) -> None:
         meta = json.loads((directory / "hybrid.json").read_text())
-        suggester = KeyphraseSuggester(MiniLMEncoder(max_chunks=meta["max_chunks"]), **meta["keyphrases"])
-        return cls(load_predictor(directory / "closed"), suggester, meta["closed_weight"], meta["open_weight"])
+        self.closed = load_predictor(directory / "closed")
+        # Versions saved by the KeyBERT suggester carry its parameters (diversity...): only today's are passed on.
+        known = KeyphraseSuggester().params()
+        self.keyphrases = KeyphraseSuggester(**{k: v for k, v in meta["keyphrases"].items() if k in known})
+        if (directory / "keyphrases").exists():
+            self.keyphrases.load(directory / "keyphrases")
+        self.merge = LearnedMerge.from_state(meta["merge"]) if meta.get("merge") else None

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
 from tubetags.corpus import CorpusSplit
-from tubetags.encoders import MINILM, MODEL2VEC, encoder_from_param
+from tubetags.encoders import MINILM, MODEL2VEC, Model2VecEncoder, encoder_from_param
 from tubetags.predictor import Ranked, TagPredictor
 from tubetags.strategies.ranking import top_k
 
@@ -28,8 +29,8 @@ class ZeroShotTagger(TagPredictor):
     strategy = "zero_shot"
     deterministic = True
 
-    def __init__(self, seed: int = 0, max_chunks: int | None = 4, encoder: str = MINILM, center: bool | None = None):
-        self.seed, self.max_chunks = seed, max_chunks  # seed unused: nothing is random
+    def __init__(self, max_chunks: int | None = 4, encoder: str = MINILM, center: bool | None = None):
+        self.max_chunks = max_chunks
         self.encoder_param = encoder  # "minilm" or "model2vec" (anything with encode_phrases)
         self.encoder = encoder_from_param(encoder, max_chunks=max_chunks)
         self.center = bool(self.encoder.spec()["kind"] == MODEL2VEC if center is None else center)
@@ -37,9 +38,11 @@ class ZeroShotTagger(TagPredictor):
         self.vocabulary: list[str] = []
         self.tag_vectors: np.ndarray | None = None
 
-    def params(self):
-        return {"max_chunks": self.max_chunks, "encoder": self.encoder_param, "encoder_name": self.encoder.name,
-                "center": self.center, "score": "(cos+1)/2"}
+    def init_params(self) -> dict[str, Any]:
+        return {"max_chunks": self.max_chunks, "encoder": self.encoder_param, "center": self.center}
+
+    def params(self) -> dict[str, Any]:
+        return self.init_params() | {"encoder_name": self.encoder.name, "score": "(cos+1)/2"}
 
     def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]):
         self.vocabulary = list(vocabulary)
@@ -68,22 +71,20 @@ class ZeroShotTagger(TagPredictor):
         np.save(directory / "tag_vectors.npy", self.tag_vectors)
         if self.transcript_mean is not None:
             np.save(directory / "transcript_mean.npy", self.transcript_mean)
-        encoder = self.encoder_param
-        if self.encoder.spec()["kind"] == MODEL2VEC:  # the distilled vectors travel with the model
-            shutil.copytree(self.encoder.spec()["path"], directory / "encoder", dirs_exist_ok=True)
-            encoder = f"{MODEL2VEC}:encoder"
-        (directory / "zero_shot.json").write_text(json.dumps({"max_chunks": self.max_chunks, "encoder": encoder,
-                                                               "center": self.center, "vocabulary": self.vocabulary}))
+        spec = self.encoder.spec()
+        if spec["kind"] == MODEL2VEC:  # the distilled vectors travel with the model
+            self.encoder.name  # noqa: B018 (distils them first if they are missing)
+            shutil.copytree(spec["path"], directory / "encoder", dirs_exist_ok=True)
+            spec = {**spec, "path": "encoder"}
+        (directory / "zero_shot.json").write_text(json.dumps({"encoder": spec, "vocabulary": self.vocabulary}))
 
-    @classmethod
-    def load_state(cls, directory: Path) -> "ZeroShotTagger":
+    def load_state(self, directory: Path) -> None:
         meta = json.loads((directory / "zero_shot.json").read_text())
-        encoder = meta.get("encoder", MINILM)
-        if encoder == f"{MODEL2VEC}:encoder":
-            encoder = f"{MODEL2VEC}:{directory / 'encoder'}"
-        tagger = cls(max_chunks=meta["max_chunks"], encoder=encoder, center=meta.get("center", False))
-        tagger.vocabulary = meta["vocabulary"]
-        tagger.tag_vectors = np.load(directory / "tag_vectors.npy")
+        spec = meta.get("encoder", {})
+        if spec.get("kind") == MODEL2VEC and spec.get("path") == "encoder":
+            # The vectors saved with the model, never the default location (other vectors, or none, there).
+            self.encoder = Model2VecEncoder(directory / "encoder")
+        self.vocabulary = meta["vocabulary"]
+        self.tag_vectors = np.load(directory / "tag_vectors.npy")
         if (directory / "transcript_mean.npy").exists():
-            tagger.transcript_mean = np.load(directory / "transcript_mean.npy")
-        return tagger
+            self.transcript_mean = np.load(directory / "transcript_mean.npy")

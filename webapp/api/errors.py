@@ -1,10 +1,18 @@
-"""Every error the app returns is JSON: {"error": "<what was wrong>", ...details}."""
+"""Every error the app returns is JSON: {"error": "<what was wrong>", ...details}.
+
+Three layers keep that contract on /api/ paths, whatever the cause:
+- `exception_handler`: DRF's hook, for everything raised inside an API view;
+- `handler400/403/404/500`: Django's handlers, for unknown paths and bugs outside views (DEBUG off);
+- `JsonErrorsMiddleware` (outermost): turns any remaining non-JSON 4xx/5xx on /api/ (Django's DEBUG
+  pages, a 413 from the size guard, errors raised by other middleware) into the same shape.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from django.http import JsonResponse
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -26,7 +34,8 @@ class ApiError(Exception):
 def _flatten(detail, prefix: str = "") -> list[str]:
     """DRF's nested error detail -> ["k: Ensure this value is ...", ...]."""
     if isinstance(detail, dict):
-        return [m for key, value in detail.items() for m in _flatten(value, f"{prefix}{key}: " if key != "non_field_errors" else prefix)]
+        return [m for key, value in detail.items()
+                for m in _flatten(value, f"{prefix}{key}: " if key != "non_field_errors" else prefix)]
     if isinstance(detail, list):
         return [m for item in detail for m in _flatten(item, prefix)]
     return [f"{prefix}{detail}"]
@@ -46,6 +55,11 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, exceptions.ValidationError):
         return error_response(400, "; ".join(_flatten(exc.detail)), fields=exc.detail)
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(413, f"Request body over the limit: {exc}")
+    if isinstance(exc, SuspiciousOperation):  # e.g. TooManyFilesSent: two `file` parts in one multipart body
+        log.warning("refused request: %s: %s", type(exc).__name__, exc)
+        return error_response(400, f"Bad request: {exc}")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real bug: Django's handler500 answers (still JSON)
@@ -67,3 +81,35 @@ def handler404(request, exception=None):
 
 def handler500(request):
     return error_response(500, "Internal server error; it has been logged.")
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+class JsonErrorsMiddleware:
+    """Outermost middleware: a 4xx/5xx on /api/ that is not JSON yet becomes {"error": ...}.
+
+    Django answers some errors itself, before or around our handlers (the DEBUG 404/500 pages
+    of `make serve`, SuspiciousOperation in DEBUG); API clients must still get JSON.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code < 400 or not _is_api(request):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        if response.status_code == 404:
+            replacement = handler404(request)
+        elif response.status_code >= 500:
+            replacement = error_response(response.status_code, "Internal server error; it has been logged.")
+        else:
+            replacement = error_response(response.status_code, f"{response.reason_phrase}.")
+        for name, value in response.items():  # keep Allow, Retry-After, security headers
+            if name.lower() not in {"content-type", "content-length"}:
+                replacement[name] = value
+        return replacement

@@ -14,10 +14,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 
+from api import metrics
 from tubetags import registry
 
 log = logging.getLogger("api")
@@ -52,17 +52,18 @@ class LoadedModel:
     version: str
     strategy: str
     run_id: str
-    pyfunc: Any
+    served: registry.ServedModel  # loaded by registry.load_served_model, as the cost benchmark loads it
 
     def describe(self, alias: str) -> dict[str, str]:
         return {"name": self.name, "version": self.version, "alias": alias, "strategy": self.strategy}
 
-    def predict(self, transcript: str, k: int) -> list[tuple[str, float]]:
-        import pandas as pd
+    def predict(self, transcript: str, k: int, title: str | None = None,
+                description: str | None = None) -> list[tuple[str, float, str]]:
+        """Ranked (tag, score, source) for one transcript."""
+        return self.served.predict_with_sources([transcript], k, title, description)[0]
 
-        frame = self.pyfunc.predict(pd.DataFrame({"transcript": [transcript]}), params={"k": k})
-        row = frame.iloc[0]
-        return [(str(tag), float(score)) for tag, score in zip(row["tags"], row["scores"])]
+    def oov_share(self, transcript: str) -> float | None:
+        return self.served.oov_share(transcript)
 
 
 class ModelCache:
@@ -134,20 +135,20 @@ class ModelCache:
             version = aliases[alias]
             if version not in self._models:
                 self._models[version] = self._load(version)
-            return self._models[version]
+            model = self._models[version]
+        metrics.observe_model(model.describe(alias))
+        return model
 
     def _load(self, version: str) -> LoadedModel:
-        import mlflow.pyfunc
-
         started = time.perf_counter()
         try:
             details = self._client().get_model_version(self.name, version)
-            pyfunc = mlflow.pyfunc.load_model(f"models:/{self.name}/{version}")
+            served = registry.load_served_model(registry.version_uri(version))
         except Exception as exc:  # a broken artifact or a missing strategy dependency
             log.exception("loading %s version %s failed", self.name, version)
             raise ModelUnavailable(f"Could not load {self.name} version {version}: {exc}") from exc
         log.info("loaded %s version %s in %.1f s", self.name, version, time.perf_counter() - started)
-        return LoadedModel(self.name, version, details.tags.get("strategy", "unknown"), details.run_id, pyfunc)
+        return LoadedModel(self.name, version, details.tags.get("strategy", "unknown"), details.run_id, served)
 
 
 _caches: dict[tuple[str, str], ModelCache] = {}
@@ -158,10 +159,10 @@ def get_cache() -> ModelCache:
     """This process's cache for the configured tracking URI and registered model name."""
     from tubetags import settings as tubetags_settings
 
-    key = (tubetags_settings.tracking_uri(), settings.TUBETAGS_REGISTERED_MODEL)
+    key = (tubetags_settings.tracking_uri(), registry.registered_model())
     with _caches_lock:
         if key not in _caches:
-            _caches[key] = ModelCache(settings.TUBETAGS_REGISTERED_MODEL, settings.TUBETAGS_ALIAS_TTL_S)
+            _caches[key] = ModelCache(registry.registered_model(), settings.TUBETAGS_ALIAS_TTL_S)
         return _caches[key]
 
 

@@ -13,6 +13,8 @@ import unicodedata
 
 import pysubs2
 
+from tubetags.evidence import Segment
+
 EXTENSIONS = {".srt": "srt", ".vtt": "vtt"}
 
 
@@ -81,6 +83,11 @@ def clean_line(line: str) -> str:
 
 def transcript_from_subtitles(data: bytes, filename: str) -> str:
     """The spoken text of an .srt/.vtt file, one caption line per line, repeats collapsed."""
+    return "\n".join(segment.text for segment in subtitle_segments(data, filename))
+
+
+def subtitle_segments(data: bytes, filename: str) -> list[Segment]:
+    """The caption lines of an .srt/.vtt file with their start times (s), repeats collapsed."""
     suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix not in EXTENSIONS:
         raise ValueError(f"unsupported extension {suffix!r}")  # callers check first; this is a guard
@@ -96,15 +103,15 @@ def transcript_from_subtitles(data: bytes, filename: str) -> str:
         raise SubtitleError(f"The file is not a valid {EXTENSIONS[suffix].upper()} subtitle file: {exc}") from exc
     if not len(subs):
         raise SubtitleError(f"No subtitle cues (timed lines) found: is this really a {suffix} file?")
-    lines: list[str] = []
+    lines: list[Segment] = []
     for event in subs:
         if event.is_comment:
             continue
         for raw in event.plaintext.split("\n"):
             line = clean_line(raw)
             # Rolling auto-captions repeat the previous line at the top of each cue.
-            if line and (not lines or line != lines[-1]):
-                lines.append(line)
+            if line and (not lines or line != lines[-1].text):
+                lines.append(Segment(line, event.start / 1000))
     if not lines:
         raise SubtitleError("The subtitle file has cues but no text.")
-    return "\n".join(lines)
+    return lines

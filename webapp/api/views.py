@@ -9,17 +9,21 @@ from django.conf import settings
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import monitoring, predictions
 from api import serializers as s
 from api.errors import ApiError
-from api.model_cache import PRODUCTION, ALIAS_PATTERN, ModelUnavailable, UnknownAlias, get_cache
-from api.subtitles import EXTENSIONS, SubtitleError, transcript_from_subtitles
+from api.model_cache import ALIAS_PATTERN, PRODUCTION, ModelUnavailable, UnknownAlias, get_cache
+from api.parsers import JSONParser
+from api.subtitles import EXTENSIONS, SubtitleError, subtitle_segments
+from tubetags.evidence import Segment, find_evidence, format_time, segments_from_text
 from tubetags.tags import youtube_tag_string
+from tubetags.text import normalise_transcript
 
-ALLOWED_FIELDS = {"transcript", "file", "k", "model"}
+ALLOWED_FIELDS = {"transcript", "file", "k", "model", "title", "description"}
 
 
 def _rate(group, request):
@@ -88,7 +92,8 @@ class TagsView(APIView):
             raise ApiError(400, "The JSON body must be an object, e.g. {\"transcript\": \"...\", \"k\": 10}.")
         unknown = sorted(set(data.keys()) - ALLOWED_FIELDS)
         if unknown:
-            raise ApiError(400, f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(ALLOWED_FIELDS))}.")
+            allowed = ", ".join(sorted(ALLOWED_FIELDS))
+            raise ApiError(400, f"Unknown field(s): {', '.join(unknown)}. Allowed: {allowed}.")
         is_json = request.content_type.split(";")[0].strip().lower() == "application/json"
         if not is_json:  # a form field sent twice would otherwise be silently dropped
             repeated = sorted(key for key in data.keys() if len(data.getlist(key)) > 1)
@@ -98,10 +103,13 @@ class TagsView(APIView):
         checked.is_valid(raise_exception=True)
         params = checked.validated_data
 
+        source = "file" if "file" in params else "json"
         if "file" in params:
-            transcript = self._read_upload(params["file"])
+            segments = self._read_upload(params["file"])
+            transcript = "\n".join(segment.text for segment in segments)
         else:
             transcript = params["transcript"]
+            segments = None
             if len(transcript) > settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:
                 raise ApiError(413, f"The transcript has {len(transcript):,} characters; the limit is "
                                     f"{settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:,}.",
@@ -113,16 +121,26 @@ class TagsView(APIView):
         if not ALIAS_PATTERN.match(alias):
             raise ApiError(400, f"Invalid model alias {alias!r}: use lower-case letters, digits, '-' or '_'.")
         model = _model(alias)
-        ranked = model.predict(transcript, params["k"])
-        return Response({
-            "tags": [{"tag": tag, "score": round(score, 4)} for tag, score in ranked],
-            "youtube_tags": youtube_tag_string([tag for tag, _ in ranked]),
-            "model": model.describe(alias),
-            "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
+        title, description = params.get("title") or None, params.get("description") or None
+        prediction = predictions.predict(model, alias, transcript, params["k"], title, description)
+        segments = segments or segments_from_text(normalise_transcript(transcript))
+        tags = [{"tag": tag, "score": round(score, 4), "source": origin, "evidence": _evidence(tag, segments)}
+                for tag, score, origin in prediction.ranked]
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        described = model.describe(alias)
+        monitoring.record(described, source, params["k"], prediction.summary, tags, prediction.cached, elapsed_ms)
+        response = Response({
+            "tags": tags,
+            "youtube_tags": youtube_tag_string([tag for tag, _, _ in prediction.ranked]),
+            "language": prediction.summary["language"],
+            "model": described,
+            "elapsed_ms": elapsed_ms,
         })
+        response["X-Cache"] = "hit" if prediction.cached else "miss"
+        return response
 
     @staticmethod
-    def _read_upload(upload) -> str:
+    def _read_upload(upload) -> list[Segment]:
         name = upload.name or ""
         suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if suffix not in EXTENSIONS:
@@ -133,13 +151,22 @@ class TagsView(APIView):
                                 f"{settings.TUBETAGS_MAX_UPLOAD_BYTES:,} bytes.",
                            limit_bytes=settings.TUBETAGS_MAX_UPLOAD_BYTES)
         try:
-            transcript = transcript_from_subtitles(upload.read(), name)
+            segments = subtitle_segments(upload.read(), name)
         except SubtitleError as exc:
             raise ApiError(400, str(exc)) from exc
-        if len(transcript) > settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:
-            raise ApiError(413, f"The subtitles hold {len(transcript):,} characters of text; the limit is "
+        chars = sum(len(segment.text) + 1 for segment in segments)
+        if chars > settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:
+            raise ApiError(413, f"The subtitles hold {chars:,} characters of text; the limit is "
                                 f"{settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:,}.")
-        return transcript
+        return segments
+
+
+def _evidence(tag: str, segments: list[Segment]) -> dict | None:
+    """The passage that supports a tag, with its time in the video for subtitles; None if it is not said."""
+    found = find_evidence(tag, segments)
+    if found is None:
+        return None
+    return {"passage": found.passage, "start_s": found.start_s, "start": format_time(found.start_s)}
 
 
 def index(request):

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "api.metrics.MetricsMiddleware",  # outermost: counts the status the client finally gets
+    "api.errors.JsonErrorsMiddleware",  # every 4xx/5xx on /api/ is JSON, whoever answered it
     "django.middleware.security.SecurityMiddleware",
     "api.middleware.RequestGuardMiddleware",  # 413 before the body is read
     "django.middleware.common.CommonMiddleware",
@@ -71,18 +73,36 @@ TEMPLATES = [
 
 DATABASES: dict = {}  # the model registry is MLflow's; Django stores nothing
 
-# Rate limiting (django-ratelimit) needs a cache that all gunicorn workers on this host share.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ.get(
-            "TUBETAGS_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"tubetags-cache-{os.getuid()}")
-        ),
+# Two caches, both shared by the gunicorn workers: "default" holds the rate limiter's counters,
+# "predictions" the answers (api/predictions.py). A per-host file cache by default (no extra service);
+# TUBETAGS_CACHE_URL=redis://host:6379/0 puts both in Redis, shared across hosts too.
+TUBETAGS_CACHE_URL = os.environ.get("TUBETAGS_CACHE_URL", "").strip()
+TUBETAGS_PREDICTION_CACHE_TTL_S = int(os.environ.get("TUBETAGS_PREDICTION_CACHE_TTL_S", 24 * 3600))  # 0: off
+TUBETAGS_PREDICTION_CACHE_ENTRIES = int(os.environ.get("TUBETAGS_PREDICTION_CACHE_ENTRIES", 2000))  # file cache
+_CACHE_DIR = Path(os.environ.get("TUBETAGS_CACHE_DIR", "")
+                  or Path(tempfile.gettempdir()) / f"tubetags-cache-{os.getuid()}")
+if TUBETAGS_CACHE_URL:
+    if not TUBETAGS_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"TUBETAGS_CACHE_URL must be a redis://, rediss:// or unix:// URL, "
+                                   f"not {TUBETAGS_CACHE_URL!r}.")
+    _REDIS = "django.core.cache.backends.redis.RedisCache"
+    CACHES = {
+        "default": {"BACKEND": _REDIS, "LOCATION": TUBETAGS_CACHE_URL, "KEY_PREFIX": "tubetags-rate"},
+        "predictions": {"BACKEND": _REDIS, "LOCATION": TUBETAGS_CACHE_URL, "KEY_PREFIX": "tubetags-pred",
+                        "TIMEOUT": max(TUBETAGS_PREDICTION_CACHE_TTL_S, 1)},
     }
-}
+else:
+    _FILES = "django.core.cache.backends.filebased.FileBasedCache"
+    CACHES = {
+        "default": {"BACKEND": _FILES, "LOCATION": str(_CACHE_DIR)},
+        # Its own folder: culling (every set past MAX_ENTRIES lists the folder) must not drop rate counters.
+        "predictions": {"BACKEND": _FILES, "LOCATION": str(_CACHE_DIR / "predictions"),
+                        "TIMEOUT": max(TUBETAGS_PREDICTION_CACHE_TTL_S, 1),
+                        "OPTIONS": {"MAX_ENTRIES": TUBETAGS_PREDICTION_CACHE_ENTRIES}},
+    }
 # django-ratelimit wants memcached/redis for exact, atomic counts. A file cache shared by one
 # host's workers can let a concurrent burst exceed the limit by a few requests: acceptable for
-# abuse protection, and it needs no extra service. Put memcached/redis in CACHES to be exact.
+# abuse protection, and it needs no extra service. Set TUBETAGS_CACHE_URL (Redis) to be exact.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # "60/m" per client IP on POST /api/tags; "off" disables (tests, benchmarks).
@@ -98,19 +118,28 @@ TUBETAGS_MAX_UPLOAD_BYTES = int(os.environ.get("TUBETAGS_MAX_UPLOAD_BYTES", 2 * 
 # Whole request body: a 200,000-character transcript is up to ~1.2 MB as escaped JSON.
 TUBETAGS_MAX_REQUEST_BYTES = TUBETAGS_MAX_UPLOAD_BYTES + 1024 * 1024
 TUBETAGS_MAX_K = 50
+# A body over the limit is answered 413 without parsing, but read and thrown away first (up to this
+# many bytes, for at most TUBETAGS_DRAIN_MAX_S): a client still sending (urllib, requests) would
+# otherwise get "connection reset"/"broken pipe" instead of the 413. Bigger bodies: 413, then close.
+TUBETAGS_DRAIN_MAX_BYTES = int(os.environ.get("TUBETAGS_DRAIN_MAX_BYTES", 16 * 1024 * 1024))
+TUBETAGS_DRAIN_MAX_S = float(os.environ.get("TUBETAGS_DRAIN_MAX_S", 10))
 DATA_UPLOAD_MAX_MEMORY_SIZE = TUBETAGS_MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = TUBETAGS_MAX_REQUEST_BYTES  # uploads stay in memory, no temp files
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
 
+# Drift monitoring: one privacy-safe JSON line per answered request (api/monitoring.py); "off" disables.
+TUBETAGS_MONITOR_DIR = os.environ.get("TUBETAGS_MONITOR_DIR", str(BASE_DIR.parent / "data" / "monitoring"))
+# /metrics (Prometheus): loopback clients only, unless this token is set (then `Authorization: Bearer <token>`).
+TUBETAGS_METRICS_TOKEN = os.environ.get("TUBETAGS_METRICS_TOKEN", "")
+
 # Registry: which registered model, and how long an alias -> version lookup is trusted
 # (so a promotion is picked up without a restart).
-TUBETAGS_REGISTERED_MODEL = os.environ.get("TUBETAGS_REGISTERED_MODEL", "tubetags")
 TUBETAGS_ALIAS_TTL_S = float(os.environ.get("TUBETAGS_ALIAS_TTL_S", 30))
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
     # No users, sessions or cookies: nothing to authenticate, so no CSRF token is involved.
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],

@@ -5,12 +5,14 @@ from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
 from api import views
+from api.metrics import metrics_view
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("api/health", views.HealthView.as_view(), name="health"),
     path("api/models", views.ModelsView.as_view(), name="models"),
     path("api/tags", views.TagsView.as_view(), name="tags"),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus; loopback or TUBETAGS_METRICS_TOKEN
     # OpenAPI 3 schema, JSON by default (?format=yaml for YAML). No Swagger UI: it loads from a CDN.
     path("api/schema", SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer, OpenApiYamlRenderer]),
          name="schema"),

@@ -34,14 +34,23 @@ def registry_uri(tmp_path_factory) -> str:
 
 
 @pytest.fixture
-def api(registry_uri, settings, monkeypatch):
-    """Django's test client against the tiny registry, with a fresh per-process model cache."""
+def api(registry_uri, settings, monkeypatch, tmp_path):
+    """Django's test client against the tiny registry, with a fresh per-process model cache, empty
+    in-memory caches (no prediction cached by an earlier test) and the monitor lines under tmp_path."""
     from django.test import Client
 
     from api import model_cache
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", registry_uri)
     settings.RATELIMIT_ENABLE = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rate"},
+                       "predictions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                       "LOCATION": "predictions"}}
+    from django.core.cache import caches
+
+    for alias in ("default", "predictions"):
+        caches[alias].clear()
+    settings.TUBETAGS_MONITOR_DIR = str(tmp_path / "monitoring")
     model_cache.reset()
     yield Client()
     model_cache.reset()

@@ -22,8 +22,8 @@ def test_health_names_the_production_model(api):
     assert body["aliases"] == {"baseline": "1", "production": "2"}
 
 
-def test_health_without_production_model_is_503_and_says_how_to_make_one(api, settings):
-    settings.TUBETAGS_REGISTERED_MODEL = "no-such-model"
+def test_health_without_production_model_is_503_and_says_how_to_make_one(api, monkeypatch):
+    monkeypatch.setenv("TUBETAGS_REGISTERED_MODEL", "no-such-model")
     response = api.get("/api/health")
     assert response.status_code == 503
     assert "make demo" in response.json()["error"]
@@ -37,9 +37,11 @@ def test_tags_from_json(api):
     response = post_json(api, {"transcript": COOKING, "k": 3})
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"tags", "youtube_tags", "model", "elapsed_ms"}
-    assert len(body["tags"]) == 3
+    assert set(body) == {"tags", "youtube_tags", "language", "model", "elapsed_ms"}
+    assert len(body["tags"]) == 3 and body["language"] == "en"
     assert body["tags"][0]["tag"] == "cooking"
+    assert {t["source"] for t in body["tags"]} == {"closed"}  # a closed-vocabulary model
+    assert body["tags"][0]["evidence"] is None  # "cooking" is never said: a topic the model inferred
     scores = [t["score"] for t in body["tags"]]
     assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
     assert body["youtube_tags"].split(",")[0] == "cooking"
@@ -50,8 +52,8 @@ def test_tags_from_json(api):
 def test_youtube_string_stays_within_500_characters(api, monkeypatch):
     from api.model_cache import LoadedModel
 
-    long_tags = [(f"a rather long tag number {i:02d}", 1 - i / 100) for i in range(50)]
-    monkeypatch.setattr(LoadedModel, "predict", lambda self, transcript, k: long_tags[:k])
+    long_tags = [(f"a rather long tag number {i:02d}", 1 - i / 100, "closed") for i in range(50)]
+    monkeypatch.setattr(LoadedModel, "predict", lambda self, transcript, k, *context: long_tags[:k])
     body = post_json(api, {"transcript": COOKING, "k": 50}).json()
     assert len(body["tags"]) == 50
     kept = body["youtube_tags"].split(",")
@@ -110,6 +112,32 @@ def test_tags_from_uploaded_subtitles(api, name, content):
     assert response.status_code == 200, response.content
     assert response.json()["tags"][0]["tag"] == "cooking"
     assert response.json()["model"]["alias"] == "baseline"
+
+
+def test_evidence_with_subtitle_times_sources_and_the_title_reach_the_response(api, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from api.model_cache import LoadedModel
+
+    seen = {}
+
+    def predict(self, transcript, k, title=None, description=None):
+        seen.update(title=title, description=description)
+        return [("sourdough starter", 0.9, "transcript"), ("breads", 0.8, "closed"), ("physics", 0.1, "closed")][:k]
+
+    monkeypatch.setattr(LoadedModel, "predict", predict)
+    srt = ("1\n00:00:01,000 --> 00:00:03,000\nToday we bake bread\n\n"
+           "2\n00:01:05,500 --> 00:01:08,000\nfeed the sourdough starter with flour\n\n")
+    upload = SimpleUploadedFile("bread.srt", srt.encode() * 3, content_type="application/octet-stream")
+    body = api.post("/api/tags", {"file": upload, "k": "3", "title": "My sourdough"}).json()
+    starter, bread, physics = body["tags"]
+    assert starter["source"] == "transcript" and starter["evidence"]["start"] == "1:05"
+    assert starter["evidence"]["start_s"] == 65.5 and "sourdough starter" in starter["evidence"]["passage"]
+    assert bread["source"] == "closed" and bread["evidence"]["start"] == "0:01"  # "breads" matches "bread"
+    assert physics["evidence"] is None
+    assert seen == {"title": "My sourdough", "description": None}
+    too_long = post_json(api, {"transcript": COOKING, "title": "x" * 101})
+    assert too_long.status_code == 400 and "title" in too_long.json()["error"].lower()
 
 
 def test_openapi_schema_is_served(api):

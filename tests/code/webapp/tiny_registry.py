@@ -62,7 +62,7 @@ def build_registry(root: Path) -> str:
     uri = f"sqlite:///{root / 'mlflow.db'}"
     import mlflow
 
-    from tubetags import registry, settings
+    from tubetags import registry
 
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)

