@@ -98,10 +98,17 @@ def test_subtitle_upload_and_model_choice(page, tmp_path):
     srt.write_text(SRT)
     page.set_input_files("#file", str(srt))
     page.select_option("#model", "baseline")
+    page.fill("#title", "Python loops for beginners")
     page.click("#submit")
     page.locator("#chips .chip").first.wait_for()
     assert page.locator("#chips .chip .tag").first.inner_text() == "python"
     assert "version 1" in page.inner_text("#meta") and "alias baseline" in page.inner_text("#meta")
+    assert "language: en" in page.inner_text("#meta")
+    assert page.locator("#evidence").is_hidden()
+    page.locator("#chips .chip").first.click()  # evidence on demand: the passage and its time in the video
+    assert "said at 0:01" in page.inner_text("#evidence-head")
+    assert "python code" in page.inner_text("#evidence-passage")
+    screenshot(page, tmp_path, "demo-evidence.png")
 
 
 def test_errors_are_shown(page):

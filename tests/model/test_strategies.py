@@ -48,7 +48,8 @@ def _train_and_load(strategy, tiny_corpus, overrides=()):
 def _check_contract(model, vocabulary, k=7):
     out = model.predict(pd.DataFrame({"transcript": [CLIMATE, "a second, different transcript " * 20]}),
                         params={"k": k})
-    assert list(out.columns) == ["tags", "scores"] and len(out) == 2
+    assert list(out.columns) == ["tags", "scores", "sources"] and len(out) == 2
+    assert all(set(sources) == {"closed"} for sources in out["sources"])  # closed-vocabulary strategies
     for tags, scores in zip(out["tags"], out["scores"]):
         assert len(tags) == len(scores) == k
         assert set(tags) <= set(vocabulary)

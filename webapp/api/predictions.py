@@ -22,7 +22,8 @@ from django.core.cache import caches
 
 from api import metrics
 from api.model_cache import LoadedModel
-from tubetags.text import guess_language, normalise_transcript
+from tubetags.language import detect_language
+from tubetags.text import normalise_transcript
 
 log = logging.getLogger("api")
 
@@ -44,7 +45,7 @@ def cache_key(model: LoadedModel, k: int, normalised: str, title: str | None, de
 
 
 def summarise(model: LoadedModel, normalised: str) -> dict:
-    return {"words": len(normalised.split()), "language": guess_language(normalised),
+    return {"words": len(normalised.split()), "language": detect_language(normalised),
             "oov_share": model.oov_share(normalised)}
 
 

@@ -140,6 +140,13 @@ def test_evidence_with_subtitle_times_sources_and_the_title_reach_the_response(a
     assert too_long.status_code == 400 and "title" in too_long.json()["error"].lower()
 
 
+def test_the_detected_language_is_reported(api):
+    futebol = ("O time jogou muito bem no segundo tempo e o treinador ficou satisfeito com a vitória no clássico. "
+               "A torcida cantou durante toda a partida e o goleiro defendeu um pênalti nos acréscimos. ") * 5
+    body = post_json(api, {"transcript": futebol, "k": 3}).json()
+    assert body["language"] == "pt"
+
+
 def test_openapi_schema_is_served(api):
     response = api.get("/api/schema")
     assert response.status_code == 200

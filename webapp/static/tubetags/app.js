@@ -14,22 +14,50 @@
     show($("result"), false);
   }
 
+  // Why a tag is suggested: where it came from and the passage that says it (with its time for subtitles).
+  function showEvidence(item, li) {
+    for (const other of $("chips").children) other.setAttribute("aria-pressed", "false");
+    li.setAttribute("aria-pressed", "true");
+    const origin = item.source === "transcript" ? "a keyphrase of the transcript" : "the tag model";
+    const ev = item.evidence;
+    if (ev) {
+      $("evidence-head").textContent = `“${item.tag}” comes from ${origin}` +
+        (ev.start ? `; said at ${ev.start}:` : "; said here:");
+      $("evidence-passage").textContent = ev.passage;
+    } else {
+      $("evidence-head").textContent = `“${item.tag}” comes from ${origin}: it is not said in the transcript, ` +
+        "the model inferred the topic. Check that it fits before you use it.";
+      $("evidence-passage").textContent = "";
+    }
+    show($("evidence-passage"), Boolean(ev));
+    show($("evidence"), true);
+  }
+
   function renderResult(data) {
     const chips = $("chips");
     chips.replaceChildren();
+    show($("evidence"), false);
     for (const item of data.tags) {
       const li = document.createElement("li");
       li.className = "chip";
+      li.tabIndex = 0;
+      li.setAttribute("role", "button");
+      li.setAttribute("aria-pressed", "false");
       const tag = document.createElement("span");
       tag.className = "tag";
       tag.textContent = item.tag;
+      const source = document.createElement("span");
+      source.className = "source";
+      source.textContent = item.source === "transcript" ? "transcript" : "model";
       const score = document.createElement("span");
       score.className = "score";
       score.textContent = Number(item.score).toFixed(2);
       const bar = document.createElement("span");
       bar.className = "bar";
       bar.style.width = Math.round(Math.max(0, Math.min(1, item.score)) * 100) + "%";  // CSSOM: allowed by CSP
-      li.append(tag, score, bar);
+      li.append(tag, source, score, bar);
+      li.addEventListener("click", () => showEvidence(item, li));
+      li.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") showEvidence(item, li); });
       chips.append(li);
     }
     if (!data.tags.length) {
@@ -42,14 +70,14 @@
     $("copy").textContent = "Copy";
     const m = data.model;
     $("meta").textContent = `Answered by ${m.name} version ${m.version} (${m.strategy}, alias ${m.alias}) in ` +
-      `${Number(data.elapsed_ms).toFixed(0)} ms.`;
+      `${Number(data.elapsed_ms).toFixed(0)} ms; language: ${data.language}.`;
     show($("error"), false);
     show($("result"), true);
   }
 
   async function submit(event) {
     event.preventDefault();
-    const k = Number($("k").value || 10), model = $("model").value;
+    const k = Number($("k").value || 10), model = $("model").value, title = $("title").value.trim();
     let body, headers = {};
     if (fileInput.files.length) {
       // The server parses the subtitles (timestamps and markup removed there).
@@ -57,10 +85,11 @@
       body.append("file", fileInput.files[0]);
       body.append("k", String(k));
       body.append("model", model);
+      if (title) body.append("title", title);
     } else {
       const transcript = $("transcript").value;
       if (!transcript.trim()) { showError("Paste a transcript or choose a subtitle file first."); return; }
-      body = JSON.stringify({ transcript, k, model });
+      body = JSON.stringify(title ? { transcript, k, model, title } : { transcript, k, model });
       headers = { "Content-Type": "application/json" };
     }
     // No cookies or CSRF token: the API authenticates nobody and reads no cookies.
