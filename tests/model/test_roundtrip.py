@@ -73,7 +73,7 @@ def test_bilstm_roundtrip(data, tmp_path):
 
 def test_encoder_head_roundtrip_through_a_local_hub_model(data, tmp_path, glove_handle):
     params = {"seed": 1, "encoder": glove_handle, "max_chunks": 2, "hidden_units": 16, "dropout": 0.1,
-              "epochs": 2, "patience": 1, "batch_size": 16, "learning_rate": 0.01}
+              "epochs": 2, "patience": 1, "batch_size": 16, "learning_rate": 0.01, "standardize": True}
     loaded = _roundtrip(EncoderHeadTagger(**params), data, tmp_path)
     assert loaded.init_params() == params
     # The SavedModel travelled with the model; the logged encoder is still the one trained with.
