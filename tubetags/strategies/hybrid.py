@@ -102,7 +102,12 @@ class LearnedMerge:
         return cls(model.fit(x, y, sample_weight=w / w.mean()))
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
-        return self.model.predict_proba(matrix)[:, 1]
+        from threadpoolctl import threadpool_limits
+
+        # A few dozen candidates: one thread. OpenMP's worker threads spin-wait between calls, and in every
+        # gunicorn worker at once they took ~1 s of CPU per request (measured by scripts/bench_api.py).
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return self.model.predict_proba(matrix)[:, 1]
 
     def merge(self, closed: Ranked, opened: Ranked, k: int) -> list[Sourced]:
         keys, names, sources, matrix = candidates(closed, opened)
