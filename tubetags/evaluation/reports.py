@@ -149,7 +149,8 @@ def _fmt(value: float | None) -> str:
 def costs_markdown(summary: Mapping[str, Any], winner: str, prices: Mapping[str, Any], budget_ms: float) -> str:
     sizing = prices["sizing"]
     lines = ["# Inference cost per strategy", "",
-             "Best version of each strategy, each measured in a fresh process by scripts/bench_inference.py: one "
+             "Best version of each strategy, each measured in a fresh process by scripts/bench_inference.py, loaded "
+             "as a gunicorn worker loads it (tubetags.registry.load_served_model): one "
              "~2,000-word test transcript (2 warm-up calls, then timed single calls) and a batch of 32.", "",
              "| strategy | version | artifacts (MB) | + package weights (MB) | RSS of model (MB) "
              "| RSS after load (MB) | load (s) | p50 (ms) | p95 (ms) | batch of 32 (talks/s) "
