@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,7 @@ log = logging.getLogger(__name__)
 EXIT_ALARM = 3
 
 
-def monitor_dir() -> Path:
-    return Path(os.environ.get("TUBETAGS_MONITOR_DIR", settings.work_dir() / "monitoring"))
+monitor_dir = monitoring.monitor_dir  # the app writes there: one default for writer and reader
 
 
 class MonitorConfig(JobConfig):

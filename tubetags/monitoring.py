@@ -40,6 +40,17 @@ _WORD = re.compile(r"[a-z][a-z'-]*")
 EPSILON = 1e-4  # share given to an empty bin, so that PSI stays finite
 
 
+def monitor_dir() -> Path:
+    """Where the app writes request summaries and the monitor job reads them: one default for both."""
+    from tubetags import settings
+
+    return Path(os.environ.get("TUBETAGS_MONITOR_DIR", settings.work_dir() / "monitoring"))
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def words_of(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
@@ -82,8 +93,7 @@ class RequestSummary(BaseModel):
     @classmethod
     def of(cls, transcript: str, ranked: Ranked, model: dict[str, str], language: str,
            oov: Callable[[str], float | None] | None = None, **fields: Any) -> RequestSummary:
-        return cls(ts=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                   model=model, words=len(transcript.split()), language=language,
+        return cls(ts=utc_now(), model=model, words=len(transcript.split()), language=language,
                    oov_share=oov(transcript) if oov else None,
                    tags=[TagScore(tag=t, score=round(float(s), 4)) for t, s in ranked], **fields)
 

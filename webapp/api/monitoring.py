@@ -1,6 +1,6 @@
 """Privacy-safe request summaries for drift monitoring: one JSON line per answered POST /api/tags.
 
-File: $TUBETAGS_MONITOR_DIR/requests-YYYYMMDD.jsonl (UTC date; default data/monitoring/ in the repository;
+File: $TUBETAGS_MONITOR_DIR/requests-YYYYMMDD.jsonl (UTC date; default <work dir>/monitoring, i.e. data/monitoring/;
 TUBETAGS_MONITOR_DIR=off turns it off). The line is `tubetags.monitoring.RequestSummary` (format version 1,
 documented there), the same model the `monitor` job reads: never the transcript, the file name or the
 client address.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tubetags.monitoring import RequestSummary, TagScore, append_summary
+from tubetags.monitoring import RequestSummary, TagScore, append_summary, utc_now
 
 log = logging.getLogger("api")
 
@@ -29,9 +29,10 @@ def record(model: dict[str, str], source: str, k: int, summary: dict, tags: list
     folder = monitor_dir()
     if folder is None:
         return
-    line = RequestSummary.of("", [], model, summary["language"]).model_copy(update={
-        "input": source, "k": k, "words": summary["words"], "oov_share": summary["oov_share"],
-        "tags": [TagScore(tag=t["tag"], score=t["score"]) for t in tags], "cached": cached, "elapsed_ms": elapsed_ms})
+    line = RequestSummary(ts=utc_now(), model=model, input=source, k=k, words=summary["words"],
+                          language=summary["language"], oov_share=summary["oov_share"],
+                          tags=[TagScore(tag=t["tag"], score=t["score"]) for t in tags], cached=cached,
+                          elapsed_ms=elapsed_ms)
     try:
         append_summary(line, folder)
     except OSError as exc:
