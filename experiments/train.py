@@ -20,10 +20,24 @@ from typing import Any, Self
 from pydantic import Field, field_validator
 
 from tubetags import settings
-from tubetags.config import CONFIG_DIR, JobConfig
+from tubetags.config import CONFIG_DIR, JobConfig, comma_list
 from tubetags.strategies import STRATEGIES
 
 log = logging.getLogger(__name__)
+# What a model may be trained on. Held-out (the experiment): train, stopped on valid, scored on test. The refit
+# (experiments/refit.py): more data with the held-out run's settings and number of epochs, nothing to stop on.
+FIT_SPLITS = (["train"], ["train", "valid"], ["train", "valid", "test"])
+# The validation curve each strategy stops on (or keeps the best epoch of), and which way is better.
+STOPPING_CURVES = (("val_p_at_5", max), ("valid_p_at_5", max), ("val_loss", min))
+
+
+def best_epoch(history: Mapping[str, Sequence[float]] | None) -> int | None:
+    """The epoch (1-based) whose weights the fit kept, read from the curve it watched; None if it watched none."""
+    for name, better in STOPPING_CURVES:
+        values = list((history or {}).get(name) or [])
+        if values:
+            return values.index(better(values)) + 1
+    return None
 
 
 class TrainConfig(JobConfig):
@@ -36,6 +50,8 @@ class TrainConfig(JobConfig):
     params: dict[str, Any] = Field(default_factory=dict, description="the strategy's hyper-parameters")
     quick_params: dict[str, Any] = Field(default_factory=dict, description="params used instead with --quick true")
     corpus: Path | None = Field(None, description="corpus folder (default: data/corpus)")
+    fit_splits: list[str] = Field(["train"], description="splits trained on: train (valid stops early, test scores); "
+                                  "train,valid (test scores); train,valid,test (the production refit: no score)")
     register_model: bool = Field(True, description="register the model in the registry")
     parent_run_id: str | None = Field(None, description="log as a child of this MLflow run")
 
@@ -44,6 +60,18 @@ class TrainConfig(JobConfig):
     def known_strategy(cls, value: str) -> str:
         if value not in STRATEGIES:
             raise ValueError(f"unknown strategy {value!r}; choose one of {sorted(STRATEGIES)}")
+        return value
+
+    @field_validator("fit_splits", mode="before")
+    @classmethod
+    def split_commas(cls, value: Any) -> Any:
+        return comma_list(value)
+
+    @field_validator("fit_splits")
+    @classmethod
+    def known_fit_splits(cls, value: list[str]) -> list[str]:
+        if value not in FIT_SPLITS:
+            raise ValueError(f"fit_splits {value} is not one of {[','.join(v) for v in FIT_SPLITS]}")
         return value
 
     @classmethod
@@ -66,8 +94,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
 
     from tubetags import registry, tracking
     from tubetags.corpus import Corpus
-    from tubetags.evaluation.predictions import log_predictions
-    from tubetags.evaluation.scoring import evaluate_splits
+    from tubetags.evaluation.predictions import log_predictions, ranked, truths
+    from tubetags.evaluation.scoring import evaluate_splits, predict_split
+    from tubetags.metrics import evaluate
     from tubetags.strategies import build_predictor, predictor_class
 
     tracking.configure(os.environ.get("MLFLOW_EXPERIMENT_NAME", "tubetags"))
@@ -89,29 +118,41 @@ def train(config: TrainConfig) -> dict[str, Any]:
                                  "quick": config.quick, "vocabulary_size": len(vocabulary),
                                  "corpus_built_at": corpus.manifest.get("built_at", ""),
                                  **{f"model.{k}": v for k, v in predictor.params().items()}})
+        mlflow.set_tag("fit_splits", "+".join(config.fit_splits))
+        held_out = config.fit_splits == ["train"]  # else valid is trained on: no early stopping, epochs as given
         started = time.perf_counter()
-        history = predictor.fit(corpus.split(dataset, "train"), corpus.split(dataset, "valid"), vocabulary)
+        history = predictor.fit(corpus.splits(dataset, config.fit_splits),
+                                corpus.split(dataset, "valid") if held_out else None, vocabulary)
         fit_seconds = time.perf_counter() - started
         for name, values in (history or {}).items():
             for step, value in enumerate(values):
                 mlflow.log_metric(f"curve_{name}", float(value), step=step)
-        result = evaluate_splits(predictor, corpus.split(dataset, "valid"), corpus.split(dataset, "test"))
-        metrics = {**result["metrics"], "fit_seconds": fit_seconds}
+        metrics = {"fit_seconds": fit_seconds}
+        if best_epoch(history) is not None:
+            metrics["best_epoch"] = best_epoch(history)
+        if held_out:
+            result = evaluate_splits(predictor, corpus.split(dataset, "valid"), corpus.split(dataset, "test"))
+            metrics |= result["metrics"]
+            log_predictions(result["test_predictions"])
+        elif "test" not in config.fit_splits:
+            rows = predict_split(predictor, corpus.split(dataset, "test"))
+            metrics |= {f"test_{k}": v for k, v in evaluate(ranked(rows), truths(rows)).items()}
+            log_predictions(rows)
         mlflow.log_metrics(metrics)
-        log_predictions(result["test_predictions"])
         with tempfile.TemporaryDirectory() as tmp:
             info = registry.log_predictor(predictor, Path(tmp), register=config.register_model)
         version = getattr(info, "registered_model_version", None)
-        log.info("%s seed=%s: test P@5=%.3f nDCG@5=%.3f fit %.0fs; run %s%s", strategy, config.seed,
-                 metrics["test_p_at_5"], metrics["test_ndcg_at_5"], fit_seconds, run.info.run_id,
-                 f", registered version {version}" if version else "")
+        scored = f"test P@5={metrics['test_p_at_5']:.3f}" if "test_p_at_5" in metrics else "trained on test: no score"
+        log.info("%s seed=%s on %s: %s, fit %.0fs; run %s%s", strategy, config.seed, "+".join(config.fit_splits),
+                 scored, fit_seconds, run.info.run_id, f", registered version {version}" if version else "")
         return {"run_id": run.info.run_id, "metrics": metrics, "version": version}
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     result = train(TrainConfig.from_cli(argv, __doc__))
-    print(f"test P@5 {result['metrics']['test_p_at_5']:.3f}; run {result['run_id']}; version {result['version']}")
+    p5 = result["metrics"].get("test_p_at_5")
+    print(f"test P@5 {'-' if p5 is None else f'{p5:.3f}'}; run {result['run_id']}; version {result['version']}")
     return result
 
 

@@ -1,7 +1,7 @@
 """compare: the strategies of one experiment, side by side, and which one becomes `production`.
 
-    python -m scripts.compare [--experiment tubetags] [--parent-run-id ID] [--latency-budget-ms 1000] [--out reports]
-    mlflow run . -e compare --env-manager local -P latency_budget_ms=1000
+    python -m scripts.compare [--experiment tubetags] [--parent-run-id ID] [--latency-budget-ms 50] [--out reports]
+    mlflow run . -e compare --env-manager local -P latency_budget_ms=50
 
 Reads everything from MLflow (default: the child runs of the latest finished run tagged
 tubetags.kind=experiment) and writes to --out:

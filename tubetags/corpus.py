@@ -83,6 +83,13 @@ class Corpus:
     def split(self, dataset: str, split: str) -> CorpusSplit:
         return CorpusSplit(tuple(self.shards(dataset, split)), self.size(dataset, split), dataset, split)
 
+    def splits(self, dataset: str, names: Sequence[str]) -> CorpusSplit:
+        """Several splits streamed as one (e.g. train+valid+test for the production refit)."""
+        if len(names) == 1:
+            return self.split(dataset, names[0])
+        return CorpusSplit(tuple(p for n in names for p in self.shards(dataset, n)),
+                           sum(self.size(dataset, n) for n in names), dataset, "+".join(names))
+
 
 @dataclass(frozen=True)
 class CorpusSplit:

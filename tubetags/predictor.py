@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,6 +41,14 @@ class TagPredictor(ABC):
     @abstractmethod
     def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
         """For each transcript, the k best (tag, score) pairs, best first."""
+
+    def rank_split(self, split: CorpusSplit, k: int = 10, batch_size: int = 32) -> Iterator[Ranked]:
+        """predict() for every item of a corpus split, in the split's order (evaluation).
+
+        A strategy that caches its encodings per shard overrides this to score the cached vectors
+        instead of encoding the transcripts again for every seed."""
+        for batch in split.batches(batch_size, columns=("transcript",)):
+            yield from self.predict(batch["transcript"], k)
 
     def predict_with_sources(self, transcripts: Sequence[str], k: int = 10) -> list[list[Sourced]]:
         """predict(), with where each tag came from; a closed-vocabulary model's tags all come from it."""

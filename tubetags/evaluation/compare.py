@@ -34,7 +34,9 @@ class CompareConfig(JobConfig):
 
     experiment: str = Field("tubetags", description="MLflow experiment holding the experiment run")
     parent_run_id: str | None = Field(None, description="experiment run to compare (default: the latest finished)")
-    latency_budget_ms: float = Field(1000, gt=0, description="single-transcript p50 a production model must meet")
+    # A model over ~50 ms per transcript cannot serve the API target (p50 <= 20 ms at >= 100 requests/s on two
+    # cores, issue 11) even with the prediction cache; the budget keeps the slow MiniLM arms out of production.
+    latency_budget_ms: float = Field(50, gt=0, description="single-transcript p50 a production model must meet")
     latency_runs: int = Field(10, ge=1, description="timed single-transcript calls per model")
     out: Path = Field(Path("reports"), description="folder for the reports")
     corpus: Path | None = Field(None, description="corpus for tag frequencies and benchmark transcripts")

@@ -17,13 +17,16 @@ EVAL_K = 10  # every metric up to @10 is computed from the top 10
 
 
 def predict_split(predictor: TagPredictor, split: CorpusSplit, batch_size: int = 32) -> list[PredictionRow]:
-    """Predictions for every item of a split, streamed in batches, with the item's truth."""
+    """Predictions for every item of a split (`TagPredictor.rank_split`, in the split's order), with its truth."""
+    rankings = predictor.rank_split(split, EVAL_K, batch_size)
     rows = []
     for batch in split.batches(batch_size, columns=("video_id", "transcript", "tags")):
-        suggestions = predictor.predict(batch["transcript"], EVAL_K)
-        for video_id, text, tags, pred in zip(batch["video_id"], batch["transcript"], batch["tags"], suggestions):
+        for video_id, text, tags in zip(batch["video_id"], batch["transcript"], batch["tags"]):
+            pred = next(rankings)
             rows.append(PredictionRow(video_id=video_id, words=len(text.split()), tags=list(tags),
                                       predicted=[(t, round(float(s), 5)) for t, s in pred]))
+    if next(rankings, None) is not None:
+        raise RuntimeError(f"{type(predictor).__name__}.rank_split gave more rankings than {split.name} has items")
     return rows
 
 

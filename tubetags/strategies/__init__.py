@@ -29,6 +29,8 @@ STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
              summary="(b) BiLSTM trained from scratch"),
     Strategy("encoder_head", "tubetags.strategies.encoder_head:EncoderHeadTagger", "encoder-head",
              summary="(c) frozen pretrained encoder + in-house head"),
+    Strategy("encoder_head_fast", "tubetags.strategies.encoder_head:FastEncoderHeadTagger", "encoder-head-fast",
+             summary="(c, fast) static vectors distilled from the same encoder + in-house head"),
     Strategy("zero_shot", "tubetags.strategies.zero_shot:ZeroShotTagger", "zero-shot",
              summary="(d) fully pretrained: transcript/tag-name similarity"),
     Strategy("hybrid", "tubetags.strategies.hybrid:HybridTagger", "open-vocab", in_experiment=False,

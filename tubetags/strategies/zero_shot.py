@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tubetags.corpus import CorpusSplit
-from tubetags.encoders import MINILM, MODEL2VEC, Model2VecEncoder, encoder_from_param
+from tubetags.encoders import MINILM, MODEL2VEC, Model2VecEncoder, cached_shard_embeddings, encoder_from_param
 from tubetags.predictor import Ranked, TagPredictor
 from tubetags.strategies.ranking import top_k
 
@@ -66,6 +66,11 @@ class ZeroShotTagger(TagPredictor):
         if not len(transcripts):
             return []
         return top_k(self.scores(self.encoder.encode(list(transcripts))), self.vocabulary, k)
+
+    def rank_split(self, split: CorpusSplit, k: int = 10, batch_size: int = 32) -> Iterator[Ranked]:
+        """Scores over the per-shard cached encodings (shared with (c) when the encoder is the same)."""
+        for vectors, _ in cached_shard_embeddings(split, self.encoder):
+            yield from top_k(self.scores(vectors), self.vocabulary, k)
 
     def save_state(self, directory: Path) -> None:
         np.save(directory / "tag_vectors.npy", self.tag_vectors)
