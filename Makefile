@@ -37,8 +37,9 @@ demo: corpus ## set up, build the corpus, train (quick), register, promote and s
 experiment: corpus ## every strategy, $(SEEDS) seeds each (MLflow parent run)
 	$(MLRUN) -e experiment --experiment-name tubetags -P seeds=$(SEEDS)
 
-compare: $(STAMP) ## CIs, chart, error analysis, inference costs, promotion, open vocabulary -> reports/
+compare: $(STAMP) ## CIs, chart, error analysis, costs, promotion, production refit, open vocabulary -> reports/
 	$(MLRUN) -e compare --experiment-name tubetags-compare
+	$(MLRUN) -e refit --experiment-name tubetags-refit
 	$(MLRUN) -e open_vocab --experiment-name tubetags-open-vocab
 
 serve: $(STAMP) ## serve the production model on 127.0.0.1:$(PORT) (gunicorn, webapp/gunicorn.conf.py)

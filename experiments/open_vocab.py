@@ -45,6 +45,8 @@ DATASETS = ("ted", "youtube")
 # alone are too few — their tags are more generic than most, and a merge fitted on them trusts the closed model).
 MERGE_SPLITS = (("ted", "valid"), ("youtube", "train"), ("youtube", "valid"))
 STRING_K = 40  # candidates offered to the 500-character YouTube string
+# Version tags of a registered hybrid: the closed model it serves, and the held-out one its merge was fitted with.
+CLOSED_VERSION, CLOSED_HELD_OUT_VERSION = "closed_version", "closed_held_out_version"
 
 
 class OpenVocabConfig(JobConfig):
@@ -57,6 +59,20 @@ class OpenVocabConfig(JobConfig):
     ted_tolerance: float = Field(0.01, ge=0, description="TED P@5 the hybrid may lose against the closed model")
     corpus: Path | None = Field(None, description="corpus folder (default: data/corpus)")
     out: Path = Field(Path("reports"), description="folder for open_vocab.md / open_vocab.json")
+
+
+def closed_model_versions(alias: str) -> tuple[str, str]:
+    """(the closed model's version to serve, its held-out version to fit the merge with and score on test).
+
+    The two differ when production is a refit (trained on valid and test too). When `alias` is already a
+    hybrid, its closed part's versions, as tagged when it was registered."""
+    version = registry.version_behind(alias)
+    if version.tags.get("strategy") == HybridTagger.strategy:
+        if CLOSED_VERSION not in version.tags:
+            raise ValueError(f"hybrid version {version.version} has no {CLOSED_VERSION} tag: "
+                             "run open_vocab with --closed-alias <the closed model's alias>")
+        return str(version.tags[CLOSED_VERSION]), str(version.tags[CLOSED_HELD_OUT_VERSION])
+    return str(version.version), registry.held_out_version(alias)
 
 
 def keyed(ranked):
@@ -107,10 +123,11 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
 
     tracking.configure("tubetags-open-vocab")
     corpus = Corpus.open(config.corpus or settings.corpus_dir())
-    closed_model = registry.load_registered_predictor(config.closed_alias)
-    if isinstance(closed_model, HybridTagger):  # production is already a hybrid: start again from its closed part
-        closed_model = closed_model.closed
-    hybrid = HybridTagger(closed_model, depth=STRING_K // 2)
+    closed_versions = closed_model_versions(config.closed_alias)
+    log.info("closed model: served version %s, held-out version %s", *closed_versions)
+    served_closed, held_out_closed = (registry.load_version_predictor(v) for v in closed_versions)
+    # Fitted and scored with the held-out closed model: a refit one has seen TED validation and test.
+    hybrid = HybridTagger(held_out_closed, depth=STRING_K // 2)
     # Keyphrase rarity is measured against the training transcripts of both datasets (never valid/test).
     hybrid.keyphrases.fit_texts(r["transcript"] for d in DATASETS
                                 for r in corpus.split(d, "train").records(columns=("transcript",)))
@@ -150,9 +167,12 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
                         "open_vocab.json")
         version = None
         if config.register_model:
+            hybrid.closed = served_closed  # served with the refit closed model, when production is one
             with tempfile.TemporaryDirectory() as tmp:
                 info = registry.log_predictor(hybrid, Path(tmp))
             version = info.registered_model_version
+            registry.tag_version(version, {CLOSED_VERSION: closed_versions[0],
+                                           CLOSED_HELD_OUT_VERSION: closed_versions[1]})
             registry.set_alias(OPEN_VOCAB_ALIAS, version)
             if winner == "hybrid" and config.promote:
                 registry.set_alias(registry.PRODUCTION, version)

@@ -36,6 +36,9 @@ PRODUCTION = "production"
 STRATEGY_ALIASES = {name: s.alias for name, s in STRATEGIES.items()}
 SERVED_ALIASES = (PRODUCTION, *STRATEGY_ALIASES.values())
 PREDICTOR_ARTIFACT = "predictor"  # the TagPredictor's folder inside the pyfunc model's artifacts/
+# Version tag of a production refit: the held-out version whose settings it was trained with and whose test
+# quality it reports (a model trained on the test split has nothing left to be scored on).
+REFIT_OF = "refit_of"
 SERVING_REQUIREMENTS = settings.REPO_ROOT / "requirements" / "serving.txt"  # the model's environment, not the dev lock
 
 
@@ -138,8 +141,35 @@ def aliases() -> dict[str, str]:
 
 def load_registered_predictor(alias: str) -> TagPredictor:
     """The TagPredictor inside the registered model behind `alias`."""
-    local = Path(mlflow.artifacts.download_artifacts(model_uri(alias)))
+    return _load_predictor_at(model_uri(alias))
+
+
+def load_version_predictor(version: str | int) -> TagPredictor:
+    """The TagPredictor inside one registered version."""
+    return _load_predictor_at(version_uri(version))
+
+
+def _load_predictor_at(uri: str) -> TagPredictor:
+    local = Path(mlflow.artifacts.download_artifacts(uri))
     return load_predictor(local / "artifacts" / PREDICTOR_ARTIFACT)
+
+
+def version_behind(alias: str):
+    """The ModelVersion an alias points at (its run_id, tags, ...)."""
+    return mlflow.MlflowClient().get_model_version_by_alias(registered_model(), alias)
+
+
+def held_out_version(alias: str) -> str:
+    """The version behind `alias`, or, if that is a refit, the held-out version it was refit from: the one to
+    score on the test split or to fit anything on validation with."""
+    version = version_behind(alias)
+    return str(version.tags.get(REFIT_OF) or version.version)
+
+
+def tag_version(version: str | int, tags: Mapping[str, Any]) -> None:
+    client = mlflow.MlflowClient()
+    for key, value in tags.items():
+        client.set_model_version_tag(registered_model(), str(version), key, str(value))
 
 
 @dataclass(frozen=True)

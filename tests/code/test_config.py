@@ -7,7 +7,8 @@ import yaml
 
 from experiments.experiment import ExperimentConfig
 from experiments.open_vocab import OpenVocabConfig
-from experiments.train import TrainConfig
+from experiments.refit import RefitConfig
+from experiments.train import TrainConfig, best_epoch
 from pipelines.build_corpus import BuildConfig
 from pipelines.ingest import IngestConfig
 from pipelines.monitor import MonitorConfig
@@ -17,7 +18,7 @@ from tubetags.evaluation.compare import CompareConfig
 from tubetags.strategies import EXPERIMENT_STRATEGIES, STRATEGIES, predictor_class
 
 JOBS = {"build_corpus": BuildConfig, "ingest": IngestConfig, "train": TrainConfig, "experiment": ExperimentConfig,
-        "compare": CompareConfig, "open_vocab": OpenVocabConfig,
+        "compare": CompareConfig, "refit": RefitConfig, "open_vocab": OpenVocabConfig,
         "monitor": MonitorConfig}
 
 
@@ -92,3 +93,19 @@ def test_strategy_table_drives_aliases_and_experiment():
     assert set(registry.SERVED_ALIASES[1:]) == {s.alias for s in STRATEGIES.values()}
     assert ExperimentConfig().strategies == list(EXPERIMENT_STRATEGIES)
     assert "hybrid" not in EXPERIMENT_STRATEGIES
+
+
+def test_fit_splits_are_the_held_out_setting_or_a_refit():
+    assert TrainConfig.load({"strategy": "baseline"}).fit_splits == ["train"]
+    assert TrainConfig.from_cli(["--strategy", "baseline", "--fit-splits", "train,valid,test"]).fit_splits == \
+        ["train", "valid", "test"]
+    for wrong in ("valid", "train,test", "test,train,valid"):
+        with pytest.raises(ConfigError, match="fit_splits"):
+            TrainConfig.load({"strategy": "baseline", "fit_splits": wrong})
+
+
+def test_best_epoch_is_read_from_the_curve_the_fit_watched():
+    assert best_epoch({"loss": [3, 2, 1], "val_loss": [0.9, 0.7, 0.8, 0.75]}) == 2  # Keras: lowest val loss
+    assert best_epoch({"val_loss": [0.5, 0.4], "val_p_at_5": [0.2, 0.3, 0.3, 0.1]}) == 2  # P@5 first, first best
+    assert best_epoch({"valid_p_at_5": [0.4, 0.45, 0.44]}) == 2  # the baseline's history
+    assert best_epoch({"loss": [1.0]}) is None and best_epoch(None) is None

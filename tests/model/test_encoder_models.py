@@ -125,3 +125,18 @@ def test_model2vec_zero_shot_round_trips_and_ranks_by_meaning(tiny_corpus, tmp_p
     after = loaded.predict([CLIMATE * 5], k=5)[0]
     assert [t for t, _ in after] == [t for t, _ in before]
     np.testing.assert_allclose([s for _, s in after], [s for _, s in before], atol=1e-6)
+
+
+def test_evaluation_scores_the_cached_encodings_like_predict(tiny_corpus, private_work_dir):
+    """rank_split (what evaluation calls) reads the per-shard cache; it must rank exactly as predict does."""
+    from tubetags.strategies.encoder_head import EncoderHeadTagger
+
+    tagger = EncoderHeadTagger(encoder="model2vec", hidden_units=0, epochs=2)
+    _fit_on(tiny_corpus, tagger)
+    test = tiny_corpus.split("ted", "test")
+    cached = list(tagger.rank_split(test, k=5))
+    direct = tagger.predict(test.column("transcript"), k=5)
+    assert len(cached) == len(direct) == len(test)
+    for a, b in zip(cached, direct):
+        assert [t for t, _ in a] == [t for t, _ in b]
+        np.testing.assert_allclose([s for _, s in a], [s for _, s in b], atol=1e-5)
