@@ -33,11 +33,13 @@ from pathlib import Path
 
 from tubetags.corpus import CorpusSplit
 from tubetags.language import detect_language, is_adverb, phrase_glue, spoken_fillers, stop_words
+from tubetags.phrase_ranker import PhraseRanker, Scored
 from tubetags.tags import variant_key
 
 log = logging.getLogger(__name__)
 
 BACKGROUND_FILE = "keyphrase_background.tsv.gz"
+RANKER_FILE = "phrase_ranker.pkl"
 _SEGMENT_END = re.compile(r"[.!?;:,()\[\]{}\"“”…]+(?:\s|$)|\n")
 # A word: letters/digits, with inner '-', '.', "'" and trailing '+'/'#' kept (GPT-5, Node.js, C++, C#).
 _WORD = re.compile(r"[^\W_](?:[\w'.\-]*[\w])?[+#]*")
@@ -48,6 +50,8 @@ _POSSESSIVE = re.compile(r"'s$")
 class Candidate:
     words: tuple[str, ...] = ()  # case-folded, as first seen
     count: int = 0
+    first: int = -1  # word position of the first and last occurrence in the text (how early, how spread)
+    last: int = -1
     surfaces: Counter = field(default_factory=Counter)  # original spellings away from a segment's start
     initial: Counter = field(default_factory=Counter)  # spellings at a segment's start (capitalised by grammar)
 
@@ -66,6 +70,7 @@ class KeyphraseSuggester:
         self.subsumed = subsumed
         self.doc_freq: dict[str, int] = {}  # variant key -> number of training transcripts that say it
         self.n_docs = 0
+        self.ranker: PhraseRanker | None = None  # learned ranking (tubetags.phrase_ranker); None: TF-IDF
 
     def params(self) -> dict:
         return {"max_ngram": self.max_ngram, "min_count": self.min_count, "max_phrases": self.max_phrases,
@@ -83,8 +88,10 @@ class KeyphraseSuggester:
         language = language or detect_language(text)
         stop, fillers, glue = stop_words(language), spoken_fillers(language), phrase_glue(language)
         found: dict[str, Candidate] = {}
+        offset = 0  # words before this segment
         for segment in _SEGMENT_END.split(text.replace("’", "'")):
             words = [_POSSESSIVE.sub("", w) for w in _WORD.findall(segment)]
+            offset += len(words)
             folded = [w.casefold() for w in words]
             # Where a phrase may begin or end, and which words it may not contain at all.
             edge_ok = [len(f) > 1 and f not in stop and f not in fillers and "'" not in f and not f.isdigit()
@@ -102,6 +109,10 @@ class KeyphraseSuggester:
                     phrase = " ".join(words[i : j + 1])
                     candidate = found.setdefault(variant_key(phrase), Candidate(words=tuple(folded[i : j + 1])))
                     candidate.count += 1
+                    position = offset - len(words) + i
+                    candidate.last = position
+                    if candidate.first < 0:
+                        candidate.first = position
                     (candidate.initial if i == 0 else candidate.surfaces)[phrase] += 1
         return found
 
@@ -129,6 +140,8 @@ class KeyphraseSuggester:
         with gzip.open(directory / BACKGROUND_FILE, "wt", encoding="utf-8") as out:
             out.write(f"#documents\t{self.n_docs}\n")
             out.writelines(f"{key}\t{n}\n" for key, n in self.doc_freq.items())
+        if self.ranker is not None:
+            self.ranker.save(directory / RANKER_FILE)
 
     def load(self, directory: Path) -> KeyphraseSuggester:
         path = directory / BACKGROUND_FILE
@@ -138,6 +151,8 @@ class KeyphraseSuggester:
         with gzip.open(path, "rt", encoding="utf-8") as lines:
             self.n_docs = int(next(lines).split("\t")[1])
             self.doc_freq = {key: int(n) for key, n in (line.rstrip("\n").split("\t") for line in lines)}
+        if (directory / RANKER_FILE).exists():
+            self.ranker = PhraseRanker.load(directory / RANKER_FILE)
         return self
 
     # --- ranking ------------------------------------------------------------------------------------------
@@ -160,8 +175,21 @@ class KeyphraseSuggester:
                         dropped.add(key)
         return {key: c for key, c in found.items() if key not in dropped}
 
+    def scored_candidates(self, text: str, language: str | None = None, channel: str | None = None,
+                          ranker: PhraseRanker | None = None) -> list[Scored]:
+        """The phrase ranker's input for one text: its best candidates by TF-IDF, with their features
+        (`channel`: the video's own channel, left out of the tag prior when training)."""
+        language = language or detect_language(text)
+        found = {key: c for key, c in self.drop_subsumed(self.candidates(text, language)).items()
+                 if c.count >= self.min_count}
+        ranker = ranker or self.ranker or PhraseRanker()
+        return ranker.candidates(found, len(text.split()), language == "en", self.idf, self.doc_freq, channel)
+
     def rank(self, text: str, k: int = 10, language: str | None = None) -> list[tuple[str, float]]:
-        """The k best phrases of one text with scores in (0, 1], relative to this text's best phrase."""
+        """The k best phrases of one text, best first: with a fitted ranker, the probability that an uploader
+        would use each as a tag; else TF-IDF scores in (0, 1], relative to this text's best phrase."""
+        if self.ranker is not None:
+            return self.ranker.rank(self.scored_candidates(text, language), k)
         found = self.drop_subsumed(self.candidates(text, language))
         scored = [(c.count * self.idf(key), c.display()) for key, c in found.items() if c.count >= self.min_count]
         scored.sort(key=lambda sp: (-sp[0], sp[1]))

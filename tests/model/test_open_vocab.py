@@ -55,6 +55,7 @@ def test_the_default_needs_both_datasets_and_must_not_cost_ted():
                 "hybrid": {"ted": {"p_at_5": hybrid_ted}, "youtube": {"p_at_5": hybrid_yt}}}
 
     assert choose_default(res(0.52, 0.06, 0.52, 0.25), 0.01)[0] == "hybrid"
-    assert choose_default(res(0.52, 0.06, 0.515, 0.25), 0.01)[0] == "hybrid"  # within the tolerance
+    assert choose_default(res(0.52, 0.06, 0.515, 0.25), 0.01)[0] == "hybrid"  # within a tolerance
+    assert choose_default(res(0.52, 0.06, 0.515, 0.25), 0.0)[0] == "closed"  # the default: no TED loss at all
     winner, why = choose_default(res(0.52, 0.06, 0.45, 0.30), 0.01)  # better mean, but TED pays for it
     assert winner == "closed" and "NOT kept" in why

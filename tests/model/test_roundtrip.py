@@ -97,7 +97,7 @@ def test_hybrid_roundtrip(data, tmp_path):
     hybrid = HybridTagger(closed, suggester, closed_weight=2.0, open_weight=0.5, depth=12)
     texts = [r["transcript"] for r in data[0].records(columns=("transcript",))][:40]
     truths = [r["tags"] for r in data[0].records(columns=("tags",))][:40]
-    hybrid.fit_merge([(*hybrid.parts(texts), truths)])
+    hybrid.fit_merge([hybrid.parts(texts).with_truths(truths)])
     loaded = _roundtrip(hybrid, data, tmp_path, fit=False)
     assert loaded.params()["closed_weight"] == 2.0 and loaded.params()["keyphrase_subsumed"] == 0.6
     assert loaded.depth == 12 and loaded.params()["merge"] == "learned"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import pickle
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,32 @@ from tubetags.corpus import CorpusSplit
 from tubetags.keyphrases import KeyphraseSuggester
 from tubetags.predictor import Ranked, Sourced, TagPredictor, load_predictor
 from tubetags.tags import tag_key
+from tubetags.talk_style import TalkStyle
 
 RRF_K = 10  # small: the first few ranks of each list matter most
+STYLE_FILE = "talk_style.pkl"
 CLOSED, TRANSCRIPT = "closed", "transcript"
 FEATURES = ("closed_score", "closed_reciprocal_rank", "open_score", "open_reciprocal_rank", "in_closed", "in_open",
-            "in_both", "closed_top_score", "open_x_closed_top", "words")
+            "in_both", "closed_top_score", "open_x_closed_top", "words", "talk_style", "open_top_score")
+
+
+@dataclass
+class MergeInputs:
+    """What the merge reads for a list of videos: per video, the closed model's ranking, the keyphrases, the
+    talk style, and (for fitting) the true tags."""
+
+    closed: list[Ranked]
+    opened: list[Ranked]
+    styles: list[float]
+    truths: list[Sequence[str]] = field(default_factory=list)
+
+    def with_truths(self, truths: Sequence[Sequence[str]]) -> MergeInputs:
+        return MergeInputs(self.closed, self.opened, self.styles, list(truths))
+
+    @staticmethod
+    def concat(parts: Sequence[MergeInputs]) -> MergeInputs:
+        fields = ("closed", "opened", "styles", "truths")
+        return MergeInputs(*([x for p in parts for x in getattr(p, name)] for name in fields))
 
 
 def reciprocal_rank_fusion(lists: Sequence[Ranked], weights: Sequence[float], k: int) -> Ranked:
@@ -49,11 +71,14 @@ def reciprocal_rank_fusion(lists: Sequence[Ranked], weights: Sequence[float], k:
     return [(names[key], score / best) for key, score in merged]
 
 
-def candidates(closed: Ranked, opened: Ranked) -> tuple[list[str], list[str], list[str], np.ndarray]:
-    """(keys, display names, sources, feature matrix) of the union of both lists, by spelling key."""
+def candidates(closed: Ranked, opened: Ranked, talk_style: float = 0.5
+               ) -> tuple[list[str], list[str], list[str], np.ndarray]:
+    """(keys, display names, sources, feature matrix) of the union of both lists, by spelling key; `talk_style`:
+    the video's P(talk) (tubetags.talk_style)."""
     rows: dict[str, dict[str, float]] = {}
     names: dict[str, str] = {}
     closed_top = float(closed[0][1]) if closed else 0.0
+    open_top = float(opened[0][1]) if opened else 0.0
     for which, ranked in (("closed", closed), ("open", opened)):
         for rank, (tag, score) in enumerate(ranked):
             key = tag_key(tag)
@@ -68,6 +93,7 @@ def candidates(closed: Ranked, opened: Ranked) -> tuple[list[str], list[str], li
         row["in_both"] = row.get("in_closed", 0.0) * row.get("in_open", 0.0)
         row["closed_top_score"] = closed_top
         row["open_x_closed_top"] = row.get("open_score", 0.0) * closed_top
+        row["talk_style"], row["open_top_score"] = float(talk_style), open_top
     matrix = np.array([[rows[k].get(f, 0.0) for f in FEATURES] for k in keys], dtype=float).reshape(-1, len(FEATURES))
     sources = [CLOSED if rows[k].get("in_closed") else TRANSCRIPT for k in keys]
     return keys, [names[k] for k in keys], sources, matrix
@@ -81,19 +107,18 @@ class LearnedMerge:
         self.model = model
 
     @classmethod
-    def fit(cls, groups: Sequence[tuple[Sequence[Ranked], Sequence[Ranked], Sequence[Sequence[str]]]],
-            seed: int = 0) -> LearnedMerge:
-        """`groups`: per dataset (closed lists, keyphrase lists, true tags); each dataset weighs the same."""
+    def fit(cls, groups: Sequence[MergeInputs], seed: int = 0) -> LearnedMerge:
+        """`groups`: per dataset, its videos' merge inputs with their true tags; each dataset weighs the same."""
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         xs, ys, ws = [], [], []
-        for closed_lists, open_lists, truths in groups:
-            for closed, opened, truth in zip(closed_lists, open_lists, truths):
-                keys, _, _, matrix = candidates(closed, opened)
+        for group in groups:
+            for closed, opened, style, truth in zip(group.closed, group.opened, group.styles, group.truths):
+                keys, _, _, matrix = candidates(closed, opened, style)
                 truth_keys = {tag_key(t) for t in truth}
                 xs.append(matrix)
                 ys.append(np.array([k in truth_keys for k in keys], dtype=int))
-                ws.append(np.full(len(keys), 1.0 / max(len(closed_lists), 1)))
+                ws.append(np.full(len(keys), 1.0 / max(len(group.closed), 1)))
         x, y, w = np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
         if len(set(y)) < 2:
             raise ValueError("the training data has no (or only) true tags among the candidates: cannot learn")
@@ -109,8 +134,8 @@ class LearnedMerge:
         with threadpool_limits(limits=1, user_api="openmp"):
             return self.model.predict_proba(matrix)[:, 1]
 
-    def merge(self, closed: Ranked, opened: Ranked, k: int) -> list[Sourced]:
-        keys, names, sources, matrix = candidates(closed, opened)
+    def merge(self, closed: Ranked, opened: Ranked, k: int, talk_style: float = 0.5) -> list[Sourced]:
+        keys, names, sources, matrix = candidates(closed, opened, talk_style)
         if not keys:
             return []
         probs = self.probabilities(matrix)
@@ -140,6 +165,7 @@ class HybridTagger(TagPredictor):
         self.keyphrases = keyphrases or KeyphraseSuggester()
         self.closed_weight, self.open_weight, self.depth = closed_weight, open_weight, depth
         self.merge: LearnedMerge | None = None  # None: reciprocal rank fusion
+        self.style = TalkStyle()  # unfitted: no opinion (0.5) for every video
 
     def init_params(self) -> dict[str, Any]:
         # The closed model and the suggester are objects: saved as state (load_state), not as parameters.
@@ -155,30 +181,32 @@ class HybridTagger(TagPredictor):
         # The merge is fitted with fit_merge, on both datasets' validation splits.
         return self.keyphrases.fit(train)
 
-    def parts(self, transcripts: Sequence[str]) -> tuple[list[Ranked], list[Ranked]]:
-        """(closed ranking, keyphrases), each `depth` long: the merge's input."""
+    def parts(self, transcripts: Sequence[str], keyphrases: KeyphraseSuggester | None = None) -> MergeInputs:
+        """The merge's input: closed ranking and keyphrases (each `depth` long) and the talk style, per transcript
+        (`keyphrases`: another suggester, e.g. one whose ranker never saw these videos)."""
         closed = self.closed.predict(transcripts, self.depth) if self.closed else [[] for _ in transcripts]
-        return closed, self.keyphrases.suggest(transcripts, self.depth)
+        opened = (keyphrases or self.keyphrases).suggest(transcripts, self.depth)
+        return MergeInputs(closed, opened, [float(p) for p in self.style.probability(transcripts)])
 
-    def fit_merge(self, groups: Sequence[tuple[Sequence[Ranked], Sequence[Ranked], Sequence[Sequence[str]]]]):
-        """Fit the learned merge on (closed lists, keyphrase lists, truths) per validation dataset."""
+    def fit_merge(self, groups: Sequence[MergeInputs]):
+        """Fit the learned merge on the inputs (with truths) of videos the closed model never saw, per dataset."""
         self.merge = LearnedMerge.fit(groups)
         return self.merge
 
-    def merge_parts(self, closed: Sequence[Ranked], opened: Sequence[Ranked], k: int,
-                    method: str | None = None) -> list[list[Sourced]]:
+    def merge_parts(self, inputs: MergeInputs, k: int, method: str | None = None) -> list[list[Sourced]]:
         method = method or ("learned" if self.merge else "rrf")
         if method == "learned":
-            return [self.merge.merge(c, o, k) for c, o in zip(closed, opened)]
+            return [self.merge.merge(c, o, k, style) for c, o, style in zip(inputs.closed, inputs.opened,
+                                                                            inputs.styles)]
         out = []
-        for c, o in zip(closed, opened):
+        for c, o in zip(inputs.closed, inputs.opened):
             closed_keys = {tag_key(t) for t, _ in c}
             fused = reciprocal_rank_fusion([c, o], [self.closed_weight, self.open_weight], k)
             out.append([(t, s, CLOSED if tag_key(t) in closed_keys else TRANSCRIPT) for t, s in fused])
         return out
 
     def predict_with_sources(self, transcripts: Sequence[str], k: int = 10) -> list[list[Sourced]]:
-        return self.merge_parts(*self.parts(transcripts), k)
+        return self.merge_parts(self.parts(transcripts), k)
 
     def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
         return [[(t, s) for t, s, _ in row] for row in self.predict_with_sources(transcripts, k)]
@@ -187,9 +215,12 @@ class HybridTagger(TagPredictor):
         self.closed.save(directory / "closed")
         self.keyphrases.save(directory / "keyphrases")
         (directory / "hybrid.json").write_text(json.dumps({
-            "keyphrases": self.keyphrases.params(), "merge": "merge.pkl" if self.merge else None}))
+            "keyphrases": self.keyphrases.params(), "merge": "merge.pkl" if self.merge else None,
+            "style": STYLE_FILE if self.style.model is not None else None}))
         if self.merge:
             self.merge.save(directory / "merge.pkl")
+        if self.style.model is not None:
+            self.style.save(directory / STYLE_FILE)
 
     def load_state(self, directory: Path) -> None:
         meta = json.loads((directory / "hybrid.json").read_text())
@@ -202,3 +233,4 @@ class HybridTagger(TagPredictor):
         # A merge saved in an older form (not a file name) is not loaded: the model then merges by rank fusion.
         merge = meta.get("merge")
         self.merge = LearnedMerge.load(directory / merge) if isinstance(merge, str) else None
+        self.style = TalkStyle.load(directory / meta["style"]) if meta.get("style") else TalkStyle()
