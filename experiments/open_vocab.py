@@ -257,6 +257,11 @@ def results_markdown(out: dict[str, Any]) -> str:
         t, y = by["ted"], by["youtube"]
         lines.append(f"| {name} | {t['p_at_5']:.3f} | {t['ndcg_at_10']:.3f} | {y['p_at_5']:.3f} | {y['r_at_10']:.3f} "
                      f"| {y['ndcg_at_10']:.3f} | {y['youtube_string_tags']:.1f} | {y['youtube_string_recall']:.1%} |")
+    if out.get("ranker_cv"):
+        cv = out["ranker_cv"]
+        lines += ["", f"Keyphrase ranker, cross-validated grouped by channel on the YouTube training and validation "
+                  f"channels: P@5 {cv['ranker_p_at_5']:.3f} vs TF-IDF {cv['tfidf_p_at_5']:.3f} on the same candidates. "
+                  "`keyphrases` is the ranker, `keyphrases_tfidf` the TF-IDF ranking."]
     lines += ["", "`+title`: the video's title given with the transcript (a creator knows it at upload time); the "
               "headline is transcript-only.", "", "Examples (YouTube test):", ""]
     for e in out["examples"][:5]:

@@ -23,7 +23,10 @@ def test_hybrid_is_fitted_scored_on_both_datasets_registered_and_serves_sourced_
     version = train(TrainConfig.load({"strategy": "baseline", "quick": True, "corpus": tiny_corpus.root}))["version"]
     registry.set_alias(registry.PRODUCTION, version)
     out = run(OpenVocabConfig.load({"corpus": tiny_corpus.root, "out": tmp_path / "reports"}))
-    assert {"closed", "keyphrases", "rrf", "hybrid", "hybrid+title"} <= set(out["results"])
+    assert {"closed", "keyphrases", "keyphrases_tfidf", "rrf", "hybrid", "hybrid+title"} <= set(out["results"])
+    # The keyphrase ranker was cross-validated grouped by channel, against TF-IDF on the same candidates.
+    assert set(out["ranker_cv"]) == {"ranker_p_at_5", "tfidf_p_at_5"}
+    assert all(0 <= v <= 1 for v in out["ranker_cv"].values())
     for by_dataset in out["results"].values():
         assert set(by_dataset) == {"ted", "youtube"}
         for metrics in by_dataset.values():
@@ -36,6 +39,8 @@ def test_hybrid_is_fitted_scored_on_both_datasets_registered_and_serves_sourced_
     assert aliases[OPEN_VOCAB_ALIAS] == str(out["version"])
     assert aliases[registry.PRODUCTION] == (str(out["version"]) if out["served_default"] == "hybrid" else str(version))
 
+    served = registry.load_registered_predictor(OPEN_VOCAB_ALIAS)
+    assert served.keyphrases.ranker is not None and served.style.model is not None  # both travel with the model
     model = mlflow.pyfunc.load_model(registry.model_uri(OPEN_VOCAB_ALIAS))
     text = ("In this video I show you how to set up a Raspberry Pi as a home server. The Raspberry Pi runs "
             "Docker, and with Docker containers the Raspberry Pi hosts Nextcloud and Home Assistant. ") * 6
