@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from tubetags.tags import tag_key
+from tubetags.threads import single_openmp_thread
 
 TOP = 150  # candidates of one transcript the ranker scores (by TF-IDF first): the rest never reach the top 20
 FEATURES = ("log_count", "tfidf", "idf", "log_doc_freq", "first_position", "spread", "words", "capitalised",
@@ -105,10 +106,8 @@ class PhraseRanker:
         """The k most probable tags (display form, probability), best first; ties keep the TF-IDF order."""
         if not candidates:
             return []
-        from threadpoolctl import threadpool_limits
-
         x = np.array([c.features for c in candidates], dtype=float)
-        with threadpool_limits(limits=1, user_api="openmp"):  # see LearnedMerge.probabilities
+        with single_openmp_thread():
             probs = self.model.predict_proba(x)[:, 1]
         order = np.argsort(-probs, kind="stable")[:k]
         return [(candidates[i].display, float(probs[i])) for i in order]

@@ -31,6 +31,7 @@ from tubetags.keyphrases import KeyphraseSuggester
 from tubetags.predictor import Ranked, Sourced, TagPredictor, load_predictor
 from tubetags.tags import tag_key
 from tubetags.talk_style import TalkStyle
+from tubetags.threads import single_openmp_thread
 
 RRF_K = 10  # small: the first few ranks of each list matter most
 STYLE_FILE = "talk_style.pkl"
@@ -127,11 +128,7 @@ class LearnedMerge:
         return cls(model.fit(x, y, sample_weight=w / w.mean()))
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
-        from threadpoolctl import threadpool_limits
-
-        # A few dozen candidates: one thread. OpenMP's worker threads spin-wait between calls, and in every
-        # gunicorn worker at once they took ~1 s of CPU per request (measured by scripts/bench_api.py).
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with single_openmp_thread():  # a few dozen candidates: one thread (tubetags.threads)
             return self.model.predict_proba(matrix)[:, 1]
 
     def merge(self, closed: Ranked, opened: Ranked, k: int, talk_style: float = 0.5) -> list[Sourced]:
