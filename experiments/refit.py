@@ -69,11 +69,11 @@ def refit_settings(version: str) -> dict[str, Any]:
 
 
 def refit(config: RefitConfig) -> dict[str, Any]:
+    import mlflow
+
     tracking.configure("tubetags-refit")
     held_out = registry.held_out_version(config.alias)
     settings = refit_settings(held_out)
-    base = {"strategy": settings["strategy"], "seed": settings["seed"], "dataset": settings["dataset"],
-            "params": settings["params"], "corpus": config.corpus}
     log.info("refitting version %s (%s, seed %s) with %s", held_out, settings["strategy"], settings["seed"],
              settings["params"])
     out: dict[str, Any] = {"held_out_version": held_out, "held_out_run_id": settings["run_id"],
@@ -81,19 +81,28 @@ def refit(config: RefitConfig) -> dict[str, Any]:
                            "held_out": {"fit_splits": "train",
                                         HELD_OUT_METRIC: settings["metrics"].get(HELD_OUT_METRIC),
                                         "fit_seconds": settings["metrics"].get("fit_seconds")}}
-    if config.measure:
-        measured = train(TrainConfig.load(base | {"fit_splits": ["train", "valid"], "register_model": False}))
-        out["train_valid"] = {"fit_splits": "train+valid", "run_id": measured["run_id"],
-                              HELD_OUT_METRIC: measured["metrics"][HELD_OUT_METRIC],
-                              "fit_seconds": measured["metrics"]["fit_seconds"]}
-    final = train(TrainConfig.load(base | {"fit_splits": ["train", "valid", "test"]}))
-    registry.tag_version(final["version"], {registry.REFIT_OF: held_out, "fit_splits": "train+valid+test",
-                                            f"held_out_{HELD_OUT_METRIC}": settings["metrics"].get(HELD_OUT_METRIC)})
-    registry.set_alias(registry.PRODUCTION, final["version"])
-    out["refit"] = {"fit_splits": "train+valid+test", "run_id": final["run_id"], "version": final["version"],
-                    "fit_seconds": final["metrics"]["fit_seconds"]}
-    config.out.mkdir(parents=True, exist_ok=True)
-    (config.out / "refit.md").write_text(refit_markdown(out))
+    # This job's run (inside `mlflow run`, the one it created); each training is a child run of it.
+    with mlflow.start_run(run_name="refit") as parent:
+        tracking.log_new_params({"alias": config.alias, "held_out_version": held_out, "measure": config.measure})
+        base = {"strategy": settings["strategy"], "seed": settings["seed"], "dataset": settings["dataset"],
+                "params": settings["params"], "corpus": config.corpus, "parent_run_id": parent.info.run_id}
+        if config.measure:
+            measured = train(TrainConfig.load(base | {"fit_splits": ["train", "valid"], "register_model": False}))
+            out["train_valid"] = {"fit_splits": "train+valid", "run_id": measured["run_id"],
+                                  HELD_OUT_METRIC: measured["metrics"][HELD_OUT_METRIC],
+                                  "fit_seconds": measured["metrics"]["fit_seconds"]}
+            mlflow.log_metric(f"train_valid_{HELD_OUT_METRIC}", measured["metrics"][HELD_OUT_METRIC])
+        final = train(TrainConfig.load(base | {"fit_splits": ["train", "valid", "test"]}))
+        held_out_p5 = settings["metrics"].get(HELD_OUT_METRIC)
+        registry.tag_version(final["version"], {registry.REFIT_OF: held_out, "fit_splits": "train+valid+test",
+                                                f"held_out_{HELD_OUT_METRIC}": held_out_p5})
+        registry.set_alias(registry.PRODUCTION, final["version"])
+        out["refit"] = {"fit_splits": "train+valid+test", "run_id": final["run_id"], "version": final["version"],
+                        "fit_seconds": final["metrics"]["fit_seconds"]}
+        config.out.mkdir(parents=True, exist_ok=True)
+        (config.out / "refit.md").write_text(refit_markdown(out))
+        mlflow.log_artifact(str(config.out / "refit.md"), artifact_path="reports")
+        mlflow.set_tags({"refit_version": str(final["version"]), "held_out_version": held_out})
     return out
 
 

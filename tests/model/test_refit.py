@@ -30,6 +30,8 @@ def test_refit_trains_on_everything_with_the_held_out_settings(tiny_corpus, mlfl
     # train+valid is scored on test; the refit (trained on test) is not scored at all.
     measured = mlflow.get_run(out["train_valid"]["run_id"])
     assert measured.data.tags["fit_splits"] == "train+valid" and "test_p_at_5" in measured.data.metrics
+    assert measured.data.tags["mlflow.parentRunId"] == mlflow.get_run(out["refit"]["run_id"]).data.tags[
+        "mlflow.parentRunId"]  # both trainings are children of the refit job's run
     final = mlflow.get_run(out["refit"]["run_id"])
     assert final.data.tags["fit_splits"] == "train+valid+test"
     assert not any(k.startswith(("test_", "valid_")) for k in final.data.metrics)
