@@ -74,7 +74,11 @@ def detect_language(text: str) -> str:
 
     Auto-captions without casing or punctuation are fine: the model reads character n-grams.
     """
-    sample = text[:DETECT_CHARS]
+    return _detect_sample(text[:DETECT_CHARS])
+
+
+@lru_cache(maxsize=32)  # one request asks twice (the keyphrases, the API's summary): ~3.5 ms each on 2 cores
+def _detect_sample(sample: str) -> str:
     if not _LETTER.search(sample):
         return DEFAULT_LANGUAGE
     return str(_identifier().classify(sample.lower())[0])

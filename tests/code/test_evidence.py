@@ -35,3 +35,14 @@ def test_unpunctuated_captions_are_cut_into_windows_and_long_passages_clipped():
     assert max(len(s.text.split()) for s in segments) <= 80
     found = find_evidence("LangChain", segments)
     assert "langchain" in found.passage and len(found.passage) <= 245
+
+
+def test_indexed_segments_give_the_same_evidence_as_plain_ones():
+    from tubetags.evidence import index_segments
+
+    segments = segments_from_text("We planted trees. The robots water the trees every day. " * 8
+                                  + "Solar panels power the robots. Nothing else here.")
+    indexed = index_segments(segments)
+    for tag in ("robots", "solar panel", "tree", "water robots", "unrelated words", "the"):
+        assert find_evidence(tag, indexed) == find_evidence(tag, segments)
+    assert find_evidence("solar panel", indexed).passage.startswith("Solar panels")

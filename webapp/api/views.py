@@ -19,7 +19,14 @@ from api.errors import ApiError
 from api.model_cache import ALIAS_PATTERN, PRODUCTION, ModelUnavailable, UnknownAlias, get_cache
 from api.parsers import JSONParser
 from api.subtitles import EXTENSIONS, SubtitleError, subtitle_segments
-from tubetags.evidence import Segment, find_evidence, format_time, segments_from_text
+from tubetags.evidence import (
+    IndexedSegment,
+    Segment,
+    find_evidence,
+    format_time,
+    index_segments,
+    segments_from_text,
+)
 from tubetags.tags import youtube_tag_string
 from tubetags.text import normalise_transcript
 
@@ -123,8 +130,8 @@ class TagsView(APIView):
         model = _model(alias)
         title, description = params.get("title") or None, params.get("description") or None
         prediction = predictions.predict(model, alias, transcript, params["k"], title, description)
-        segments = segments or segments_from_text(normalise_transcript(transcript))
-        tags = [{"tag": tag, "score": round(score, 4), "source": origin, "evidence": _evidence(tag, segments)}
+        indexed = index_segments(segments or segments_from_text(normalise_transcript(transcript)))
+        tags = [{"tag": tag, "score": round(score, 4), "source": origin, "evidence": _evidence(tag, indexed)}
                 for tag, score, origin in prediction.ranked]
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         described = model.describe(alias)
@@ -161,7 +168,7 @@ class TagsView(APIView):
         return segments
 
 
-def _evidence(tag: str, segments: list[Segment]) -> dict | None:
+def _evidence(tag: str, segments: list[IndexedSegment]) -> dict | None:
     """The passage that supports a tag, with its time in the video for subtitles; None if it is not said."""
     found = find_evidence(tag, segments)
     if found is None:
