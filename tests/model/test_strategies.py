@@ -84,9 +84,11 @@ def test_encoder_head_with_minilm(tiny_corpus, mlflow_store):
     assert result["metrics"]["test_p_at_5"] > 0.1
 
 
-def test_encoder_head_with_model2vec(tiny_corpus, mlflow_store):
-    # quick's 3 epochs (9 steps on 160 talks) leave a standardised-input head short of even the tag prior
-    result, model = _train_and_load("encoder_head", tiny_corpus, {"encoder": "model2vec", "epochs": 30})
+def test_fast_encoder_head_end_to_end(tiny_corpus, mlflow_store):
+    # The (c, fast) arm: model2vec vectors. Quick's 3 epochs (9 steps on 160 talks) leave a standardised-input
+    # head short of even the tag prior.
+    result, model = _train_and_load("encoder_head_fast", tiny_corpus, {"epochs": 30})
+    assert mlflow.get_run(result["run_id"]).data.params["model.encoder"] == "model2vec"
     _check_contract(model, tiny_corpus.vocabulary("ted"))
     assert result["metrics"]["test_p_at_5"] > 0.1
     assert mlflow.get_run(result["run_id"]).data.params["model.standardize"].lower() == "true"
