@@ -20,7 +20,6 @@ the YouTube training channels; `experiments/open_vocab.py` validates it grouped 
 from __future__ import annotations
 
 import math
-import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from tubetags.tags import tag_key
-from tubetags.threads import single_openmp_thread
+from tubetags.tree_models import load_model, save_model, single_openmp_thread
 
 TOP = 150  # candidates of one transcript the ranker scores (by TF-IDF first): the rest never reach the top 20
 FEATURES = ("log_count", "tfidf", "idf", "log_doc_freq", "first_position", "spread", "words", "capitalised",
@@ -113,14 +112,9 @@ class PhraseRanker:
         return [(candidates[i].display, float(probs[i])) for i in order]
 
     def save(self, path: Path) -> None:
-        with open(path, "wb") as handle:
-            pickle.dump({"features": list(FEATURES), "model": self.model,
-                         "prior": {k: sorted(v) for k, v in self.prior.items()}}, handle)
+        save_model(path, FEATURES, self.model, prior={k: sorted(v) for k, v in self.prior.items()})
 
     @classmethod
     def load(cls, path: Path) -> PhraseRanker:
-        with open(path, "rb") as handle:
-            state = pickle.load(handle)  # our own artifact, logged with the model
-        if state.get("features") != list(FEATURES):
-            raise ValueError("the saved phrase ranker was fitted on other features: refit it")
+        state = load_model(path, FEATURES, "phrase ranker")
         return cls(state["model"], {k: frozenset(v) for k, v in state["prior"].items()})

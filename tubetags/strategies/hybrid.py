@@ -18,7 +18,6 @@ Two merges:
 from __future__ import annotations
 
 import json
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from tubetags.keyphrases import KeyphraseSuggester
 from tubetags.predictor import Ranked, Sourced, TagPredictor, load_predictor
 from tubetags.tags import tag_key
 from tubetags.talk_style import TalkStyle
-from tubetags.threads import single_openmp_thread
+from tubetags.tree_models import load_model, save_model, single_openmp_thread
 
 RRF_K = 10  # small: the first few ranks of each list matter most
 STYLE_FILE = "talk_style.pkl"
@@ -128,7 +127,7 @@ class LearnedMerge:
         return cls(model.fit(x, y, sample_weight=w / w.mean()))
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
-        with single_openmp_thread():  # a few dozen candidates: one thread (tubetags.threads)
+        with single_openmp_thread():  # a few dozen candidates: one thread (tubetags.tree_models)
             return self.model.predict_proba(matrix)[:, 1]
 
     def merge(self, closed: Ranked, opened: Ranked, k: int, talk_style: float = 0.5) -> list[Sourced]:
@@ -140,16 +139,11 @@ class LearnedMerge:
         return [(names[i], float(probs[i]), sources[i]) for i in order]
 
     def save(self, path: Path) -> None:
-        with open(path, "wb") as handle:
-            pickle.dump({"features": list(FEATURES), "model": self.model}, handle)
+        save_model(path, FEATURES, self.model)
 
     @classmethod
     def load(cls, path: Path) -> LearnedMerge:
-        with open(path, "rb") as handle:
-            state = pickle.load(handle)  # our own artifact, logged with the model
-        if state.get("features") != list(FEATURES):
-            raise ValueError("the saved merge was fitted on other features: refit it")
-        return cls(state["model"])
+        return cls(load_model(path, FEATURES, "merge")["model"])
 
 
 class HybridTagger(TagPredictor):
