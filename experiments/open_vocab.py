@@ -37,7 +37,7 @@ from tubetags import registry, settings, tracking
 from tubetags.config import JobConfig
 from tubetags.corpus import Corpus
 from tubetags.keyphrases import KeyphraseSuggester
-from tubetags.metrics import evaluate
+from tubetags.metrics import evaluate, precision_at_k
 from tubetags.phrase_ranker import LabelledVideo, PhraseRanker
 from tubetags.predictor import Ranked
 from tubetags.strategies.hybrid import HybridTagger, MergeInputs
@@ -100,16 +100,14 @@ def fit_phrase_ranker(keyphrases: KeyphraseSuggester, videos: Sequence[dict[str,
     labelled = [LabelledVideo(keyphrases.scored_candidates(r["transcript"], channel=c, ranker=ranker), r["tags"], c)
                 for c, r in zip(channels, tqdm(videos, desc="phrase ranker: candidates", unit="video"))]
     out_of_fold: list[Ranked] = [[] for _ in videos]
-    p5 = {"ranker": [], "tfidf": []}
     for train_idx, test_idx in GroupKFold(min(folds, len(set(channels)))).split(videos, groups=channels):
         fold = PhraseRanker(prior=prior).fit([labelled[i] for i in train_idx])
         for i in test_idx:
             out_of_fold[i] = fold.rank(labelled[i].candidates, STRING_K // 2)
-            truth = [[tag_key(t) for t in videos[i]["tags"]]]
-            tfidf = [(c.key, c.tfidf) for c in labelled[i].candidates[:5]]
-            p5["ranker"].append(evaluate(keyed([out_of_fold[i][:5]]), truth, ks=(5,))["p_at_5"])
-            p5["tfidf"].append(evaluate([tfidf], truth, ks=(5,))["p_at_5"])
-    cv = {f"{name}_p_at_5": float(np.mean(values)) for name, values in p5.items()}
+    truths = [[tag_key(t) for t in r["tags"]] for r in videos]
+    tfidf = [[(c.key, c.tfidf) for c in v.candidates] for v in labelled]  # candidates come in TF-IDF order
+    cv = {"ranker_p_at_5": precision_at_k(keyed(out_of_fold), truths, 5),
+          "tfidf_p_at_5": precision_at_k(tfidf, truths, 5)}
     log.info("phrase ranker, grouped by channel: P@5 %.3f vs TF-IDF %.3f", cv["ranker_p_at_5"], cv["tfidf_p_at_5"])
     return ranker.fit(labelled), out_of_fold, cv
 
@@ -180,7 +178,7 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
     hybrid.keyphrases.ranker, out_of_fold, ranker_cv = fit_phrase_ranker(hybrid.keyphrases, ranker_videos, corpus)
 
     parts: dict[tuple[str, str, str], MergeInputs] = {}
-    baselines: dict[tuple[str, str], MergeInputs] = {}
+    tfidf_lists: dict[tuple[str, str], list[Ranked]] = {}
     for dataset, split in (("ted", "valid"), *((d, "test") for d in DATASETS)):
         rows = labelled.get((dataset, split)) or split_rows(corpus, dataset, split)
         contexts = {"transcript": [r["transcript"] for r in rows]}
@@ -190,7 +188,7 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
             log.info("ranking %s/%s (%s): %d videos", dataset, split, context, len(texts))
             parts[dataset, split, context] = hybrid.parts(texts).with_truths([r["tags"] for r in rows])
             if split == "test":
-                baselines[dataset, context] = MergeInputs([], tfidf_keyphrases.suggest(texts, hybrid.depth), [])
+                tfidf_lists[dataset, context] = tfidf_keyphrases.suggest(texts, hybrid.depth)
     # The YouTube videos the ranker was fitted on enter the merge with keyphrases ranked out of fold (by a ranker
     # that never saw their channel), as an unseen channel's would be.
     youtube_merge = MergeInputs([], [], [])
@@ -205,7 +203,7 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
     for context in ("transcript", "title"):
         for dataset in DATASETS:
             inputs = parts[dataset, "test", context]
-            systems = {"closed": inputs.closed, "keyphrases_tfidf": baselines[dataset, context].opened,
+            systems = {"closed": inputs.closed, "keyphrases_tfidf": tfidf_lists[dataset, context],
                        "keyphrases": inputs.opened,
                        "rrf": [[(t, s) for t, s, _ in r] for r in hybrid.merge_parts(inputs, STRING_K, "rrf")],
                        "hybrid": [[(t, s) for t, s, _ in r] for r in hybrid.merge_parts(inputs, STRING_K)]}

@@ -128,8 +128,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
             for step, value in enumerate(values):
                 mlflow.log_metric(f"curve_{name}", float(value), step=step)
         metrics = {"fit_seconds": fit_seconds}
-        if best_epoch(history) is not None:
-            metrics["best_epoch"] = best_epoch(history)
+        kept_epoch = best_epoch(history)
+        if kept_epoch is not None:
+            metrics["best_epoch"] = kept_epoch
         if held_out:
             result = evaluate_splits(predictor, corpus.split(dataset, "valid"), corpus.split(dataset, "test"))
             metrics |= result["metrics"]

@@ -172,11 +172,10 @@ class HybridTagger(TagPredictor):
         # The merge is fitted with fit_merge, on both datasets' validation splits.
         return self.keyphrases.fit(train)
 
-    def parts(self, transcripts: Sequence[str], keyphrases: KeyphraseSuggester | None = None) -> MergeInputs:
-        """The merge's input: closed ranking and keyphrases (each `depth` long) and the talk style, per transcript
-        (`keyphrases`: another suggester, e.g. one whose ranker never saw these videos)."""
+    def parts(self, transcripts: Sequence[str]) -> MergeInputs:
+        """The merge's input: closed ranking and keyphrases (each `depth` long) and the talk style, per transcript."""
         closed = self.closed.predict(transcripts, self.depth) if self.closed else [[] for _ in transcripts]
-        opened = (keyphrases or self.keyphrases).suggest(transcripts, self.depth)
+        opened = self.keyphrases.suggest(transcripts, self.depth)
         return MergeInputs(closed, opened, [float(p) for p in self.style.probability(transcripts)])
 
     def fit_merge(self, groups: Sequence[MergeInputs]):
