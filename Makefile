@@ -31,7 +31,7 @@ corpus: $(STAMP) ## build the corpus shards from ../shared/data (MLflow run)
 
 demo: corpus ## set up, build the corpus, train (quick), register, promote and serve
 	$(MLRUN) -e experiment --experiment-name tubetags-demo -P seeds=1 -P strategies=$(DEMO_STRATEGIES) -P quick=true
-	python -m scripts.compare --experiment tubetags-demo --latency-runs 3 --out data/demo-reports
+	python -m tubetags compare --experiment tubetags-demo --latency-runs 3 --out data/demo-reports
 	$(MAKE) serve
 
 experiment: corpus ## every strategy, $(SEEDS) seeds each (MLflow parent run)
@@ -54,8 +54,10 @@ monitor: $(STAMP) ## drift of the last 7 days of requests against the reference 
 ui: $(STAMP) ## MLflow UI on the project's tracking store
 	mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --port 5000
 
-lint: $(STAMP) ## ruff (pyproject.toml: pycodestyle, pyflakes, import order, pyupgrade, bugbear)
+lint: $(STAMP) ## ruff (rules in pyproject.toml), ruff format --check, mypy (default mode)
 	ruff check .
+	ruff format --check .
+	mypy
 
 test: lint ## lint, then the whole test suite (code, data, model-behaviour, web)
 	python -m pytest -q

@@ -1,6 +1,6 @@
 """experiment: every strategy, N seeds each, under one MLflow parent run.
 
-    python -m experiments.experiment [--seeds 5] [--strategies baseline,bilstm,encoder_head,zero_shot] [--quick true]
+    tubetags experiment [--seeds 5] [--strategies baseline,bilstm,encoder_head,zero_shot] [--quick true]
     mlflow run . -e experiment --env-manager local -P seeds=5
 
 Seeds run in this one process so that encoder caches and imported frameworks are shared.
@@ -14,7 +14,6 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from pydantic import Field, field_validator
 
 from experiments.train import TrainConfig, train
 from tubetags.config import JobConfig, comma_list
+from tubetags.jobs import Job
 from tubetags.strategies import EXPERIMENT_STRATEGIES, STRATEGIES, predictor_class
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,8 @@ def log_bootstrap(run_id: str) -> dict[str, float]:
     import mlflow
 
     from tubetags.evaluation.intervals import bootstrap_metrics
-    from tubetags.evaluation.predictions import load_predictions, ranked, truths
-    from tubetags.metrics import per_item
+    from tubetags.evaluation.prediction_log import load_predictions, ranked, truths
+    from tubetags.ranking_metrics import per_item
 
     rows = load_predictions(run_id)
     out = bootstrap_metrics(per_item(ranked(rows), truths(rows)))
@@ -98,15 +98,13 @@ def _clear_keras() -> None:
         sys.modules["keras"].backend.clear_session()
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    out = run_experiment(ExperimentConfig.from_cli(argv, __doc__))
-    print(f"experiment {out['parent_run_id']}: {out['wall_seconds'] / 60:.1f} min")
+def report(config: ExperimentConfig, out: dict[str, Any]) -> list[str]:
+    lines = [f"experiment {out['parent_run_id']}: {out['wall_seconds'] / 60:.1f} min"]
     for strategy, runs in out["results"].items():
         p5 = [r["metrics"]["test_p_at_5"] for r in runs]
-        print(f"  {strategy:13s} test P@5 {sum(p5) / len(p5):.3f} over {len(p5)} run(s)")
-    return out
+        lines.append(f"  {strategy:13s} test P@5 {sum(p5) / len(p5):.3f} over {len(p5)} run(s)")
+    return lines
 
 
-if __name__ == "__main__":
-    main()
+JOB = Job("experiment", ExperimentConfig, run_experiment, report=report,
+          summary="every strategy over several seeds under one MLflow parent run")

@@ -1,10 +1,10 @@
 """open_vocab: the served default for any creator — closed vocabulary + transcript keyphrases, merged.
 
-    python -m experiments.open_vocab [--closed-alias production] [--k 10]
+    tubetags open-vocab [--closed-alias production] [--k 10]
     mlflow run . -e open_vocab --env-manager local
 
 The closed model (a registry alias; TED-trained by default) and the keyphrase suggester are joined in a
-`HybridTagger`. The keyphrases are ranked by a learned phrase ranker (tubetags.phrase_ranker) fitted on the
+`HybridTagger`. The keyphrases are ranked by a learned phrase ranker (tubetags.openvocab.phrase_ranker) fitted on the
 YouTube training and validation channels and cross-validated grouped by channel against TF-IDF. The merge
 (gradient-boosted trees over the candidates of both lists, with the video's talk style) is fitted on videos the
 closed model never saw — TED validation talks, and the YouTube channels with their keyphrases ranked out of fold
@@ -36,10 +36,11 @@ from tqdm import tqdm
 from tubetags import registry, settings, tracking
 from tubetags.config import JobConfig
 from tubetags.corpus import Corpus
-from tubetags.keyphrases import KeyphraseSuggester
-from tubetags.metrics import evaluate, precision_at_k
-from tubetags.phrase_ranker import LabelledVideo, PhraseRanker
+from tubetags.jobs import Job
+from tubetags.openvocab.keyphrases import KeyphraseSuggester
+from tubetags.openvocab.phrase_ranker import LabelledVideo, PhraseRanker
 from tubetags.predictor import Ranked
+from tubetags.ranking_metrics import evaluate, precision_at_k
 from tubetags.strategies.hybrid import HybridTagger, MergeInputs
 from tubetags.tags import fit_youtube_tags, tag_key
 from tubetags.text import with_context
@@ -267,16 +268,13 @@ def results_markdown(out: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    config = OpenVocabConfig.from_cli(argv, __doc__)
-    out = run(config)
-    print((config.out / "open_vocab.md").read_text())
+def report(config: OpenVocabConfig, out: dict[str, Any]) -> list[str]:
+    lines = [(config.out / "open_vocab.md").read_text()]
     if out["version"]:
-        print(f"registered hybrid as version {out['version']}, alias {OPEN_VOCAB_ALIAS!r}; "
-              f"production: {out['served_default']}")
-    return out
+        lines.append(f"registered hybrid as version {out['version']}, alias {OPEN_VOCAB_ALIAS!r}; "
+                     f"production: {out['served_default']}")
+    return lines
 
 
-if __name__ == "__main__":
-    main()
+JOB = Job("open-vocab", OpenVocabConfig, run, report=report,
+          summary="the served default: closed vocabulary + transcript keyphrases, merged and registered")

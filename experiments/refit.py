@@ -1,6 +1,6 @@
 """refit: the production strategy trained again, with its held-out settings, on all labelled data.
 
-    python -m experiments.refit [--alias production] [--measure true]
+    tubetags refit [--alias production] [--measure true]
     mlflow run . -e refit --env-manager local
 
 `compare` chooses production on the held-out test split, from models trained on the oldest 80% of talks only.
@@ -17,7 +17,6 @@ Writes reports/refit.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,13 @@ from pydantic import Field
 from experiments.train import TrainConfig, train
 from tubetags import registry, tracking
 from tubetags.config import JobConfig
+from tubetags.jobs import Job, JobError
 
 log = logging.getLogger(__name__)
 HELD_OUT_METRIC = "test_p_at_5"
 
 
-class RefitError(RuntimeError):
+class RefitError(JobError):
     """The alias does not point at a model this job can refit."""
 
 
@@ -131,16 +131,5 @@ def refit_markdown(out: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    config = RefitConfig.from_cli(argv, __doc__)
-    try:
-        out = refit(config)
-    except RefitError as exc:
-        raise SystemExit(f"refit: {exc}") from exc
-    print((config.out / "refit.md").read_text())
-    return out
-
-
-if __name__ == "__main__":
-    main()
+JOB = Job("refit", RefitConfig, refit, report=lambda config, out: [(config.out / "refit.md").read_text()],
+          summary="production's strategy retrained on all labelled data (and on train+valid, to measure it)")

@@ -1,9 +1,10 @@
 """train: fit one strategy on the corpus, evaluate it, log everything and register the model.
 
-    python -m experiments.train --strategy baseline [--seed 0] [--quick true] [--params epochs=3 ...]
+    tubetags train --strategy baseline [--seed 0] [--quick true] [--params epochs=3 ...]
+    mlflow run . -e train_bilstm --env-manager local -P seed=1      (one entry point per strategy)
     mlflow run . -e train --env-manager local -P strategy=bilstm -P seed=1
 
-Parameters: experiments/configs/<strategy>.yaml (`params`, and `quick_params` merged in with
+Parameters: configs/strategies/<strategy>.yaml (`params`, and `quick_params` merged in with
 --quick true), then --params KEY=VALUE overrides (see tubetags.config).
 """
 
@@ -20,7 +21,8 @@ from typing import Any, Self
 from pydantic import Field, field_validator
 
 from tubetags import settings
-from tubetags.config import CONFIG_DIR, JobConfig, comma_list
+from tubetags.config import STRATEGY_CONFIG_DIR, JobConfig, comma_list
+from tubetags.jobs import Job
 from tubetags.strategies import STRATEGIES
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,7 @@ class TrainConfig(JobConfig):
 
     @classmethod
     def config_path(cls, values: Mapping[str, Any]) -> Path:
-        return CONFIG_DIR / f"{values.get('strategy')}.yaml"
+        return STRATEGY_CONFIG_DIR / f"{values.get('strategy') or '<strategy>'}.yaml"
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, path: Path | None = None) -> Self:
@@ -94,9 +96,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
 
     from tubetags import registry, tracking
     from tubetags.corpus import Corpus
-    from tubetags.evaluation.predictions import log_predictions, ranked, truths
+    from tubetags.evaluation.prediction_log import log_predictions, ranked, truths
     from tubetags.evaluation.scoring import evaluate_splits, predict_split
-    from tubetags.metrics import evaluate
+    from tubetags.ranking_metrics import evaluate
     from tubetags.strategies import build_predictor, predictor_class
 
     tracking.configure(os.environ.get("MLFLOW_EXPERIMENT_NAME", "tubetags"))
@@ -149,13 +151,10 @@ def train(config: TrainConfig) -> dict[str, Any]:
         return {"run_id": run.info.run_id, "metrics": metrics, "version": version}
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    result = train(TrainConfig.from_cli(argv, __doc__))
+def report(config: TrainConfig, result: dict[str, Any]) -> list[str]:
     p5 = result["metrics"].get("test_p_at_5")
-    print(f"test P@5 {'-' if p5 is None else f'{p5:.3f}'}; run {result['run_id']}; version {result['version']}")
-    return result
+    return [f"test P@5 {'-' if p5 is None else f'{p5:.3f}'}; run {result['run_id']}; version {result['version']}"]
 
 
-if __name__ == "__main__":
-    main()
+JOB = Job("train", TrainConfig, train, report=report,
+          summary="fit one strategy (one seed), evaluate it, log it to MLflow and register the model")

@@ -1,9 +1,9 @@
 """build_corpus: source files -> contract -> normalised tags -> splits -> Parquet shards + manifest.
 
-    python -m pipelines.build_corpus [--min-tag-freq 5] [--min-words 100] ...
+    tubetags build-corpus [--min-tag-freq 5] [--min-words 100] ...
     mlflow run . -e build_corpus --env-manager local
 
-Defaults: `BuildConfig` below, then experiments/configs/build_corpus.yaml, then the command line.
+Defaults: `BuildConfig` below, then configs/build_corpus.yaml if present, then the command line.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import json
 import logging
 import shutil
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from pipelines.splits import SPLITS, chronological_split, group_split, near_dupl
 from tubetags import settings
 from tubetags.config import JobConfig, comma_list
 from tubetags.corpus import MANIFEST, sha256_of, write_shards
+from tubetags.jobs import Job
 from tubetags.tags import TagRuleReport, canonical_forms, channel_constant_keys, channel_key, clean_tags, tag_key
 from tubetags.text import word_count
 
@@ -239,20 +239,14 @@ def log_to_mlflow(manifest: dict[str, Any], output: Path) -> None:
         mlflow.log_artifact(str(output / "rejects.jsonl"))
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    config = BuildConfig.from_cli(argv, __doc__)
-    try:
-        manifest = build(config)
-    except settings.MissingDataError as error:
-        raise SystemExit(str(error)) from None
-    for line in summary_lines(manifest):
-        print(line)
+def run(config: BuildConfig) -> dict[str, Any]:
+    """Build the corpus and (with `track`) log it as an MLflow run; returns the manifest."""
+    manifest = build(config)
     if config.track:
         log_to_mlflow(manifest, Path(config.output))
-    print(f"corpus written to {config.output}")
     return manifest
 
 
-if __name__ == "__main__":
-    main()
+JOB = Job("build-corpus", BuildConfig, run,
+          report=lambda config, manifest: [*summary_lines(manifest), f"corpus written to {config.output}"],
+          summary="source files -> data contract -> tag rules -> splits -> Parquet shards + manifest")

@@ -1,10 +1,10 @@
 """ingest: collect YouTube videos (metadata + transcript + tags) into work_dir()/collected/.
 
-    python -m pipelines.ingest --channel-handle @veritasium [--max-videos 200] [--rebuild-corpus true]
-    python -m pipelines.ingest --playlist-id PL... | --channel-id UC... | --video-ids ID [ID ...]
+    tubetags ingest --channel-handle @veritasium [--max-videos 200] [--rebuild-corpus true]
+    tubetags ingest --playlist-id PL... | --channel-id UC... | --video-ids ID [ID ...]
     mlflow run . -e ingest --env-manager local -P channel_handle=@veritasium
 
-Options: `IngestConfig` below (defaults, then experiments/configs/ingest.yaml, then the command line).
+Options: `IngestConfig` below (defaults, then configs/ingest.yaml if present, then the command line).
 
 Needs YOUTUBE_API_KEY. Per video: metadata from the Data API (videos.list, 50 ids per unit of quota),
 transcript from manual captions, else auto captions, else Whisper on the audio (yt-dlp). Every record
@@ -20,135 +20,25 @@ Exit status 75 (EX_TEMPFAIL) means the daily API quota ran out: run the same com
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
-import hashlib
-import json
-import os
-import re
-import sys
+import logging
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Self
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from googleapiclient.errors import HttpError
 from pydantic import Field, field_validator, model_validator
 from tqdm import tqdm
 
 from data_contracts import Rejection, validate_records
 from pipelines import asr, captions
+from pipelines.collected_store import REJECTS, CollectedStore, Request, collected_dir
+from pipelines.video_records import TransientFailure, WhisperPolicy, record_for, transcript_for, whisper_cache_path
 from pipelines.youtube_api import QUOTA_COST, MissingApiKey, NotFound, QuotaExceeded, YouTubeClient
-from tubetags import settings
 from tubetags.config import JobConfig, comma_list
-from tubetags.corpus import SCHEMA
+from tubetags.jobs import Job, JobError
 
+log = logging.getLogger(__name__)
 EXIT_QUOTA = 75  # EX_TEMPFAIL: nothing is wrong, try again later
-REJECTS = "rejects.jsonl"
-
-
-def collected_dir() -> Path:
-    return settings.work_dir() / "collected"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Readers (and a restart after SIGKILL) see the old file or the new one, never half of one."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-@dataclass(frozen=True)
-class Request:
-    """What to collect: 'videos' (ids), 'playlist', 'channel' (id) or 'handle'."""
-
-    kind: str
-    value: str | tuple[str, ...]
-
-    @property
-    def key(self) -> str:
-        """File-name-safe name of the request's state file."""
-        if self.kind == "videos":
-            digest = hashlib.sha1(",".join(sorted(self.value)).encode()).hexdigest()[:12]
-            return f"videos-{digest}"
-        return f"{self.kind}-{re.sub(r'[^A-Za-z0-9_.@-]', '_', str(self.value))}"
-
-
-class CollectorBusy(RuntimeError):
-    """Another collector holds the lock on the collected/ folder."""
-
-
-class CollectedStore:
-    """collected/: Parquet batches, rejects.jsonl and one state file per request."""
-
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
-        self.rejects = self.folder / REJECTS
-        (self.folder / "state").mkdir(parents=True, exist_ok=True)
-        self._lock = None
-
-    def lock(self) -> None:
-        """One collector at a time; the OS drops the lock when the process dies, even by SIGKILL."""
-        self._lock = open(self.folder / ".lock", "w")
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise CollectorBusy(f"Another collector is writing to {self.folder}; wait for it to finish.") from None
-
-    def unlock(self) -> None:
-        if self._lock:
-            self._lock.close()  # closing releases the flock
-            self._lock = None
-
-    def repair(self) -> None:
-        """Undo what a kill may leave: temp files, and a torn last line in rejects.jsonl."""
-        for tmp in self.folder.rglob("*.tmp"):
-            tmp.unlink()
-        if self.rejects.exists():
-            data = self.rejects.read_bytes()
-            if data and not data.endswith(b"\n"):
-                os.truncate(self.rejects, data.rfind(b"\n") + 1)
-
-    def accepted_ids(self) -> list[str]:
-        return [v for path in sorted(self.folder.glob("*.parquet"))
-                for v in pq.read_table(path, columns=["video_id"]).column("video_id").to_pylist()]
-
-    def rejected_ids(self) -> list[str]:
-        if not self.rejects.exists():
-            return []
-        return [json.loads(line)["video_id"] for line in self.rejects.read_text().splitlines() if line.strip()]
-
-    def done_ids(self) -> set[str]:
-        return set(self.accepted_ids()) | set(self.rejected_ids())
-
-    def commit(self, rows: list[dict[str, Any]], rejections: list[Rejection]) -> None:
-        """Parquet first, then rejects: a kill in between leaves the rejected ones undone, redone on restart."""
-        if rows:
-            sink = pa.BufferOutputStream()
-            pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), sink, compression="zstd")
-            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-            _atomic_write(self.folder / f"batch-{stamp}-{os.getpid()}.parquet", sink.getvalue().to_pybytes())
-        if rejections:
-            with open(self.rejects, "ab") as handle:
-                handle.write(b"".join(json.dumps(r.to_row(), default=str).encode() + b"\n" for r in rejections))
-                handle.flush()
-                os.fsync(handle.fileno())
-
-    def state_path(self, request: Request) -> Path:
-        return self.folder / "state" / f"{request.key}.json"
-
-    def load_state(self, request: Request) -> dict[str, Any] | None:
-        path = self.state_path(request)
-        return json.loads(path.read_text()) if path.exists() else None
-
-    def save_state(self, request: Request, state: dict[str, Any]) -> None:
-        state["updated_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        _atomic_write(self.state_path(request), json.dumps(state, indent=1).encode())
 
 
 class IngestConfig(JobConfig):
@@ -200,6 +90,9 @@ class IngestConfig(JobConfig):
             raise ValueError("Give exactly one of --video-ids, --playlist-id, --channel-id, --channel-handle.")
         return Request(*given[0])
 
+    def whisper_policy(self) -> WhisperPolicy:
+        return WhisperPolicy(self.whisper, self.max_whisper_minutes, self.asr_backend, self.asr_model)
+
 
 @dataclass
 class Summary:
@@ -221,71 +114,6 @@ class Summary:
         return lines
 
 
-def parse_duration(iso: str | None) -> float:
-    """Seconds in an ISO 8601 duration as contentDetails gives it ('PT1H2M3S', 'P1DT2H')."""
-    match = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", iso or "")
-    if not match:
-        return 0.0
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
-
-
-class _TransientFailure(Exception):
-    """The video could not be done now but may be later: it stays pending."""
-
-
-def _cached_whisper(video_id: str, options: IngestConfig) -> captions.Transcript:
-    """Whisper costs minutes per video: keep its result until the batch is committed."""
-    path = settings.cache_dir() / "transcripts" / f"{video_id}.json"
-    if path.exists():
-        return captions.Transcript(**json.loads(path.read_text()))
-    try:
-        transcript = asr.transcribe_video(video_id, backend=options.asr_backend, model=options.asr_model)
-    except asr.AudioUnavailable as error:
-        raise _TransientFailure(f"no captions and audio download failed: {str(error)[:200]}") from error
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, json.dumps(vars(transcript)).encode())
-    return transcript
-
-
-def transcript_for(item: dict[str, Any], options: IngestConfig, api: Any) -> captions.Transcript | None:
-    """Captions, else Whisper; None when the video cannot teach anything anyway (no tags)."""
-    snippet = item["snippet"]
-    language = snippet.get("defaultAudioLanguage") or snippet.get("defaultLanguage")
-    try:
-        found = captions.fetch_captions(item["id"], language, api=api)
-    except captions.CaptionsTransient as error:
-        raise _TransientFailure(str(error)) from error
-    if found is not None:
-        return found
-    if not snippet.get("tags"):
-        return None  # the contract rejects it for its tags; transcribing would be wasted CPU
-    if not options.whisper:
-        raise _TransientFailure("no captions and whisper is off")
-    minutes = parse_duration(item.get("contentDetails", {}).get("duration")) / 60
-    if minutes > options.max_whisper_minutes:
-        raise _TransientFailure(f"no captions and {minutes:.0f} min is over --max-whisper-minutes")
-    return _cached_whisper(item["id"], options)
-
-
-def record_for(item: dict[str, Any], transcript: captions.Transcript | None) -> dict[str, Any]:
-    """A raw row in the contract's shape; validation is the contract's job."""
-    snippet = item["snippet"]
-    return {
-        "video_id": item["id"],
-        "source": "youtube",
-        "channel": snippet.get("channelTitle", ""),
-        "title": snippet.get("title", ""),
-        "description": snippet.get("description", ""),
-        "published": (snippet.get("publishedAt") or "")[:10] or None,
-        "language": transcript.language if transcript else "und",
-        "tags": snippet.get("tags", []),
-        "transcript": transcript.text if transcript else "",
-        # Without a transcript the record is only kept as a rejection; the field must still be valid.
-        "transcript_source": transcript.source if transcript else "auto_captions",
-    }
-
-
 def process_batch(video_ids: list[str], client: YouTubeClient, options: IngestConfig, api: Any,
                   progress: tqdm) -> tuple[list[dict[str, Any]], list[Rejection], dict[str, str]]:
     """(accepted rows, rejections, transient failures) for up to 50 videos."""
@@ -302,8 +130,8 @@ def process_batch(video_ids: list[str], client: YouTubeClient, options: IngestCo
             failures[video_id] = "live or upcoming: no transcript yet"
         else:
             try:
-                raw.append(record_for(item, transcript_for(item, options, api)))
-            except _TransientFailure as error:
+                raw.append(record_for(item, transcript_for(item, options.whisper_policy(), api)))
+            except TransientFailure as error:
                 failures[video_id] = str(error)
             except captions.CouldNotRetrieveTranscript as error:  # unavailable, age-restricted, ...
                 rejections.append(Rejection(record_for(item, None), f"captions: {type(error).__name__}",
@@ -370,7 +198,7 @@ def collect(request: Request, client: YouTubeClient, options: IngestConfig,
                 state["failed"] = {k: v for k, v in state["failed"].items() if k not in finished} | failures
                 store.save_state(request, state)
                 for video_id in finished:  # committed: the cached Whisper transcript has served
-                    (settings.cache_dir() / "transcripts" / f"{video_id}.json").unlink(missing_ok=True)
+                    whisper_cache_path(video_id).unlink(missing_ok=True)
                 summary.accepted.update(r["transcript_source"] for r in rows)
                 summary.rejected.update(r.stage for r in rejections)
                 summary.failed.update(failures)
@@ -400,34 +228,40 @@ def _log_to_mlflow(request: Request, options: IngestConfig, summary: Summary) ->
         mlflow.log_metrics(metrics)
 
 
-def main(argv: Sequence[str] | None = None, http: Any = None) -> Summary:
-    """CLI. `http` (an httplib2.Http-like object) is for tests; by default the client makes its own."""
-    options = IngestConfig.from_cli(argv, __doc__)
+def run(options: IngestConfig, http: Any = None) -> Summary:
+    """Collect, log the collection to MLflow (`track`), rebuild the corpus if asked.
+
+    `http` (an httplib2.Http-like object) is for tests; by default the client makes its own."""
     request = options.request()
     try:
         client = YouTubeClient.connect(http=http, num_retries=options.retries)
         summary = collect(request, client, options)
-    except (MissingApiKey, NotFound, HttpError, CollectorBusy) as error:  # one clear line rather than a traceback
-        raise SystemExit(f"ingest: {error}") from None
-    for line in summary.lines():
-        print(line)
+    except (MissingApiKey, NotFound, HttpError) as error:  # one clear line rather than a traceback
+        raise JobError(str(error)) from None
     if options.track:
         _log_to_mlflow(request, options, summary)
-    if summary.stopped_by_quota:
-        resets_at = summary.stopped_by_quota.resets_at
-        wait = resets_at - dt.datetime.now(dt.UTC)
-        print(f"Stopped: the YouTube API daily quota is spent ({summary.stopped_by_quota.method}). Progress is "
-              f"kept ({summary.pending} videos pending). The quota resets at midnight Pacific time, "
-              f"{resets_at:%Y-%m-%d %H:%M %Z} = {resets_at.astimezone(dt.UTC):%H:%M} UTC "
-              f"(in {wait.seconds // 3600}h{wait.seconds % 3600 // 60:02d}m): run the same command again then.")
-        sys.exit(EXIT_QUOTA)
-    if options.rebuild_corpus:
+    if options.rebuild_corpus and not summary.stopped_by_quota:
         from pipelines import build_corpus
 
-        build_corpus.main(["--track", str(options.track)])
-    print(f"collected records in {collected_dir()}")
+        manifest = build_corpus.run(build_corpus.BuildConfig.load({"track": options.track}))
+        for line in build_corpus.summary_lines(manifest):
+            log.info("%s", line)
     return summary
 
 
-if __name__ == "__main__":
-    main()
+def report(options: IngestConfig, summary: Summary) -> list[str]:
+    lines = summary.lines()
+    if summary.stopped_by_quota:
+        resets_at = summary.stopped_by_quota.resets_at
+        wait = resets_at - dt.datetime.now(dt.UTC)
+        lines.append(f"Stopped: the YouTube API daily quota is spent ({summary.stopped_by_quota.method}). Progress "
+                     f"is kept ({summary.pending} videos pending). The quota resets at midnight Pacific time, "
+                     f"{resets_at:%Y-%m-%d %H:%M %Z} = {resets_at.astimezone(dt.UTC):%H:%M} UTC "
+                     f"(in {wait.seconds // 3600}h{wait.seconds % 3600 // 60:02d}m): run the same command again then.")
+    lines.append(f"collected records in {collected_dir()}")
+    return lines
+
+
+JOB = Job("ingest", IngestConfig, run, report=report,
+          exit_code=lambda options, summary: EXIT_QUOTA if summary.stopped_by_quota else 0,
+          summary="collect YouTube videos (metadata, captions or Whisper, tags) through the data contract")

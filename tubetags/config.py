@@ -1,7 +1,7 @@
 """One way for every job to get its parameters: a pydantic model per job.
 
 Values come, later ones winning, from the model's defaults, the job's YAML file
-(`experiments/configs/<job>.yaml`, or `--config PATH`) and the command line: one `--name VALUE`
+(`configs/strategies/<job>.yaml`, or `--config PATH`) and the command line: one `--name VALUE`
 flag per field (also what MLproject passes). Everything arrives as text and is parsed once, by
 pydantic: `--seeds 5` is an int, `--quick false` a bool, `--strategies a,b` a list. A dict field
 (a strategy's hyper-parameters) takes repeated `--param KEY=VALUE`, each value read as YAML.
@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tubetags import settings
 
-CONFIG_DIR = settings.REPO_ROOT / "experiments" / "configs"
+CONFIG_DIR = settings.REPO_ROOT / "configs"
+STRATEGY_CONFIG_DIR = CONFIG_DIR / "strategies"  # one file per strategy: its hyper-parameters
 
 
 class ConfigError(ValueError):
@@ -63,14 +64,28 @@ class JobConfig(BaseModel):
         return CONFIG_DIR / f"{cls.job}.yaml"
 
     @classmethod
-    def read_yaml(cls, path: Path) -> dict[str, Any]:
-        return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+    def read_yaml(cls, path: Path, required: bool = False) -> dict[str, Any]:
+        """The file's mapping; {} for a job's own default file that does not exist. A file someone named
+        (`required`) must exist and be readable: running on the defaults instead would be a silent surprise."""
+        if not required and not path.exists():
+            return {}
+        try:
+            data = yaml.safe_load(path.read_text())
+        except OSError as error:
+            raise ConfigError(f"cannot read config file {path}: {error.strerror or error}") from None
+        except yaml.YAMLError as error:
+            raise ConfigError(f"config file {path} is not valid YAML: {error}") from None
+        if data is not None and not isinstance(data, Mapping):
+            raise ConfigError(f"config file {path} must hold a mapping of field: value, not {type(data).__name__}")
+        return dict(data or {})
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, path: Path | None = None) -> Self:
-        """Defaults < YAML file < overrides; dict-valued overrides are merged key by key."""
+        """Defaults < YAML file < overrides; dict-valued overrides are merged key by key.
+
+        `path`: a YAML file that must exist; without it the job's default file is read if present."""
         overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-        data = cls.read_yaml(path or cls.config_path(overrides))
+        data = cls.read_yaml(path, required=True) if path is not None else cls.read_yaml(cls.config_path(overrides))
         for key, value in overrides.items():
             data[key] = {**(data.get(key) or {}), **value} if isinstance(value, Mapping) else value
         try:
@@ -79,10 +94,14 @@ class JobConfig(BaseModel):
             raise ConfigError(f"invalid {cls.job} config:\n{error}") from None
 
     @classmethod
-    def from_cli(cls, argv: Sequence[str] | None = None, description: str | None = None) -> Self:
-        """Parse `--field value` flags (one per field) into a validated config; exits with a message if invalid."""
-        parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-        parser.add_argument("--config", type=Path, default=None, help="YAML file (default: per job)")
+    def from_cli(cls, argv: Sequence[str] | None = None, description: str | None = None,
+                 prog: str | None = None) -> Self:
+        """Parse `--field value` flags (one per field) into a validated config; exits (2) with a message if invalid."""
+        parser = argparse.ArgumentParser(prog=prog, description=description,
+                                         formatter_class=argparse.RawDescriptionHelpFormatter)
+        default_file = cls.config_path({}).relative_to(settings.REPO_ROOT)
+        parser.add_argument("--config", type=Path, default=None,
+                            help=f"YAML file of field: value (must exist; default: {default_file} if present)")
         dict_fields = []
         for name, field in cls.model_fields.items():
             flag = "--" + name.replace("_", "-")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from tubetags import settings
+from tubetags.jobs import JobError
 
 
 def configure(experiment: str | None = None) -> str:
@@ -47,7 +48,7 @@ def log_new_params(params: dict) -> None:
         mlflow.log_params(fresh)
 
 
-class NoExperimentRun(LookupError):
+class NoExperimentRun(JobError):
     """No finished experiment run to compare (the message says what to run first)."""
 
 

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
+from experiments.compare import CompareConfig
 from experiments.experiment import ExperimentConfig
-from experiments.open_vocab import OpenVocabConfig
-from experiments.refit import RefitConfig
 from experiments.train import TrainConfig, best_epoch
-from pipelines.build_corpus import BuildConfig
-from pipelines.ingest import IngestConfig
-from pipelines.monitor import MonitorConfig
-from tubetags import registry, settings
+from tubetags import registry
 from tubetags.config import ConfigError, parse_assignments
-from tubetags.evaluation.compare import CompareConfig
 from tubetags.strategies import EXPERIMENT_STRATEGIES, STRATEGIES, predictor_class
-
-JOBS = {"build_corpus": BuildConfig, "ingest": IngestConfig, "train": TrainConfig, "experiment": ExperimentConfig,
-        "compare": CompareConfig, "refit": RefitConfig, "open_vocab": OpenVocabConfig,
-        "monitor": MonitorConfig}
 
 
 def test_command_line_text_is_parsed_once_into_types():
@@ -34,6 +24,30 @@ def test_bad_values_exit_with_a_message(argv, capsys):
     with pytest.raises(SystemExit):
         ExperimentConfig.from_cli(argv)
     assert "error" in capsys.readouterr().err
+
+
+def test_a_named_config_file_must_exist_and_hold_a_mapping(tmp_path, capsys):
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(ConfigError, match=str(missing)):
+        CompareConfig.load(path=missing)
+    with pytest.raises(SystemExit) as stopped:
+        CompareConfig.from_cli(["--config", str(missing)])
+    assert stopped.value.code == 2 and str(missing) in capsys.readouterr().err
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        CompareConfig.load(path=listed)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("a: [1,\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        CompareConfig.load(path=broken)
+
+
+def test_a_config_file_sets_fields_and_the_command_line_wins(tmp_path):
+    path = tmp_path / "compare.yaml"
+    path.write_text("latency_budget_ms: 30\nlatency_runs: 4\n")
+    config = CompareConfig.from_cli(["--config", str(path), "--latency-runs", "7"])
+    assert config.latency_budget_ms == 30 and config.latency_runs == 7
 
 
 def test_unknown_yaml_key_is_an_error(tmp_path):
@@ -66,26 +80,6 @@ def test_every_strategy_config_builds_its_predictor():
         cls = predictor_class(name)
         assert cls.strategy == name
         assert set(config.params) <= set(cls.__init__.__code__.co_varnames), name
-
-
-def test_mlproject_defaults_equal_the_job_configs():
-    project = yaml.safe_load((settings.REPO_ROOT / "MLproject").read_text())["entry_points"]
-    assert set(project) == set(JOBS)
-    for job, entry in project.items():
-        defaults = JOBS[job].model_fields
-        for name, param in entry["parameters"].items():
-            assert f"{{{name}}}" in entry["command"], (job, name)
-            if name in ("params", "strategy") or name not in defaults:
-                assert name in defaults or name == "params", (job, name)
-                continue
-            default = defaults[name].get_default(call_default_factory=True)
-            given = JOBS[job].model_validate({**_required(job), name: param["default"]}).__dict__[name] \
-                if param["default"] != "" else None
-            assert given == default or (given is None and not default), (job, name, param["default"], default)
-
-
-def _required(job: str) -> dict:
-    return {"train": {"strategy": "baseline"}, "ingest": {"channel_handle": "@x"}}.get(job, {})
 
 
 def test_strategy_table_drives_aliases_and_experiment():

@@ -14,12 +14,21 @@ from googleapiclient.http import HttpMockSequence
 from youtube_transcript_api import RequestBlocked, TranscriptList, TranscriptsDisabled, VideoUnavailable
 from youtube_transcript_api._transcripts import Transcript as CaptionTrack
 
-from pipelines import asr, captions, ingest
+from pipelines import asr, captions, ingest, video_records
 from pipelines.captions import Transcript
+from pipelines.collected_store import CollectedStore
+from tubetags.jobs import Job, run_job
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "youtube"
 SPEECH = ("today we look at what happens when you fall into a black hole and why time seems to slow "
           "down near the event horizon while space itself is stretched into spaghetti")
+
+
+def ingest_main(argv: list[str], http: Any = None) -> Any:
+    """`tubetags ingest ARGV`, with the Data API answered by `http` (recorded responses)."""
+    job: Job[Any] = Job("ingest", ingest.IngestConfig, lambda config: ingest.run(config, http=http),
+                        report=ingest.JOB.report, exit_code=ingest.JOB.exit_code)
+    return run_job(job, argv)
 
 
 def recorded(name: str, status: int = 200) -> tuple[dict, str]:
@@ -100,7 +109,7 @@ def collected(work: Path) -> tuple[pd.DataFrame, list[dict]]:
 
 def test_a_batch_lands_in_parquet_and_rejects_keep_their_reason(work, fake_youtube, capsys):
     http = HttpMockSequence([recorded("videos_list_batch.json")])
-    summary = ingest.main(["--video-ids", ",".join(FIVE_IDS), "--track", "false"], http=http)
+    summary = ingest_main(["--video-ids", ",".join(FIVE_IDS), "--track", "false"], http=http)
 
     rows, rejects = collected(work)
     by_id = rows.set_index("video_id")
@@ -128,7 +137,7 @@ def test_a_batch_lands_in_parquet_and_rejects_keep_their_reason(work, fake_youtu
 def test_build_corpus_reads_what_the_collector_wrote(work, fake_youtube):
     from pipelines.sources import read_collected
 
-    ingest.main(["--video-ids", *FIVE_IDS, "--track", "false"], http=HttpMockSequence([recorded("videos_list_batch.json")]))
+    ingest_main(["--video-ids", *FIVE_IDS, "--track", "false"], http=HttpMockSequence([recorded("videos_list_batch.json")]))
     from data_contracts import validate_records
 
     accepted, rejected = validate_records(read_collected(work / "collected"))
@@ -136,9 +145,9 @@ def test_build_corpus_reads_what_the_collector_wrote(work, fake_youtube):
 
 
 def test_rerun_collects_nothing_twice(work, fake_youtube):
-    ingest.main(["--video-ids", *FIVE_IDS, "--track", "false"], http=HttpMockSequence([recorded("videos_list_batch.json")]))
+    ingest_main(["--video-ids", *FIVE_IDS, "--track", "false"], http=HttpMockSequence([recorded("videos_list_batch.json")]))
     http = HttpMockSequence([])  # a request would fail: there must be none
-    summary = ingest.main(["--video-ids", *FIVE_IDS, "--track", "false"], http=http)
+    summary = ingest_main(["--video-ids", *FIVE_IDS, "--track", "false"], http=http)
     assert http.request_sequence == [] and summary.quota_used == 0
     rows, rejects = collected(work)
     assert len(rows) == 3 and len(rejects) == 2
@@ -148,7 +157,7 @@ def test_quota_exceeded_stops_cleanly_and_the_same_command_resumes(work, fake_yo
     argv = ["--video-ids", *FIVE_IDS, "--batch-size", "2", "--track", "false"]
     http = HttpMockSequence([recorded("videos_list_batch.json"), recorded("error_403_quota_exceeded.json", 403)])
     with pytest.raises(SystemExit) as stopped:
-        ingest.main(argv, http=http)
+        ingest_main(argv, http=http)
     assert stopped.value.code == ingest.EXIT_QUOTA
     out = capsys.readouterr().out
     assert "quota is spent" in out and "midnight Pacific" in out and "run the same command again" in out
@@ -158,7 +167,7 @@ def test_quota_exceeded_stops_cleanly_and_the_same_command_resumes(work, fake_yo
     assert state["pending"] == FIVE_IDS[2:]
 
     http = HttpMockSequence([recorded("videos_list_batch.json")] * 2)
-    ingest.main(argv, http=http)
+    ingest_main(argv, http=http)
     assert len(http.request_sequence) == 2  # only the 3 videos left, in batches of 2
     rows, rejects = collected(work)
     assert sorted(rows.video_id) == ["Bm7rQ1sVw0c", "Wh1sper0nly", "aX3kT9pLq2E"]
@@ -168,14 +177,14 @@ def test_quota_exceeded_stops_cleanly_and_the_same_command_resumes(work, fake_yo
 def test_channel_is_listed_through_its_uploads_playlist(work, fake_youtube):
     http = HttpMockSequence([recorded("channels_list_handle.json"), recorded("playlist_items_page1.json"),
                              recorded("playlist_items_page2.json"), recorded("videos_list_batch.json")])
-    summary = ingest.main(["--channel-handle", "@kurzgesagt", "--track", "false"], http=http)
+    summary = ingest_main(["--channel-handle", "@kurzgesagt", "--track", "false"], http=http)
     assert summary.calls == {"channels.list": 1, "playlistItems.list": 2, "videos.list": 1}
     assert len(collected(work)[0]) == 3
 
 
 def test_max_videos_stops_listing_early(work, fake_youtube):
     http = HttpMockSequence([recorded("playlist_items_page1.json"), recorded("videos_list_batch.json")])
-    summary = ingest.main(["--playlist-id", "UUsXVk37bltHxD1rDPwtNM8Q", "--max-videos", "2", "--track", "false"], http=http)
+    summary = ingest_main(["--playlist-id", "UUsXVk37bltHxD1rDPwtNM8Q", "--max-videos", "2", "--track", "false"], http=http)
     assert summary.calls["playlistItems.list"] == 1
     assert sorted(collected(work)[0].video_id) == ["Bm7rQ1sVw0c", "aX3kT9pLq2E"]
 
@@ -184,7 +193,7 @@ def test_blocked_caption_requests_leave_the_video_pending(work, fake_youtube, mo
     tracks = dict(FakeTranscriptApi.tracks, aX3kT9pLq2E=RequestBlocked("aX3kT9pLq2E"),
                   Bm7rQ1sVw0c=VideoUnavailable("Bm7rQ1sVw0c"))
     monkeypatch.setattr(FakeTranscriptApi, "tracks", tracks)
-    summary = ingest.main(["--video-ids", *FIVE_IDS, "--track", "false"],
+    summary = ingest_main(["--video-ids", *FIVE_IDS, "--track", "false"],
                           http=HttpMockSequence([recorded("videos_list_batch.json")]))
     assert "aX3kT9pLq2E" in summary.failed and summary.pending == 1
     rows, rejects = collected(work)
@@ -193,25 +202,26 @@ def test_blocked_caption_requests_leave_the_video_pending(work, fake_youtube, mo
 
 
 def test_no_whisper_leaves_uncaptioned_videos_pending(work, fake_youtube):
-    summary = ingest.main(["--video-ids", *FIVE_IDS, "--whisper", "false", "--track", "false"],
+    summary = ingest_main(["--video-ids", *FIVE_IDS, "--whisper", "false", "--track", "false"],
                           http=HttpMockSequence([recorded("videos_list_batch.json")]))
     assert summary.failed == {"Wh1sper0nly": "no captions and whisper is off"} and fake_youtube == []
 
 
-def test_missing_api_key_is_one_clear_line(work, monkeypatch):
+def test_missing_api_key_is_one_clear_line(work, monkeypatch, caplog):
     monkeypatch.delenv("YOUTUBE_API_KEY")
-    with pytest.raises(SystemExit, match="YOUTUBE_API_KEY"):
-        ingest.main(["--video-ids", "aX3kT9pLq2E", "--track", "false"], http=HttpMockSequence([]))
+    with pytest.raises(SystemExit) as stopped:
+        ingest_main(["--video-ids", "aX3kT9pLq2E", "--track", "false"], http=HttpMockSequence([]))
+    assert stopped.value.code == 1 and "YOUTUBE_API_KEY" in caplog.text
 
 
 def test_exactly_one_source_is_required(work, capsys):
     with pytest.raises(SystemExit):
-        ingest.main(["--video-ids", "", "--playlist-id", "", "--track", "false"])  # as `mlflow run` passes blanks
+        ingest_main(["--video-ids", "", "--playlist-id", "", "--track", "false"])  # as `mlflow run` passes blanks
     assert "exactly one of --video-ids" in capsys.readouterr().err
 
 
 def test_a_torn_rejects_line_is_cut_on_restart(tmp_path):
-    store = ingest.CollectedStore(tmp_path)
+    store = CollectedStore(tmp_path)
     store.rejects.write_text('{"video_id": "a", "source": "youtube"}\n{"video_id": "b", "sou')
     (tmp_path / "batch-x.parquet.tmp").write_bytes(b"half")
     store.repair()
@@ -234,10 +244,10 @@ def test_caption_track_choice(default_language, tracks, expected):
 
 
 def test_iso_durations():
-    assert ingest.parse_duration("PT11M42S") == 702
-    assert ingest.parse_duration("PT1H") == 3600
-    assert ingest.parse_duration("P1DT2H") == 26 * 3600
-    assert ingest.parse_duration("P0D") == 0
+    assert video_records.parse_duration("PT11M42S") == 702
+    assert video_records.parse_duration("PT1H") == 3600
+    assert video_records.parse_duration("P1DT2H") == 26 * 3600
+    assert video_records.parse_duration("P0D") == 0
 
 
 def test_audio_download_asks_yt_dlp_for_best_audio(tmp_path, monkeypatch):

@@ -65,8 +65,9 @@ class RoutingHttp:
 def child() -> None:
     """Collect the fake channel; KILL_AT='N:before|after' kills this process around its Nth os.replace."""
     import test_ingest  # beside this file: sys.path[0] when run as a script
+    from test_ingest import ingest_main
 
-    from pipelines import captions, ingest
+    from pipelines import captions, collected_store
 
     delay = float(os.environ.get("CAPTION_DELAY", "0"))
 
@@ -92,8 +93,8 @@ def child() -> None:
                 print(f"KILLED after replacing {Path(dst).name}", flush=True)
                 os.kill(os.getpid(), signal.SIGKILL)
 
-        ingest.os.replace = replace_then_die
-    ingest.main(["--channel-id", "UCrivers", "--batch-size", "4", "--track", "false"], http=RoutingHttp())
+        collected_store.os.replace = replace_then_die
+    ingest_main(["--channel-id", "UCrivers", "--batch-size", "4", "--track", "false"], http=RoutingHttp())
 
 
 def run_child(work: Path, kill_at: str | None = None, random_kill: bool = False, delay: float = 0.0):

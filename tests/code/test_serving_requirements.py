@@ -66,7 +66,7 @@ def _pins(path: Path) -> dict[str, str]:
 
 def test_the_walk_reaches_the_modules_a_predictor_loads():
     modules, _ = served_modules_and_imports()
-    assert {"tubetags.predictor", "tubetags.encoders", "tubetags.keyphrases", "tubetags.text", "tubetags.tags",
+    assert {"tubetags.predictor", "tubetags.encoders", "tubetags.openvocab.keyphrases", "tubetags.text", "tubetags.tags",
             "tubetags.corpus", "tubetags.strategies.ranking", "data_contracts.video_record"} <= modules
 
 

@@ -9,9 +9,10 @@ import mlflow
 import pandas as pd
 import pytest
 
+from experiments import compare
 from experiments.experiment import ExperimentConfig, run_experiment
-from scripts import compare
 from tubetags import registry
+from tubetags.jobs import run_job
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +28,7 @@ def test_compare_end_to_end(tiny_corpus, mlflow_store, tmp_path):
     out = tmp_path / "reports"
     # "tests" for both: a new experiment would put its artifacts in the real mlruns/ (tracking.configure).
     # Through the command line, as `make compare` runs it.
-    result = compare.main(["--experiment", "tests", "--out", str(out), "--latency-runs", "3",
+    result = run_job(compare.JOB, ["--experiment", "tests", "--out", str(out), "--latency-runs", "3",
                            "--corpus", str(tiny_corpus.root), "--compare-experiment", "tests"])
 
     assert result["parent_run_id"] == experiment["parent_run_id"]

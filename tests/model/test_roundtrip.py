@@ -87,7 +87,7 @@ def test_zero_shot_roundtrip(data, tmp_path):
 
 
 def test_hybrid_roundtrip(data, tmp_path):
-    from tubetags.keyphrases import KeyphraseSuggester
+    from tubetags.openvocab.keyphrases import KeyphraseSuggester
     from tubetags.strategies.hybrid import LearnedMerge
 
     closed = TfidfLinearTagger(**BASELINE)

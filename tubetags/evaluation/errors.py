@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from tubetags.evaluation.predictions import PredictionRow, ranked, truths
-from tubetags.metrics import per_item
+from tubetags.evaluation.prediction_log import PredictionRow, ranked, truths
 from tubetags.predictor import Ranked
+from tubetags.ranking_metrics import per_item
 
 ERROR_K = 5  # a creator reads the first few suggestions: errors are counted in the top 5
 HEAD_SHARE = 0.2  # head tags: the 20% most frequent in train

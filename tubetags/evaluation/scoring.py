@@ -9,9 +9,9 @@ import time
 from typing import Any
 
 from tubetags.corpus import CorpusSplit
-from tubetags.evaluation.predictions import PredictionRow, ranked, truths
-from tubetags.metrics import best_threshold, evaluate
+from tubetags.evaluation.prediction_log import PredictionRow, ranked, truths
 from tubetags.predictor import TagPredictor
+from tubetags.ranking_metrics import best_threshold, evaluate
 
 EVAL_K = 10  # every metric up to @10 is computed from the top 10
 

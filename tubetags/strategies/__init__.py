@@ -1,8 +1,8 @@
 """Tagging strategies, each a `TagPredictor`, named once in `STRATEGIES`.
 
 The table drives everything that names a strategy: the experiment's default list, the registry
-aliases the web app serves, and the config file each training run reads
-(`experiments/configs/<name>.yaml`).
+aliases the web app serves, the config file each training run reads (`configs/strategies/<name>.yaml`)
+and each one's MLproject entry point (`train_<name>`; a test checks MLproject against the table).
 """
 
 from __future__ import annotations
@@ -19,7 +19,15 @@ class Strategy:
     target: str  # "module:Class"
     alias: str  # registry alias of its best version
     in_experiment: bool = True  # trained and compared by `make experiment`
+    learns: bool = True  # learns from our labels (False: deterministic, nothing to seed)
     summary: str = ""
+
+    @property
+    def entry_point(self) -> str | None:
+        """Its own MLproject entry point (`mlflow run . -e train_bilstm`); the hybrid has none (open_vocab makes it)."""
+        if not self.in_experiment:
+            return None
+        return f"train_{self.name}" if self.learns else self.name
 
 
 STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
@@ -31,7 +39,7 @@ STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
              summary="(c) frozen pretrained encoder + in-house head"),
     Strategy("encoder_head_fast", "tubetags.strategies.encoder_head:FastEncoderHeadTagger", "encoder-head-fast",
              summary="(c, fast) static vectors distilled from the same encoder + in-house head"),
-    Strategy("zero_shot", "tubetags.strategies.zero_shot:ZeroShotTagger", "zero-shot",
+    Strategy("zero_shot", "tubetags.strategies.zero_shot:ZeroShotTagger", "zero-shot", learns=False,
              summary="(d) fully pretrained: transcript/tag-name similarity"),
     Strategy("hybrid", "tubetags.strategies.hybrid:HybridTagger", "open-vocab", in_experiment=False,
              summary="production's closed vocabulary merged with transcript keyphrases"),

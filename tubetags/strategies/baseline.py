@@ -21,8 +21,8 @@ from sklearn.multioutput import MultiOutputClassifier
 from tqdm import tqdm
 
 from tubetags.corpus import CorpusSplit, multi_hot
-from tubetags.metrics import precision_at_k
 from tubetags.predictor import Ranked, TagPredictor
+from tubetags.ranking_metrics import precision_at_k
 from tubetags.strategies.ranking import sigmoid, top_k
 
 

@@ -8,7 +8,7 @@ steps instead of ~2,000: cheap on a CPU, and it keeps the order of the talk), an
 weighs the windows that say most about the topic. The masked mean and max of the window vectors are
 concatenated to the attention output (`bag_skip`), a direct path from words to tags.
 
-What gets a net from scratch off the tag prior on ~1,900 talks (`python -m scripts.ablate_bilstm`):
+What gets a net from scratch off the tag prior on ~1,900 talks (`python -m experiments.studies.ablate_bilstm`):
 the whole transcript rather than its first 256 tokens; batch normalisation of the window vectors
 (the mean of 32 random word vectors hardly differs from one window to the next, standardising each
 dimension makes the differences visible to the BiLSTM; momentum 0.9 so that its inference statistics

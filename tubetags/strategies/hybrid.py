@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 
 from tubetags.corpus import CorpusSplit
-from tubetags.keyphrases import KeyphraseSuggester
+from tubetags.openvocab.keyphrases import KeyphraseSuggester
+from tubetags.openvocab.talk_style import TalkStyle
+from tubetags.openvocab.tree_models import load_model, save_model, single_openmp_thread
 from tubetags.predictor import Ranked, Sourced, TagPredictor, load_predictor
 from tubetags.tags import tag_key
-from tubetags.talk_style import TalkStyle
-from tubetags.tree_models import load_model, save_model, single_openmp_thread
 
 RRF_K = 10  # small: the first few ranks of each list matter most
 STYLE_FILE = "talk_style.pkl"
@@ -74,7 +74,7 @@ def reciprocal_rank_fusion(lists: Sequence[Ranked], weights: Sequence[float], k:
 def candidates(closed: Ranked, opened: Ranked, talk_style: float = 0.5
                ) -> tuple[list[str], list[str], list[str], np.ndarray]:
     """(keys, display names, sources, feature matrix) of the union of both lists, by spelling key; `talk_style`:
-    the video's P(talk) (tubetags.talk_style)."""
+    the video's P(talk) (tubetags.openvocab.talk_style)."""
     rows: dict[str, dict[str, float]] = {}
     names: dict[str, str] = {}
     closed_top = float(closed[0][1]) if closed else 0.0
@@ -127,7 +127,7 @@ class LearnedMerge:
         return cls(model.fit(x, y, sample_weight=w / w.mean()))
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
-        with single_openmp_thread():  # a few dozen candidates: one thread (tubetags.tree_models)
+        with single_openmp_thread():  # a few dozen candidates: one thread (tubetags.openvocab.tree_models)
             return self.model.predict_proba(matrix)[:, 1]
 
     def merge(self, closed: Ranked, opened: Ranked, k: int, talk_style: float = 0.5) -> list[Sourced]:

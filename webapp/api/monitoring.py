@@ -1,7 +1,7 @@
 """Privacy-safe request summaries for drift monitoring: one JSON line per answered POST /api/tags.
 
 File: $TUBETAGS_MONITOR_DIR/requests-YYYYMMDD.jsonl (UTC date; default <work dir>/monitoring, i.e. data/monitoring/;
-TUBETAGS_MONITOR_DIR=off turns it off). The line is `tubetags.monitoring.RequestSummary` (format version 1,
+TUBETAGS_MONITOR_DIR=off turns it off). The line is `tubetags.drift.RequestSummary` (format version 1,
 documented there), the same model the `monitor` job reads: never the transcript, the file name or the
 client address.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tubetags.monitoring import RequestSummary, TagScore, append_summary, utc_now
+from tubetags.drift import RequestSummary, TagScore, append_summary, utc_now
 
 log = logging.getLogger("api")
 

@@ -22,7 +22,7 @@ from django.core.cache import caches
 
 from api import metrics
 from api.model_cache import LoadedModel
-from tubetags.language import detect_language
+from tubetags.openvocab.language import detect_language
 from tubetags.text import normalise_transcript
 
 log = logging.getLogger("api")

@@ -13,7 +13,7 @@ import unicodedata
 
 import pysubs2
 
-from tubetags.evidence import Segment
+from tubetags.openvocab.evidence import Segment
 
 EXTENSIONS = {".srt": "srt", ".vtt": "vtt"}
 

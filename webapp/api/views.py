@@ -19,7 +19,7 @@ from api.errors import ApiError
 from api.model_cache import ALIAS_PATTERN, PRODUCTION, ModelUnavailable, UnknownAlias, get_cache
 from api.parsers import JSONParser
 from api.subtitles import EXTENSIONS, SubtitleError, subtitle_segments
-from tubetags.evidence import (
+from tubetags.openvocab.evidence import (
     IndexedSegment,
     Segment,
     find_evidence,

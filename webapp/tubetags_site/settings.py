@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from tubetags import monitoring
+from tubetags import drift
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # webapp/
 
@@ -131,7 +131,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
 
 # Drift monitoring: one privacy-safe JSON line per answered request (api/monitoring.py); "off" disables.
-TUBETAGS_MONITOR_DIR = str(monitoring.monitor_dir())  # TUBETAGS_MONITOR_DIR, else <work dir>/monitoring; "off"
+TUBETAGS_MONITOR_DIR = str(drift.monitor_dir())  # TUBETAGS_MONITOR_DIR, else <work dir>/monitoring; "off"
 # /metrics (Prometheus): loopback clients only, unless this token is set (then `Authorization: Bearer <token>`).
 TUBETAGS_METRICS_TOKEN = os.environ.get("TUBETAGS_METRICS_TOKEN", "")
 

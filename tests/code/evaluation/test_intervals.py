@@ -3,7 +3,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from tubetags.evaluation.intervals import bootstrap_interval, t_interval
-from tubetags.metrics import evaluate, per_item
+from tubetags.ranking_metrics import evaluate, per_item
 
 
 def test_t_interval_matches_the_textbook_formula():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from tubetags.evaluation import costs, errors, intervals, reports
-from tubetags.evaluation.predictions import PredictionRow
+from tubetags.evaluation.prediction_log import PredictionRow
 
 
 def runs():
@@ -88,7 +88,7 @@ def test_costs_report_with_one_strategy_unmeasured():
 
 
 def test_predictions_artifact_round_trips(tmp_path):
-    from tubetags.evaluation.predictions import read_predictions, write_predictions
+    from tubetags.evaluation.prediction_log import read_predictions, write_predictions
 
     path = write_predictions(ROWS, tmp_path / "p.jsonl")
     assert read_predictions(path) == ROWS

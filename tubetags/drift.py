@@ -2,7 +2,7 @@
 
 The web app records, per answered request, a `RequestSummary`: transcript length, language, the share
 of words the model has no feature for, and the tags with their scores — never the transcript itself. The
-`monitor` job (pipelines/monitor.py) compares a window of those summaries with a `ReferenceProfile`
+`monitor` job (pipelines/monitor_drift.py) compares a window of those summaries with a `ReferenceProfile`
 built from held-out corpus transcripts (what the model was validated on) and reports, per feature,
 the population stability index (PSI):
 

@@ -5,8 +5,8 @@ import re
 import pytest
 
 from tubetags.corpus import CorpusSplit, write_shards
-from tubetags.keyphrases import BACKGROUND_FILE, KeyphraseSuggester
-from tubetags.language import detect_language, stop_words
+from tubetags.openvocab.keyphrases import BACKGROUND_FILE, KeyphraseSuggester
+from tubetags.openvocab.language import detect_language, stop_words
 from tubetags.strategies.hybrid import HybridTagger
 from tubetags.tags import variant_key
 

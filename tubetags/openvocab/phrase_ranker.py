@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from tubetags.openvocab.tree_models import load_model, save_model, single_openmp_thread
 from tubetags.tags import tag_key
-from tubetags.tree_models import load_model, save_model, single_openmp_thread
 
 TOP = 150  # candidates of one transcript the ranker scores (by TF-IDF first): the rest never reach the top 20
 FEATURES = ("log_count", "tfidf", "idf", "log_doc_freq", "first_position", "spread", "words", "capitalised",

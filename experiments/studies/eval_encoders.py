@@ -1,14 +1,14 @@
 """eval_encoders: (c) encoder + head and (d) zero-shot with MiniLM (4 chunks / every chunk) vs model2vec.
 
-    python -m scripts.eval_encoders [--train-limit 600] [--valid-limit 0] [--full-train-model2vec]
-    python -m scripts.eval_encoders --encode-only --train-limit 600   # fill the MiniLM chunk cache (resumable)
+    python -m experiments.studies.eval_encoders [--train-limit 600] [--valid-limit 0] [--full-train-model2vec]
+    python -m experiments.studies.eval_encoders --encode-only --train-limit 600  # fill the MiniLM cache (resumable)
 
 Every variant is the real strategy class (`EncoderHeadTagger`, `ZeroShotTagger`) with the
-hyper-parameters of experiments/configs/<strategy>.yaml; only the encoding is shared: MiniLM encodes
+hyper-parameters of configs/strategies/<strategy>.yaml; only the encoding is shared: MiniLM encodes
 every 180-word chunk of a talk once (cached per talk in data/cache/eval_encoders/), and the 4-chunk
 variant averages the same 4 chunks `chunk_words` picks, so "4 chunks" and "all chunks" are compared on
 identical chunk vectors. Heads are trained with `EncoderHeadTagger.fit_head` on the train talks
-(the first `--train-limit`; 0 = all), early-stopped on validation, scored with `tubetags.metrics`
+(the first `--train-limit`; 0 = all), early-stopped on validation, scored with `tubetags.ranking_metrics`
 exactly like `evaluate_splits` (F1 threshold chosen on validation). One seed per variant.
 
 Columns: test/valid P@5; encode s = seconds to encode the talks used (train + valid + test; for
@@ -31,7 +31,7 @@ import yaml
 from tubetags import settings
 from tubetags.corpus import Corpus, multi_hot
 from tubetags.encoders import MiniLMEncoder, Model2VecEncoder, chunk_picks, mean_of_chunks, text_hash
-from tubetags.metrics import best_threshold, evaluate
+from tubetags.ranking_metrics import best_threshold, evaluate
 from tubetags.strategies.ranking import top_k
 
 CONFIGS = settings.REPO_ROOT / "experiments" / "configs"

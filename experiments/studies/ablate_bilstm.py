@@ -1,12 +1,12 @@
 """Ablation of the from-scratch BiLSTM: which ingredient gets it off the tag prior?
 
-Trains the full `bilstm` configuration (experiments/configs/bilstm.yaml `params`) and then each
+Trains the full `bilstm` configuration (configs/strategies/bilstm.yaml `params`) and then each
 variant with one ingredient removed, all with the same seed, on the TED splits; prints a table
 (variant, test P@5, valid P@5, best epoch, epochs run, fit wall and CPU seconds) and logs each run to MLflow
 under the experiment `tubetags-bilstm-ablation`.
 
-    python -m scripts.ablate_bilstm                       # all variants, seed 0
-    python -m scripts.ablate_bilstm --variants full,no_prior_bias --params "epochs=10"
+    python -m experiments.studies.ablate_bilstm                       # all variants, seed 0
+    python -m experiments.studies.ablate_bilstm --variants full,no_prior_bias --params "epochs=10"
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def main(argv=None) -> list[dict]:
     from tubetags.evaluation.scoring import evaluate_splits
     from tubetags.strategies.bilstm import BiLSTMTagger
 
-    config = yaml.safe_load(open("experiments/configs/bilstm.yaml"))
+    config = yaml.safe_load(open("configs/strategies/bilstm.yaml"))
     common = {**config["params"], **{k: _value(v) for k, v in (p.split("=", 1) for p in args.params.split())}}
     tracking.configure("tubetags-bilstm-ablation")
     corpus = Corpus.open(args.corpus or settings.corpus_dir())

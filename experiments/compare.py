@@ -1,8 +1,17 @@
-"""compare, as a library: the strategies of one experiment side by side, and which becomes `production`.
+"""compare: the strategies of one experiment, side by side, and which one becomes `production`.
 
-Reads the experiment's child runs from MLflow, aggregates CIs, measures each strategy's best
-registered version as it would be served, chooses production (tubetags.evaluation.promotion),
-moves the registry aliases, writes the reports and logs them as artifacts of its own run.
+    tubetags compare [--experiment tubetags] [--parent-run-id ID] [--latency-budget-ms 50] [--out reports]
+    mlflow run . -e compare --env-manager local -P latency_budget_ms=50
+
+Reads everything from MLflow (default: the child runs of the latest finished run tagged
+tubetags.kind=experiment) and writes to --out:
+- results.md / results.json: mean and 95% CI per strategy and metric, and why production won;
+- comparison.png: grouped bars with CI error bars;
+- error_analysis.md: false positives/negatives, worst talks, length and tag-frequency effects;
+- costs.md: size, memory, latency and throughput of each strategy's best version, loaded as a
+  gunicorn worker loads it, and where to run it (scripts/vm_prices.yaml).
+Then it points registry aliases at each strategy's best version and `production` at the winner
+(the rule: tubetags.evaluation.promotion). The computations are the library's (tubetags.evaluation).
 """
 
 from __future__ import annotations
@@ -21,8 +30,9 @@ from tubetags.evaluation import reports
 from tubetags.evaluation.costs import bench_in_subprocess, load_vm_prices
 from tubetags.evaluation.errors import error_analysis
 from tubetags.evaluation.intervals import HEADLINE, summarize
-from tubetags.evaluation.predictions import load_predictions
+from tubetags.evaluation.prediction_log import load_predictions
 from tubetags.evaluation.promotion import choose_production
+from tubetags.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -111,3 +121,19 @@ def compare(config: CompareConfig) -> dict[str, Any]:
             mlflow.log_artifact(str(out / name), artifact_path="reports")
         result["compare_run_id"] = run.info.run_id
     return result
+
+
+def report(config: CompareConfig, result: dict[str, Any]) -> list[str]:
+    production = result["production"]
+    lines = ["", production["reason"], ""]
+    for strategy, entry in result["strategies"].items():
+        p5 = entry["metrics"]["test_p_at_5"]
+        p50 = entry.get("latency_p50_ms")
+        lines.append(f"  {strategy:13s} P@5 {p5['mean']:.3f} [{p5['low']:.3f}, {p5['high']:.3f}]  "
+                     f"p50 {'–' if p50 is None else f'{p50:.0f} ms'}  version {entry.get('version')}")
+    lines.append(f"production: {production['strategy']} (version {production['version']}); reports in {config.out}")
+    return lines
+
+
+JOB = Job("compare", CompareConfig, compare, report=report,
+          summary="CIs, chart, error analysis, inference costs; sets the registry aliases and production")

@@ -1,13 +1,13 @@
 """monitor: drift of served requests against what the model was validated on.
 
-    python -m pipelines.monitor [--days 7] [--files a.jsonl b.jsonl] [--fail-on-alarm true]
+    tubetags monitor [--days 7] [--files a.jsonl b.jsonl] [--fail-on-alarm true]
     mlflow run . -e monitor --env-manager local
 
 Reads the privacy-safe request summaries the web app writes (TUBETAGS_MONITOR_DIR, default
 data/monitoring/requests-YYYYMMDD.jsonl), compares the window with the reference profile
 (data/monitoring/reference.json; built on first use from the corpus's held-out transcripts and the
 production model's suggestions for them) and writes drift.md / drift.json to --out. PSI per feature;
-an alarm at PSI >= 0.25 (tubetags.monitoring). With --fail-on-alarm true the exit status is 3 on an alarm,
+an alarm at PSI >= 0.25 (tubetags.drift). With --fail-on-alarm true the exit status is 3 on an alarm,
 for a cron job or CI to act on.
 """
 
@@ -16,20 +16,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from tubetags import monitoring, registry, settings
+from tubetags import drift, registry, settings
 from tubetags.config import JobConfig, comma_list
+from tubetags.jobs import Job
 
 log = logging.getLogger(__name__)
 EXIT_ALARM = 3
 
 
-monitor_dir = monitoring.monitor_dir  # the app writes there: one default for writer and reader
+monitor_dir = drift.monitor_dir  # the app writes there: one default for writer and reader
 
 
 class MonitorConfig(JobConfig):
@@ -59,7 +59,7 @@ def window_files(config: MonitorConfig, today: dt.date | None = None) -> list[Pa
     return sorted(p for p in monitor_dir().glob("requests-*.jsonl") if p.stem.removeprefix("requests-") in days)
 
 
-def build_reference(corpus_dir: Path | None, model_alias: str) -> monitoring.ReferenceProfile:
+def build_reference(corpus_dir: Path | None, model_alias: str) -> drift.ReferenceProfile:
     """Held-out transcripts of every dataset, with the served model's suggestions for them."""
     from tubetags.corpus import Corpus
 
@@ -70,7 +70,7 @@ def build_reference(corpus_dir: Path | None, model_alias: str) -> monitoring.Ref
     texts = [r["transcript"] for r in rows]
     ranked = [pred for start in range(0, len(texts), 64) for pred in model.predict(texts[start:start + 64], k=10)]
     # The app measures OOV with the served model's vocabulary: so does the reference.
-    return monitoring.build_reference(texts, [r["language"] or "und" for r in rows], ranked, model.oov_share,
+    return drift.build_reference(texts, [r["language"] or "und" for r in rows], ranked, model.oov_share,
                                       source=f"{corpus.root} valid+test, {model.uri}")
 
 
@@ -81,13 +81,13 @@ def run(config: MonitorConfig) -> dict[str, Any]:
         reference = build_reference(config.corpus, config.model_alias)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(reference.model_dump_json())
-    reference = monitoring.ReferenceProfile.model_validate_json(path.read_text())
+    reference = drift.ReferenceProfile.model_validate_json(path.read_text())
     files = window_files(config)
-    window = monitoring.read_summaries(files)
+    window = drift.read_summaries(files)
     label = ", ".join(p.name for p in files) or "no request files"
-    result = monitoring.drift(reference, window)
+    result = drift.drift(reference, window)
     config.out.mkdir(parents=True, exist_ok=True)
-    (config.out / "drift.md").write_text(monitoring.report_markdown(result, reference, label))
+    (config.out / "drift.md").write_text(drift.report_markdown(result, reference, label))
     (config.out / "drift.json").write_text(json.dumps(result, indent=1))
     if config.track:
         import mlflow
@@ -103,17 +103,13 @@ def run(config: MonitorConfig) -> dict[str, Any]:
     return result
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    config = MonitorConfig.from_cli(argv, __doc__)
-    result = run(config)
-    print((config.out / "drift.md").read_text())
+def report(config: MonitorConfig, result: dict[str, Any]) -> list[str]:
+    lines = [(config.out / "drift.md").read_text()]
     if result["requests"] == 0:
-        print("No requests in the window: nothing to compare (is TUBETAGS_MONITOR_DIR right?).")
-    if result["alarm"] and config.fail_on_alarm:
-        raise SystemExit(EXIT_ALARM)
-    return result
+        lines.append("No requests in the window: nothing to compare (is TUBETAGS_MONITOR_DIR right?).")
+    return lines
 
 
-if __name__ == "__main__":
-    main()
+JOB = Job("monitor", MonitorConfig, run, report=report,
+          exit_code=lambda config, result: EXIT_ALARM if result["alarm"] and config.fail_on_alarm else 0,
+          summary="drift of the served requests against what the model was validated on (PSI)")

@@ -3,8 +3,8 @@
 import pytest
 import sklearn.ensemble  # noqa: F401 (loads the OpenMP runtime the trees predict with)
 
-from tubetags import tree_models as threads
-from tubetags.tree_models import load_model, save_model
+from tubetags.openvocab import tree_models as threads
+from tubetags.openvocab.tree_models import load_model, save_model
 
 
 def test_the_controller_is_built_once_and_limits_openmp_inside_only():

@@ -1,13 +1,13 @@
 """eval_keyphrases: transcript keyphrases scored against uploaders' tags on YouTube channels never trained on.
 
-    python -m scripts.eval_keyphrases [--corpus data/corpus] [--split test] [--old-rev main] [--no-title]
+    python -m experiments.studies.eval_keyphrases [--corpus data/corpus] [--split test] [--old-rev main] [--no-title]
 
 Systems, each on the transcript alone and (unless --no-title) with the title prepended:
 - `tfidf-plain`: reference, scikit-learn TF-IDF of the transcript's 1-3-grams (English stop words), DF from
   the training transcripts;
 - `new`: `KeyphraseSuggester` fitted on the training transcripts (youtube train + ted train);
 - `new-unfitted`: the same without a background (term frequency alone);
-- `old` (with --old-rev REV): the `KeyphraseSuggester` of tubetags/keyphrases.py at git revision REV
+- `old` (with --old-rev REV): the `KeyphraseSuggester` at git revision REV
   (the MiniLM/KeyBERT one; slow on CPU), loaded from `git show`.
 Tags are compared by spelling key (`tag_key`), as in experiments/open_vocab.py; metrics.evaluate computes P@k/R@k.
 """
@@ -27,8 +27,8 @@ import numpy as np
 
 from tubetags import settings
 from tubetags.corpus import Corpus
-from tubetags.keyphrases import KeyphraseSuggester
-from tubetags.metrics import evaluate
+from tubetags.openvocab.keyphrases import KeyphraseSuggester
+from tubetags.ranking_metrics import evaluate
 from tubetags.tags import tag_key
 
 
@@ -37,9 +37,15 @@ def keyed(ranked):
 
 
 def old_suggester(rev: str):
-    """The KeyphraseSuggester class of tubetags/keyphrases.py at `rev`, imported from a temporary file."""
-    source = subprocess.run(["git", "show", f"{rev}:tubetags/keyphrases.py"], check=True, capture_output=True,
-                            text=True).stdout
+    """The KeyphraseSuggester class at `rev` (tubetags/openvocab/keyphrases.py, or tubetags/keyphrases.py before
+    the open-vocabulary modules were grouped), imported from a temporary file."""
+    for name in ("tubetags/openvocab/keyphrases.py", "tubetags/keyphrases.py"):
+        shown = subprocess.run(["git", "show", f"{rev}:{name}"], capture_output=True, text=True)
+        if shown.returncode == 0:
+            source = shown.stdout
+            break
+    else:
+        raise FileNotFoundError(f"no keyphrases module at git revision {rev}")
     path = Path(tempfile.mkdtemp()) / "old_keyphrases.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("old_keyphrases", path)

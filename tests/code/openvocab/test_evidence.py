@@ -1,6 +1,6 @@
 """Evidence passages for tags: the phrase itself first, then most of its words, never a guess."""
 
-from tubetags.evidence import Segment, find_evidence, format_time, segments_from_text
+from tubetags.openvocab.evidence import Segment, find_evidence, format_time, segments_from_text
 
 TALK = ("Welcome back to the channel. Today we set up a Raspberry Pi as a home server. "
         "First we install Docker on the Pi. Then Docker containers run Nextcloud and Home Assistant. "
@@ -38,7 +38,7 @@ def test_unpunctuated_captions_are_cut_into_windows_and_long_passages_clipped():
 
 
 def test_indexed_segments_give_the_same_evidence_as_plain_ones():
-    from tubetags.evidence import index_segments
+    from tubetags.openvocab.evidence import index_segments
 
     segments = segments_from_text("We planted trees. The robots water the trees every day. " * 8
                                   + "Solar panels power the robots. Nothing else here.")

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from tubetags.metrics import best_threshold, evaluate, precision_at_k, recall_at_k, threshold_f1
+from tubetags.ranking_metrics import best_threshold, evaluate, precision_at_k, recall_at_k, threshold_f1
 
 PRED = [[("a", 0.9), ("b", 0.8), ("c", 0.3)], [("x", 0.7), ("a", 0.6), ("y", 0.1)]]
 TRUE = [["a", "c", "d"], ["y"]]

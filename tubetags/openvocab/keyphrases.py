@@ -3,7 +3,7 @@
 A fixed vocabulary cannot name a product, a person or a place it never saw; the words of the
 transcript can. How a transcript's phrases are found and ranked:
 
-1. The language is detected (`tubetags.language`); that language's stop words and spoken fillers apply,
+1. The language is detected (`tubetags.openvocab.language`); that language's stop words and spoken fillers apply,
    never English ones to another language.
 2. Candidates are 1-3-grams that neither begin nor end with a stop word or filler, and hold no filler at
    all (inside, only glue words such as 'of' / 'de': 'theory of mind', 'bolo de chocolate'). Segments end at
@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tubetags.corpus import CorpusSplit
-from tubetags.language import detect_language, is_adverb, phrase_glue, spoken_fillers, stop_words
-from tubetags.phrase_ranker import PhraseRanker, Scored
+from tubetags.openvocab.language import detect_language, is_adverb, phrase_glue, spoken_fillers, stop_words
+from tubetags.openvocab.phrase_ranker import PhraseRanker, Scored
 from tubetags.tags import variant_key
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class KeyphraseSuggester:
         self.subsumed = subsumed
         self.doc_freq: dict[str, int] = {}  # variant key -> number of training transcripts that say it
         self.n_docs = 0
-        self.ranker: PhraseRanker | None = None  # learned ranking (tubetags.phrase_ranker); None: TF-IDF
+        self.ranker: PhraseRanker | None = None  # learned ranking (tubetags.openvocab.phrase_ranker); None: TF-IDF
 
     def params(self) -> dict:
         return {"max_ngram": self.max_ngram, "min_count": self.min_count, "max_phrases": self.max_phrases,

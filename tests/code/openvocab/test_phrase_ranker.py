@@ -1,8 +1,8 @@
 """The learned keyphrase ranker: its features, the leave-own-channel-out tag prior, learning, persistence."""
 
-from tubetags.keyphrases import KeyphraseSuggester
-from tubetags.phrase_ranker import FEATURES, LabelledVideo, PhraseRanker
-from tubetags.talk_style import TalkStyle
+from tubetags.openvocab.keyphrases import KeyphraseSuggester
+from tubetags.openvocab.phrase_ranker import FEATURES, LabelledVideo, PhraseRanker
+from tubetags.openvocab.talk_style import TalkStyle
 
 TUTORIAL = ("Today we build a REST API with FastAPI. FastAPI is fast, and FastAPI gives us docs for free. "
             "First install FastAPI, then write the first route. Some people say the weather is nice today. "
