@@ -72,8 +72,13 @@ class Rejection:
 
     def to_row(self) -> dict[str, Any]:
         record = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in self.record.items()}
-        return {"video_id": str(record.get("video_id", "")), "source": str(record.get("source", "")),
-                "stage": self.stage, "reason": self.reason, "record": record}
+        return {
+            "video_id": str(record.get("video_id", "")),
+            "source": str(record.get("source", "")),
+            "stage": self.stage,
+            "reason": self.reason,
+            "record": record,
+        }
 
 
 def _reason(error: ValidationError) -> str:

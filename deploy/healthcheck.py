@@ -26,8 +26,9 @@ def main() -> int:
     host = allowed[0].lstrip(".") if allowed else "127.0.0.1"  # ".example.com" allows "example.com"
     if host == "*":
         host = "127.0.0.1"
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/health",
-                                     headers={"Host": host, "X-Forwarded-Proto": "https"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/health", headers={"Host": host, "X-Forwarded-Proto": "https"}
+    )
     try:
         with urllib.request.build_opener(NoRedirect).open(request, timeout=8) as response:
             return 0 if response.status == 200 else 1

@@ -76,13 +76,26 @@ def compare(config: CompareConfig) -> dict[str, Any]:
 
     with mlflow.start_run(**({} if resumed else {"run_name": "compare"})) as run:
         # log_new_params: `mlflow run` already logged its own parameters as the strings it was given.
-        tracking.log_new_params({"experiment": config.experiment, "parent_run_id": parent.info.run_id,
-                                 "latency_budget_ms": config.latency_budget_ms,
-                                 "latency_runs": config.latency_runs})
+        tracking.log_new_params(
+            {
+                "experiment": config.experiment,
+                "parent_run_id": parent.info.run_id,
+                "latency_budget_ms": config.latency_budget_ms,
+                "latency_runs": config.latency_runs,
+            }
+        )
         for strategy, entry in summary.items():
             measure = config.bench and entry["version"]
-            entry["cost"] = bench_in_subprocess(registry.version_uri(entry["version"]), mlflow.get_tracking_uri(),
-                                                config.corpus, config.latency_runs) if measure else {}
+            entry["cost"] = (
+                bench_in_subprocess(
+                    registry.version_uri(entry["version"]),
+                    mlflow.get_tracking_uri(),
+                    config.corpus,
+                    config.latency_runs,
+                )
+                if measure
+                else {}
+            )
             entry["latency_p50_ms"] = entry["cost"].get("latency_p50_ms")
             log.info("%s: version %s, cost %s", strategy, entry["version"], json.dumps(entry["cost"]))
         winner, reason = choose_production(summary, config.latency_budget_ms)
@@ -97,26 +110,40 @@ def compare(config: CompareConfig) -> dict[str, Any]:
         analyses = {}
         for strategy, entry in summary.items():
             frequency = corpus.manifest["datasets"][entry["dataset"]].get("tag_train_frequency") if corpus else None
-            analyses[strategy] = {"run_id": entry["best_run_id"],
-                                  **error_analysis(load_predictions(entry["best_run_id"]), frequency)}
+            analyses[strategy] = {
+                "run_id": entry["best_run_id"],
+                **error_analysis(load_predictions(entry["best_run_id"]), frequency),
+            }
 
-        (out / "results.md").write_text(reports.results_markdown(summary, winner, reason, config.latency_budget_ms,
-                                                                 parent.info.run_id))
+        (out / "results.md").write_text(
+            reports.results_markdown(summary, winner, reason, config.latency_budget_ms, parent.info.run_id)
+        )
         (out / "error_analysis.md").write_text(reports.error_analysis_markdown(analyses))
-        (out / "costs.md").write_text(reports.costs_markdown(summary, winner, load_vm_prices(),
-                                                             config.latency_budget_ms))
-        reports.plot_comparison(summary, out / "comparison.png",
-                                f"Test metrics by strategy (experiment {parent.info.run_id[:8]}, 95% CI)")
-        result = {"experiment": config.experiment, "parent_run_id": parent.info.run_id,
-                  "latency_budget_ms": config.latency_budget_ms,
-                  "production": {"strategy": winner, "version": summary[winner]["version"], "reason": reason},
-                  "strategies": summary, "error_analysis": analyses}
+        (out / "costs.md").write_text(
+            reports.costs_markdown(summary, winner, load_vm_prices(), config.latency_budget_ms)
+        )
+        reports.plot_comparison(
+            summary, out / "comparison.png", f"Test metrics by strategy (experiment {parent.info.run_id[:8]}, 95% CI)"
+        )
+        result = {
+            "experiment": config.experiment,
+            "parent_run_id": parent.info.run_id,
+            "latency_budget_ms": config.latency_budget_ms,
+            "production": {"strategy": winner, "version": summary[winner]["version"], "reason": reason},
+            "strategies": summary,
+            "error_analysis": analyses,
+        }
         (out / "results.json").write_text(json.dumps(result, indent=2, default=str))
 
         mlflow.set_tags({"production_strategy": winner, "production_version": str(summary[winner]["version"])})
-        mlflow.log_metrics({f"{s}_{HEADLINE}": e["metrics"][HEADLINE]["mean"] for s, e in summary.items()} |
-                           {f"{s}_latency_p50_ms": e["latency_p50_ms"] for s, e in summary.items()
-                            if e["latency_p50_ms"] is not None})
+        mlflow.log_metrics(
+            {f"{s}_{HEADLINE}": e["metrics"][HEADLINE]["mean"] for s, e in summary.items()}
+            | {
+                f"{s}_latency_p50_ms": e["latency_p50_ms"]
+                for s, e in summary.items()
+                if e["latency_p50_ms"] is not None
+            }
+        )
         for name in REPORT_FILES:
             mlflow.log_artifact(str(out / name), artifact_path="reports")
         result["compare_run_id"] = run.info.run_id
@@ -129,11 +156,18 @@ def report(config: CompareConfig, result: dict[str, Any]) -> list[str]:
     for strategy, entry in result["strategies"].items():
         p5 = entry["metrics"]["test_p_at_5"]
         p50 = entry.get("latency_p50_ms")
-        lines.append(f"  {strategy:13s} P@5 {p5['mean']:.3f} [{p5['low']:.3f}, {p5['high']:.3f}]  "
-                     f"p50 {'–' if p50 is None else f'{p50:.0f} ms'}  version {entry.get('version')}")
+        lines.append(
+            f"  {strategy:13s} P@5 {p5['mean']:.3f} [{p5['low']:.3f}, {p5['high']:.3f}]  "
+            f"p50 {'–' if p50 is None else f'{p50:.0f} ms'}  version {entry.get('version')}"
+        )
     lines.append(f"production: {production['strategy']} (version {production['version']}); reports in {config.out}")
     return lines
 
 
-JOB = Job("compare", CompareConfig, compare, report=report,
-          summary="CIs, chart, error analysis, inference costs; sets the registry aliases and production")
+JOB = Job(
+    "compare",
+    CompareConfig,
+    compare,
+    report=report,
+    summary="CIs, chart, error analysis, inference costs; sets the registry aliases and production",
+)

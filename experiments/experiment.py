@@ -73,14 +73,24 @@ def run_experiment(config: ExperimentConfig) -> dict[str, Any]:
     started = time.perf_counter()
     results: dict[str, list[dict]] = {}
     with mlflow.start_run(run_name="experiment", tags={"tubetags.kind": "experiment"}) as parent:
-        tracking.log_new_params({"seeds": config.seeds, "strategies": ",".join(config.strategies),
-                                 "quick": config.quick})
+        tracking.log_new_params(
+            {"seeds": config.seeds, "strategies": ",".join(config.strategies), "quick": config.quick}
+        )
         for strategy in config.strategies:
             strategy_started = time.perf_counter()
             runs = 1 if predictor_class(strategy).deterministic else config.seeds
             for seed in range(runs):
-                result = train(TrainConfig.load({"strategy": strategy, "seed": seed, "quick": config.quick,
-                                                 "corpus": config.corpus, "parent_run_id": parent.info.run_id}))
+                result = train(
+                    TrainConfig.load(
+                        {
+                            "strategy": strategy,
+                            "seed": seed,
+                            "quick": config.quick,
+                            "corpus": config.corpus,
+                            "parent_run_id": parent.info.run_id,
+                        }
+                    )
+                )
                 if runs == 1:
                     result["metrics"].update(log_bootstrap(result["run_id"]))
                 results.setdefault(strategy, []).append(result)
@@ -98,7 +108,7 @@ def _clear_keras() -> None:
         sys.modules["keras"].backend.clear_session()
 
 
-def report(config: ExperimentConfig, out: dict[str, Any]) -> list[str]:
+def report(_config: ExperimentConfig, out: dict[str, Any]) -> list[str]:
     lines = [f"experiment {out['parent_run_id']}: {out['wall_seconds'] / 60:.1f} min"]
     for strategy, runs in out["results"].items():
         p5 = [r["metrics"]["test_p_at_5"] for r in runs]
@@ -106,5 +116,10 @@ def report(config: ExperimentConfig, out: dict[str, Any]) -> list[str]:
     return lines
 
 
-JOB = Job("experiment", ExperimentConfig, run_experiment, report=report,
-          summary="every strategy over several seeds under one MLflow parent run")
+JOB = Job(
+    "experiment",
+    ExperimentConfig,
+    run_experiment,
+    report=report,
+    summary="every strategy over several seeds under one MLflow parent run",
+)

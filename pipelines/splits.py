@@ -55,8 +55,9 @@ def near_duplicates(
     identical transcripts score 1.0, a re-captioned copy with small edits stays above 0.8,
     two talks on the same topic stay far below it.
     """
-    vectorizer = HashingVectorizer(ngram_range=(5, 5), binary=True, norm="l2", alternate_sign=False,
-                                   n_features=2**22, lowercase=True)
+    vectorizer = HashingVectorizer(
+        ngram_range=(5, 5), binary=True, norm="l2", alternate_sign=False, n_features=2**22, lowercase=True
+    )
     matrix = vectorizer.transform([t or "" for t in texts])
     rank = {name: i for i, name in enumerate(SPLITS)}
     split_rank = np.array([rank[s] for s in splits])

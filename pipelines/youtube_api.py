@@ -75,8 +75,7 @@ class YouTubeClient:
                 "(APIs & Services > Credentials) for a project with 'YouTube Data API v3' enabled."
             )
         # static_discovery: the discovery document ships with the library, so no request fetches it.
-        service = build("youtube", "v3", developerKey=api_key, http=http,
-                        static_discovery=True, cache_discovery=False)
+        service = build("youtube", "v3", developerKey=api_key, http=http, static_discovery=True, cache_discovery=False)
         return cls(service, num_retries=num_retries)
 
     @property
@@ -98,8 +97,9 @@ class YouTubeClient:
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(video_ids), MAX_IDS_PER_CALL):
             chunk = video_ids[start : start + MAX_IDS_PER_CALL]
-            request = self.service.videos().list(part="snippet,contentDetails", id=",".join(chunk),
-                                                 maxResults=MAX_IDS_PER_CALL)
+            request = self.service.videos().list(
+                part="snippet,contentDetails", id=",".join(chunk), maxResults=MAX_IDS_PER_CALL
+            )
             for item in self._execute("videos.list", request).get("items", []):
                 found[item["id"]] = item
         return found
@@ -107,8 +107,9 @@ class YouTubeClient:
     def playlist_pages(self, playlist_id: str, page_token: str | None = None) -> Iterator[tuple[list[str], str | None]]:
         """(video ids, next page token) page by page; the token lets a stopped listing resume."""
         while True:
-            request = self.service.playlistItems().list(part="contentDetails", playlistId=playlist_id,
-                                                        maxResults=MAX_IDS_PER_CALL, pageToken=page_token)
+            request = self.service.playlistItems().list(
+                part="contentDetails", playlistId=playlist_id, maxResults=MAX_IDS_PER_CALL, pageToken=page_token
+            )
             try:
                 response = self._execute("playlistItems.list", request)
             except HttpError as error:
@@ -123,8 +124,9 @@ class YouTubeClient:
     def uploads_playlist(self, channel_id: str | None = None, handle: str | None = None) -> tuple[str, str]:
         """(uploads playlist id, channel title) of a channel given by id (UC...) or handle (@name)."""
         if handle:
-            request = self.service.channels().list(part="snippet,contentDetails",
-                                                   forHandle=handle if handle.startswith("@") else f"@{handle}")
+            request = self.service.channels().list(
+                part="snippet,contentDetails", forHandle=handle if handle.startswith("@") else f"@{handle}"
+            )
         else:
             request = self.service.channels().list(part="snippet,contentDetails", id=channel_id)
         items = self._execute("channels.list", request).get("items", [])

@@ -73,8 +73,13 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, body: dict
 
 
 @contextlib.contextmanager
-def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: float = 240,
-          pids: list[int] | None = None, **extra_env: str):
+def serve(
+    tracking_uri: str | None = None,
+    workers: int = 2,
+    startup_timeout: float = 240,
+    pids: list[int] | None = None,
+    **extra_env: str,
+):
     """Run gunicorn (production settings, plain HTTP on loopback) and yield (base_url, health_json).
 
     The server gets caches and monitoring lines of its own in a temporary folder (removed afterwards),
@@ -85,18 +90,32 @@ def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: fl
     scratch = tempfile.TemporaryDirectory(prefix="tubetags-serve-")
     env = {
         **os.environ,
-        "HOST": HOST, "PORT": str(port), "WEB_CONCURRENCY": str(workers),
-        "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_HTTPS": "0",
-        "TUBETAGS_RATE_LIMIT": "off", "MLFLOW_DISABLE_TELEMETRY": "true", "GUNICORN_LOG_LEVEL": "warning",
-        "TUBETAGS_CACHE_DIR": f"{scratch.name}/cache", "TUBETAGS_MONITOR_DIR": f"{scratch.name}/monitoring",
+        "HOST": HOST,
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_HTTPS": "0",
+        "TUBETAGS_RATE_LIMIT": "off",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "GUNICORN_LOG_LEVEL": "warning",
+        "TUBETAGS_CACHE_DIR": f"{scratch.name}/cache",
+        "TUBETAGS_MONITOR_DIR": f"{scratch.name}/monitoring",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         **extra_env,
     }
     if tracking_uri:
         env["MLFLOW_TRACKING_URI"] = tracking_uri
-    log = tempfile.NamedTemporaryFile("w+", prefix="tubetags-gunicorn-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tubetags_site.wsgi"],
-                            cwd=WEBAPP, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # Kept open for the server's lifetime and removed at the end, not a with-block.
+    log = tempfile.NamedTemporaryFile("w+", prefix="tubetags-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tubetags_site.wsgi"],
+        cwd=WEBAPP,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     if pids is not None:
         pids.append(proc.pid)
     try:
@@ -112,8 +131,9 @@ def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: fl
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not answer within {startup_timeout} s; log in {log.name}") \
-                        from None
+                    raise RuntimeError(
+                        f"gunicorn did not answer within {startup_timeout} s; log in {log.name}"
+                    ) from None
                 time.sleep(0.5)
         health = json.loads(body)
         if status != 200:
@@ -128,7 +148,7 @@ def serve(tracking_uri: str | None = None, workers: int = 2, startup_timeout: fl
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
-        os.unlink(log.name)
+        Path(log.name).unlink()
         scratch.cleanup()
 
 
@@ -219,12 +239,19 @@ def main(argv: list[str] | None = None) -> int:
     with serve(args.tracking_uri, workers=args.workers, pids=pids) as (base, health):
         port = int(base.rsplit(":", 1)[1])
         model = health["model"]
-        print(f"server {base}: {model['name']} v{model['version']} ({model['strategy']}), {args.workers} workers; "
-              f"{args.words}-word transcripts, k={args.k}, model @{args.model}; load average "
-              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(
+            f"server {base}: {model['name']} v{model['version']} ({model['strategy']}), {args.workers} workers; "
+            f"{args.words}-word transcripts, k={args.k}, model @{args.model}; load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
         # Warm-up, not measured: loads the chosen alias in every worker (and caches the repeated transcript).
-        bench(port, [body(transcript(args.words, next(seeds))) for _ in range(2 * args.workers)] + repeated,
-              max_requests=2 * args.workers + 1, duration=120, concurrency=args.workers)
+        bench(
+            port,
+            [body(transcript(args.words, next(seeds))) for _ in range(2 * args.workers)] + repeated,
+            max_requests=2 * args.workers + 1,
+            duration=120,
+            concurrency=args.workers,
+        )
         last = ""
         for concurrency in levels:
             cold = [body(transcript(args.words, next(seeds))) for _ in range(args.requests)]
@@ -235,8 +262,11 @@ def main(argv: list[str] | None = None) -> int:
                 cpu_ms = (workers_cpu_s(pids[0]) - cpu_before) * 1000 / max(len(latencies) + errors, 1)
                 failed |= errors > 0
                 last = summary(latencies, errors, wall)
-                print(f"{phase} concurrency={concurrency}: {len(latencies) + errors} requests in {wall:.1f} s, "
-                      f"server cpu_ms_per_request={cpu_ms:.1f}: {last}", flush=True)
+                print(
+                    f"{phase} concurrency={concurrency}: {len(latencies) + errors} requests in {wall:.1f} s, "
+                    f"server cpu_ms_per_request={cpu_ms:.1f}: {last}",
+                    flush=True,
+                )
     print(last)
     return 1 if failed else 0
 

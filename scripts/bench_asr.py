@@ -86,9 +86,11 @@ def main() -> None:
             done, cpu_done = time.perf_counter(), time.process_time()
             results[backend] = (done - loaded) / seconds
             # CPU seconds too: on a shared machine wall time also measures the neighbours.
-            print(f"{backend}: load {loaded - started:.1f} s, transcribe {done - loaded:.1f} s "
-                  f"({cpu_done - cpu_loaded:.1f} CPU s), rtf {results[backend]:.3f}, "
-                  f"language {transcript.language}, word recall {word_recall(TEXT, transcript.text):.2f}")
+            print(
+                f"{backend}: load {loaded - started:.1f} s, transcribe {done - loaded:.1f} s "
+                f"({cpu_done - cpu_loaded:.1f} CPU s), rtf {results[backend]:.3f}, "
+                f"language {transcript.language}, word recall {word_recall(TEXT, transcript.text):.2f}"
+            )
     print(f"cores: {os.cpu_count()}, load average at the end: {os.getloadavg()[0]:.1f}")
     print(f"rtf={results[args.backend[0]]:.4f}")
 

@@ -33,8 +33,9 @@ def main(argv: list[str] | None = None) -> None:
     uri = args.tracking_uri or settings.tracking_uri()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    result = measure_inference(args.model_uri, args.corpus, args.warmup, args.latency_runs, args.batch_size,
-                               args.batch_runs)
+    result = measure_inference(
+        args.model_uri, args.corpus, args.warmup, args.latency_runs, args.batch_size, args.batch_runs
+    )
     print(json.dumps(result))
 
 

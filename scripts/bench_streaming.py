@@ -58,8 +58,13 @@ def one_pass(corpus_dir: Path) -> dict:
     vectorize.adapt(tf.constant(sample))  # a bounded sample: adapting on the stream would re-read it
     data = tf_dataset(split, vocabulary, batch_size=32, shuffle_buffer=256, seed=0)
     data = data.map(lambda text, y: (vectorize(text), y))
-    model = keras.Sequential([keras.layers.Embedding(20_000, 32), keras.layers.GlobalAveragePooling1D(),
-                              keras.layers.Dense(len(vocabulary), activation="sigmoid")])
+    model = keras.Sequential(
+        [
+            keras.layers.Embedding(20_000, 32),
+            keras.layers.GlobalAveragePooling1D(),
+            keras.layers.Dense(len(vocabulary), activation="sigmoid"),
+        ]
+    )
     model.compile("adam", "binary_crossentropy")
     started = time.perf_counter()
     model.fit(data, epochs=1, verbose=0)
@@ -69,8 +74,9 @@ def one_pass(corpus_dir: Path) -> dict:
 
 
 def measure(corpus_dir: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--worker", str(corpus_dir)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", str(corpus_dir)], check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -93,8 +99,11 @@ def main() -> None:
         for name, path in (("1x", small), (f"{args.factor}x", large)):
             results[name] = measure(path)
             r = results[name]
-            print(f"{name}: {r['docs']} docs in {r['seconds']:.1f}s ({r['docs_per_s']:.1f} docs/s), "
-                  f"peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
+            print(
+                f"{name}: {r['docs']} docs in {r['seconds']:.1f}s ({r['docs_per_s']:.1f} docs/s), "
+                f"peak RSS {r['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
     ratio = results[f"{args.factor}x"]["peak_rss_mb"] / results["1x"]["peak_rss_mb"]
     print(f"rss_ratio_8x_vs_1x={ratio:.3f} docs_per_s={results[f'{args.factor}x']['docs_per_s']:.1f}")
 

@@ -41,8 +41,7 @@ def tiny_corpus(real_corpus, tmp_path_factory):
     sizes = {"train": 160, "valid": 40, "test": 40}
     for dataset, info in manifest["datasets"].items():
         for split, n in sizes.items():
-            rows = [dict(r) for _, r in zip(range(n), real_corpus.split(dataset, split).records(
-                columns=RECORD_FIELDS))]
+            rows = [dict(r) for _, r in zip(range(n), real_corpus.split(dataset, split).records(columns=RECORD_FIELDS))]
             shards = write_shards(rows, out / dataset / split, rows_per_shard=64)
             for shard in shards:
                 shard["path"] = str(Path(shard["path"]).relative_to(out))

@@ -59,7 +59,7 @@ class JobConfig(BaseModel):
     job: ClassVar[str]
 
     @classmethod
-    def config_path(cls, values: Mapping[str, Any]) -> Path:
+    def config_path(cls, values: Mapping[str, Any]) -> Path:  # noqa: ARG003 (train chooses by a value)
         """The YAML file this job reads (a job may choose it from a value, as train does by strategy)."""
         return CONFIG_DIR / f"{cls.job}.yaml"
 
@@ -94,25 +94,41 @@ class JobConfig(BaseModel):
             raise ConfigError(f"invalid {cls.job} config:\n{error}") from None
 
     @classmethod
-    def from_cli(cls, argv: Sequence[str] | None = None, description: str | None = None,
-                 prog: str | None = None) -> Self:
+    def from_cli(
+        cls, argv: Sequence[str] | None = None, description: str | None = None, prog: str | None = None
+    ) -> Self:
         """Parse `--field value` flags (one per field) into a validated config; exits (2) with a message if invalid."""
-        parser = argparse.ArgumentParser(prog=prog, description=description,
-                                         formatter_class=argparse.RawDescriptionHelpFormatter)
+        parser = argparse.ArgumentParser(
+            prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
         default_file = cls.config_path({}).relative_to(settings.REPO_ROOT)
-        parser.add_argument("--config", type=Path, default=None,
-                            help=f"YAML file of field: value (must exist; default: {default_file} if present)")
+        parser.add_argument(
+            "--config",
+            type=Path,
+            default=None,
+            help=f"YAML file of field: value (must exist; default: {default_file} if present)",
+        )
         dict_fields = []
         for name, field in cls.model_fields.items():
             flag = "--" + name.replace("_", "-")
             default = "" if field.is_required() else f" (default: {field.get_default(call_default_factory=True)})"
             if _is_dict_field(field.annotation):
                 dict_fields.append(name)
-                parser.add_argument(flag, dest=name, action="append", metavar="KEY=VALUE",
-                                    help=f"{field.description or name}; repeatable")
+                parser.add_argument(
+                    flag,
+                    dest=name,
+                    action="append",
+                    metavar="KEY=VALUE",
+                    help=f"{field.description or name}; repeatable",
+                )
             elif _is_list_field(field.annotation):
-                parser.add_argument(flag, dest=name, nargs="*", default=None,
-                                    help=f"{field.description or ''}, space- or comma-separated{default}")
+                parser.add_argument(
+                    flag,
+                    dest=name,
+                    nargs="*",
+                    default=None,
+                    help=f"{field.description or ''}, space- or comma-separated{default}",
+                )
             else:
                 parser.add_argument(flag, dest=name, default=None, help=f"{field.description or ''}{default}")
         args = vars(parser.parse_args(argv))

@@ -33,7 +33,7 @@ MANIFEST = "manifest.json"
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -87,8 +87,12 @@ class Corpus:
         """Several splits streamed as one (e.g. train+valid+test for the production refit)."""
         if len(names) == 1:
             return self.split(dataset, names[0])
-        return CorpusSplit(tuple(p for n in names for p in self.shards(dataset, n)),
-                           sum(self.size(dataset, n) for n in names), dataset, "+".join(names))
+        return CorpusSplit(
+            tuple(p for n in names for p in self.shards(dataset, n)),
+            sum(self.size(dataset, n) for n in names),
+            dataset,
+            "+".join(names),
+        )
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,9 @@ class CorpusSplit:
     name: str = ""
 
     def batches(
-        self, batch_size: int = 64, columns: Sequence[str] = ("video_id", "transcript", "tags"),
+        self,
+        batch_size: int = 64,
+        columns: Sequence[str] = ("video_id", "transcript", "tags"),
         shuffle_shards_seed: int | None = None,
     ) -> Iterator[dict[str, list]]:
         shards = list(self.shards)

@@ -57,9 +57,11 @@ def words_of(text: str) -> list[str]:
 
 def vocabulary_oov(vocabulary: frozenset[str] | set[str]) -> Callable[[str], float | None]:
     """An OOV-share function over a plain word list (for models without a vocabulary of their own)."""
+
     def share(text: str) -> float | None:
         words = words_of(text)
         return sum(w not in vocabulary for w in words) / len(words) if vocabulary and words else None
+
     return share
 
 
@@ -91,16 +93,33 @@ class RequestSummary(BaseModel):
     elapsed_ms: float | None = None
 
     @classmethod
-    def of(cls, transcript: str, ranked: Ranked, model: dict[str, str], language: str,
-           oov: Callable[[str], float | None] | None = None, **fields: Any) -> RequestSummary:
-        return cls(ts=utc_now(), model=model, words=len(transcript.split()), language=language,
-                   oov_share=oov(transcript) if oov else None,
-                   tags=[TagScore(tag=t, score=round(float(s), 4)) for t, s in ranked], **fields)
+    def of(
+        cls,
+        transcript: str,
+        ranked: Ranked,
+        model: dict[str, str],
+        language: str,
+        oov: Callable[[str], float | None] | None = None,
+        **fields: Any,
+    ) -> RequestSummary:
+        return cls(
+            ts=utc_now(),
+            model=model,
+            words=len(transcript.split()),
+            language=language,
+            oov_share=oov(transcript) if oov else None,
+            tags=[TagScore(tag=t, score=round(float(s), 4)) for t, s in ranked],
+            **fields,
+        )
 
     def features(self) -> dict[str, Any]:
-        return {"words": self.words, "oov_share": self.oov_share,
-                "top_score": self.tags[0].score if self.tags else None,
-                "language": self.language, "top_tags": [t.tag for t in self.tags[:TOP_TAGS]]}
+        return {
+            "words": self.words,
+            "oov_share": self.oov_share,
+            "top_score": self.tags[0].score if self.tags else None,
+            "language": self.language,
+            "top_tags": [t.tag for t in self.tags[:TOP_TAGS]],
+        }
 
 
 def append_summary(summary: RequestSummary, folder: Path) -> Path:
@@ -156,22 +175,32 @@ def _categorical_profile(items: Iterable[Sequence[str]]) -> dict[str, float]:
     return shares
 
 
-def build_reference(transcripts: Sequence[str], languages: Sequence[str], ranked: Sequence[Ranked],
-                    oov: Callable[[str], float | None] | None, source: str) -> ReferenceProfile:
+def build_reference(
+    transcripts: Sequence[str],
+    languages: Sequence[str],
+    ranked: Sequence[Ranked],
+    oov: Callable[[str], float | None] | None,
+    source: str,
+) -> ReferenceProfile:
     """A profile from held-out transcripts, their languages and the served model's suggestions for them.
 
     `oov` must be the app's own OOV measure (the served model's, `ServedModel.oov_share`), applied to
     held-out transcripts as it is to requests (on the training texts it would be ~0).
     """
     reference_model = {"name": "reference"}
-    summaries = [RequestSummary.of(t, r, reference_model, lang, oov)
-                 for t, lang, r in zip(transcripts, languages, ranked)]
+    summaries = [
+        RequestSummary.of(t, r, reference_model, lang, oov) for t, lang, r in zip(transcripts, languages, ranked)
+    ]
     features = [s.features() for s in summaries]
     return ReferenceProfile(
-        source=source, items=len(summaries),
+        source=source,
+        items=len(summaries),
         numeric={f: _numeric_profile([x[f] for x in features]) for f in NUMERIC_FEATURES},
-        categorical={"language": _categorical_profile([[x["language"]] for x in features]),
-                     "top_tags": _categorical_profile([x["top_tags"] for x in features])})
+        categorical={
+            "language": _categorical_profile([[x["language"]] for x in features]),
+            "top_tags": _categorical_profile([x["top_tags"] for x in features]),
+        },
+    )
 
 
 def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
@@ -194,32 +223,51 @@ def drift(reference: ReferenceProfile, window: Sequence[RequestSummary]) -> dict
         if not len(values):
             continue
         shares = _bin_shares(values, np.asarray(profile["edges"]))
-        out[name] = {"psi": psi(profile["shares"], shares), "reference_shares": profile["shares"],
-                     "window_shares": shares.tolist(), "window_median": float(np.median(values))}
+        out[name] = {
+            "psi": psi(profile["shares"], shares),
+            "reference_shares": profile["shares"],
+            "window_shares": shares.tolist(),
+            "window_median": float(np.median(values)),
+        }
     for name, expected in reference.categorical.items():
         items = [[f[name]] if isinstance(f[name], str) else f[name] for f in features]
         counts = Counter(c if c in expected else OTHER for item in items for c in item)
         total = sum(counts.values()) or 1
         actual = {c: counts.get(c, 0) / total for c in expected}
-        gained = sorted(((c, n) for c, n in Counter(c for i in items for c in i if c not in expected).items()),
-                        key=lambda cn: -cn[1])[:5]
-        out[name] = {"psi": psi(list(expected.values()), list(actual.values())),
-                     "shifted": sorted(expected, key=lambda c: -abs(actual[c] - expected[c]))[:5],
-                     "new_categories": [c for c, _ in gained]}
+        gained = sorted(
+            ((c, n) for c, n in Counter(c for i in items for c in i if c not in expected).items()),
+            key=lambda cn: -cn[1],
+        )[:5]
+        out[name] = {
+            "psi": psi(list(expected.values()), list(actual.values())),
+            "shifted": sorted(expected, key=lambda c: -abs(actual[c] - expected[c]))[:5],
+            "new_categories": [c for c, _ in gained],
+        }
     for stats in out.values():
         stats["level"] = level(stats["psi"])
     worst = max((s["psi"] for s in out.values()), default=0.0)
-    return {"requests": len(window), "features": out, "max_psi": worst, "alarm": worst >= ALARM_PSI,
-            "threshold": ALARM_PSI}
+    return {
+        "requests": len(window),
+        "features": out,
+        "max_psi": worst,
+        "alarm": worst >= ALARM_PSI,
+        "threshold": ALARM_PSI,
+    }
 
 
 def report_markdown(result: Mapping[str, Any], reference: ReferenceProfile, window_label: str) -> str:
-    lines = ["# Drift report", "",
-             f"Window: {window_label} ({result['requests']} requests). Reference: {reference.source} "
-             f"({reference.items} held-out transcripts).", "",
-             f"**{'ALARM: significant drift' if result['alarm'] else 'No significant drift'}** — max PSI "
-             f"{result['max_psi']:.3f} (alarm at ≥ {ALARM_PSI}, warning at ≥ {WARN_PSI}).", "",
-             "| feature | PSI | level | notes |", "|---|---|---|---|"]
+    lines = [
+        "# Drift report",
+        "",
+        f"Window: {window_label} ({result['requests']} requests). Reference: {reference.source} "
+        f"({reference.items} held-out transcripts).",
+        "",
+        f"**{'ALARM: significant drift' if result['alarm'] else 'No significant drift'}** — max PSI "
+        f"{result['max_psi']:.3f} (alarm at ≥ {ALARM_PSI}, warning at ≥ {WARN_PSI}).",
+        "",
+        "| feature | PSI | level | notes |",
+        "|---|---|---|---|",
+    ]
     for name, stats in result["features"].items():
         if "window_median" in stats:
             note = f"window median {stats['window_median']:.3g}"
@@ -228,6 +276,10 @@ def report_markdown(result: Mapping[str, Any], reference: ReferenceProfile, wind
             if stats["new_categories"]:
                 note += "; new: " + ", ".join(stats["new_categories"][:3])
         lines.append(f"| {name} | {stats['psi']:.3f} | {stats['level']} | {note} |")
-    lines += ["", "PSI = Σ (window share − reference share) · ln(window share / reference share) over the reference's "
-              "deciles (numeric) or categories (language, top-5 tags; rare ones pooled).", ""]
+    lines += [
+        "",
+        "PSI = Σ (window share − reference share) · ln(window share / reference share) over the reference's "
+        "deciles (numeric) or categories (language, top-5 tags; rare ones pooled).",
+        "",
+    ]
     return "\n".join(lines)

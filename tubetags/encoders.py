@@ -83,8 +83,9 @@ class MiniLMEncoder:
         """Per text, its normalised chunk embeddings [n_chunks, dim]."""
         chunked = [chunk_words(t, self.words_per_chunk, self.max_chunks) for t in texts]
         flat = [c for chunks in chunked for c in chunks]
-        vectors = self.model.encode(flat, batch_size=self.batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+        vectors = self.model.encode(
+            flat, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        ).astype(np.float32)
         out, start = [], 0
         for chunks in chunked:
             out.append(vectors[start : start + len(chunks)])
@@ -98,8 +99,13 @@ class MiniLMEncoder:
 
     def encode_phrases(self, phrases: Sequence[str]) -> np.ndarray:
         """Short texts (tag names) as they are, normalised."""
-        return self.model.encode(list(phrases), batch_size=self.batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+        return self.model.encode(
+            list(phrases),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        ).astype(np.float32)
 
 
 def model2vec_dir() -> Path:
@@ -177,8 +183,7 @@ class Model2VecEncoder:
         """Whole transcripts, no truncation, no cache: encoding costs less than reading one back."""
         if not len(texts):
             return np.zeros((0, self.dim), np.float32)
-        vectors = self.model.encode(list(texts), max_length=None, use_multiprocessing=False,
-                                    show_progress_bar=False)
+        vectors = self.model.encode(list(texts), max_length=None, use_multiprocessing=False, show_progress_bar=False)
         vectors = np.asarray(vectors, np.float32)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 

@@ -75,8 +75,11 @@ class TagPredictor(ABC):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.save_state(directory)
-        meta = {"class": f"{type(self).__module__}.{type(self).__qualname__}", "strategy": self.strategy,
-                "params": self.init_params()}
+        meta = {
+            "class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "strategy": self.strategy,
+            "params": self.init_params(),
+        }
         (directory / META_FILE).write_text(json.dumps(meta))
         return directory
 
@@ -97,6 +100,10 @@ def load_predictor(directory: Path) -> TagPredictor:
 
 def sourced_to_frame(rows: Sequence[Sequence[Sourced]]) -> pd.DataFrame:
     """The pyfunc output: per transcript, ranked `tags`, their `scores` and `sources`."""
-    return pd.DataFrame({"tags": [[t for t, _, _ in r] for r in rows],
-                         "scores": [[float(s) for _, s, _ in r] for r in rows],
-                         "sources": [[src for _, _, src in r] for r in rows]})
+    return pd.DataFrame(
+        {
+            "tags": [[t for t, _, _ in r] for r in rows],
+            "scores": [[float(s) for _, s, _ in r] for r in rows],
+            "sources": [[src for _, _, src in r] for r in rows],
+        }
+    )

@@ -52,8 +52,9 @@ def precision_at_k(predictions: Sequence[Ranked], truths: Sequence[Sequence[str]
 
 def recall_at_k(predictions: Sequence[Ranked], truths: Sequence[Sequence[str]], k: int) -> float:
     """Share of each video's true tags found among the first k suggestions."""
-    return float(np.mean([len({t for t, _ in p[:k]} & set(y)) / max(len(set(y)), 1)
-                          for p, y in zip(predictions, truths)]))
+    return float(
+        np.mean([len({t for t, _ in p[:k]} & set(y)) / max(len(set(y)), 1) for p, y in zip(predictions, truths)])
+    )
 
 
 def f1_from(precision: float, recall: float) -> float:
@@ -64,8 +65,9 @@ def thresholded(predictions: Sequence[Ranked], threshold: float) -> list[list[st
     return [[t for t, s in ranked if s >= threshold] for ranked in predictions]
 
 
-def best_threshold(predictions: Sequence[Ranked], truths: Sequence[Sequence[str]],
-                   grid: Sequence[float] | None = None) -> float:
+def best_threshold(
+    predictions: Sequence[Ranked], truths: Sequence[Sequence[str]], grid: Sequence[float] | None = None
+) -> float:
     """Score cut-off maximising micro-F1; chosen on validation, then applied unchanged to test."""
     scores = sorted({s for ranked in predictions for _, s in ranked})
     if grid is None:
@@ -79,8 +81,12 @@ def best_threshold(predictions: Sequence[Ranked], truths: Sequence[Sequence[str]
     return best
 
 
-def threshold_f1(predictions: Sequence[Ranked], truths: Sequence[Sequence[str]], threshold: float,
-                 labels: Sequence[str] | None = None) -> dict[str, float]:
+def threshold_f1(
+    predictions: Sequence[Ranked],
+    truths: Sequence[Sequence[str]],
+    threshold: float,
+    labels: Sequence[str] | None = None,
+) -> dict[str, float]:
     """Micro- and macro-F1 of the tags scoring at least `threshold` (macro over true labels)."""
     labels = list(labels) if labels is not None else label_space(predictions, truths)
     chosen = thresholded(predictions, threshold)
@@ -90,12 +96,17 @@ def threshold_f1(predictions: Sequence[Ranked], truths: Sequence[Sequence[str]],
     return {
         "micro_f1": float(f1_score(y_true, y_pred, average="micro", zero_division=0)),
         "macro_f1": float(f1_score(y_true[:, present], y_pred[:, present], average="macro", zero_division=0))
-        if len(present) else 0.0,
+        if len(present)
+        else 0.0,
     }
 
 
-def evaluate(predictions: Sequence[Ranked], truths: Sequence[Sequence[str]],
-             threshold: float | None = None, ks: Sequence[int] = KS) -> dict[str, float]:
+def evaluate(
+    predictions: Sequence[Ranked],
+    truths: Sequence[Sequence[str]],
+    threshold: float | None = None,
+    ks: Sequence[int] = KS,
+) -> dict[str, float]:
     """All metrics for one system on one split. `threshold` None skips the F1-at-threshold pair."""
     if len(predictions) != len(truths):
         raise ValueError(f"{len(predictions)} predictions for {len(truths)} truths")
@@ -110,16 +121,18 @@ def evaluate(predictions: Sequence[Ranked], truths: Sequence[Sequence[str]],
         out[f"p_at_{k}"], out[f"r_at_{k}"], out[f"f1_at_{k}"] = p, r, f1_from(p, r)
         out[f"ndcg_at_{k}"] = float(ndcg_score(padded_true, padded_score, k=k))
     has_truth = y_true.sum(axis=1) > 0
-    out["lrap"] = float(label_ranking_average_precision_score(y_true[has_truth], y_score[has_truth])) \
-        if has_truth.any() else 0.0
+    out["lrap"] = (
+        float(label_ranking_average_precision_score(y_true[has_truth], y_score[has_truth])) if has_truth.any() else 0.0
+    )
     if threshold is not None:
         out.update(threshold_f1(predictions, truths, threshold, labels))
         out["threshold"] = float(threshold)
     return out
 
 
-def per_item(predictions: Sequence[Ranked], truths: Sequence[Sequence[str]],
-             ks: Sequence[int] = KS) -> dict[str, np.ndarray]:
+def per_item(
+    predictions: Sequence[Ranked], truths: Sequence[Sequence[str]], ks: Sequence[int] = KS
+) -> dict[str, np.ndarray]:
     """Per-item values of the metrics that are means over items (for bootstraps and error analysis)."""
     labels = label_space(predictions, truths)
     y_true, y_score = to_matrices(predictions, truths, labels)
@@ -128,8 +141,10 @@ def per_item(predictions: Sequence[Ranked], truths: Sequence[Sequence[str]],
     out: dict[str, np.ndarray] = {}
     for k in ks:
         out[f"p_at_{k}"] = np.array([len({t for t, _ in p[:k]} & set(y)) / k for p, y in zip(predictions, truths)])
-        out[f"r_at_{k}"] = np.array([len({t for t, _ in p[:k]} & set(y)) / max(len(set(y)), 1)
-                                     for p, y in zip(predictions, truths)])
-        out[f"ndcg_at_{k}"] = np.array([ndcg_score(padded_true[i : i + 1], padded_score[i : i + 1], k=k)
-                                        for i in range(len(truths))])
+        out[f"r_at_{k}"] = np.array(
+            [len({t for t, _ in p[:k]} & set(y)) / max(len(set(y)), 1) for p, y in zip(predictions, truths)]
+        )
+        out[f"ndcg_at_{k}"] = np.array(
+            [ndcg_score(padded_true[i : i + 1], padded_score[i : i + 1], k=k) for i in range(len(truths))]
+        )
     return out

@@ -24,6 +24,7 @@ import mlflow.pyfunc
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, DataType, ParamSchema, ParamSpec, Schema
 from mlflow.types.schema import Array
+from typing_extensions import override
 
 from tubetags import settings
 from tubetags.predictor import Ranked, Sourced, TagPredictor, load_predictor, sourced_to_frame
@@ -58,11 +59,17 @@ class PyfuncTagger(mlflow.pyfunc.PythonModel):
     """DataFrame with a `transcript` column (optional `title`, `description`) in; ranked `tags`, `scores` and
     `sources` (closed model or transcript keyphrase) out. Param `k`."""
 
+    @override
     def load_context(self, context):
         self.predictor = load_predictor(Path(context.artifacts[PREDICTOR_ARTIFACT]))
 
-    def rank(self, transcripts: Sequence[str], k: int, titles: Sequence[str | None] | None = None,
-             descriptions: Sequence[str | None] | None = None) -> list[list[Sourced]]:
+    def rank(
+        self,
+        transcripts: Sequence[str],
+        k: int,
+        titles: Sequence[str | None] | None = None,
+        descriptions: Sequence[str | None] | None = None,
+    ) -> list[list[Sourced]]:
         # Same normalisation as the corpus (stage markers, caption noise): no training/serving skew.
         texts = [normalise_transcript(str(t)) for t in transcripts]
         if titles is not None or descriptions is not None:
@@ -71,19 +78,34 @@ class PyfuncTagger(mlflow.pyfunc.PythonModel):
             texts = [with_context(t, ti, de) for t, ti, de in zip(texts, titles, descriptions)]
         return self.predictor.predict_with_sources(texts, k)
 
+    @override
     def predict(self, context, model_input, params=None):
         k = int((params or {}).get("k", 10))
-        optional = {c: [v if isinstance(v, str) else None for v in model_input[c].tolist()]
-                    for c in ("title", "description") if c in model_input.columns}
-        return sourced_to_frame(self.rank(model_input["transcript"].tolist(), k, optional.get("title"),
-                                          optional.get("description")))
+        optional = {
+            c: [v if isinstance(v, str) else None for v in model_input[c].tolist()]
+            for c in ("title", "description")
+            if c in model_input.columns
+        }
+        return sourced_to_frame(
+            self.rank(model_input["transcript"].tolist(), k, optional.get("title"), optional.get("description"))
+        )
 
 
 SIGNATURE = ModelSignature(
-    inputs=Schema([ColSpec(DataType.string, "transcript"), ColSpec(DataType.string, "title", required=False),
-                   ColSpec(DataType.string, "description", required=False)]),
-    outputs=Schema([ColSpec(Array(DataType.string), "tags"), ColSpec(Array(DataType.double), "scores"),
-                    ColSpec(Array(DataType.string), "sources")]),
+    inputs=Schema(
+        [
+            ColSpec(DataType.string, "transcript"),
+            ColSpec(DataType.string, "title", required=False),
+            ColSpec(DataType.string, "description", required=False),
+        ]
+    ),
+    outputs=Schema(
+        [
+            ColSpec(Array(DataType.string), "tags"),
+            ColSpec(Array(DataType.double), "scores"),
+            ColSpec(Array(DataType.string), "sources"),
+        ]
+    ),
     params=ParamSchema([ParamSpec("k", DataType.long, 10)]),
 )
 
@@ -100,8 +122,9 @@ def log_predictor(predictor: TagPredictor, workdir: Path, register: bool = True)
         pip_requirements=str(SERVING_REQUIREMENTS),
     )
     if register and info.registered_model_version is not None:
-        mlflow.MlflowClient().set_model_version_tag(registered_model(), str(info.registered_model_version),
-                                                    "strategy", predictor.strategy)
+        mlflow.MlflowClient().set_model_version_tag(
+            registered_model(), str(info.registered_model_version), "strategy", predictor.strategy
+        )
     return info
 
 
@@ -188,8 +211,9 @@ class ServedModel:
         except Exception:  # not a python_function model built from a PythonModel
             return None
 
-    def predict_with_sources(self, transcripts: Sequence[str], k: int = 10, title: str | None = None,
-                             description: str | None = None) -> list[list[Sourced]]:
+    def predict_with_sources(
+        self, transcripts: Sequence[str], k: int = 10, title: str | None = None, description: str | None = None
+    ) -> list[list[Sourced]]:
         import pandas as pd
 
         frame = pd.DataFrame({"transcript": list(transcripts)})
@@ -199,8 +223,10 @@ class ServedModel:
         out = self.pyfunc.predict(frame, params={"k": int(k)})
         # Models logged before `sources` existed answer without it: their tags are the closed model's.
         sources = out["sources"] if "sources" in out.columns else [["closed"] * len(t) for t in out["tags"]]
-        return [[(str(t), float(s), str(src)) for t, s, src in zip(tags, scores, srcs)]
-                for tags, scores, srcs in zip(out["tags"], out["scores"], sources)]
+        return [
+            [(str(t), float(s), str(src)) for t, s, src in zip(tags, scores, srcs)]
+            for tags, scores, srcs in zip(out["tags"], out["scores"], sources)
+        ]
 
     def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
         return [[(t, s) for t, s, _ in row] for row in self.predict_with_sources(transcripts, k)]

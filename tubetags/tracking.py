@@ -61,11 +61,15 @@ def find_experiment_run(experiment: str, parent_run_id: str | None = None):
         return client.get_run(parent_run_id)
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
-        raise NoExperimentRun(f"no MLflow experiment {experiment!r} at {settings.tracking_uri()}: "
-                              "run `make experiment` first")
-    runs = client.search_runs([exp.experiment_id],
-                              "tags.`tubetags.kind` = 'experiment' and attributes.status = 'FINISHED'",
-                              order_by=["attributes.start_time DESC"], max_results=1)
+        raise NoExperimentRun(
+            f"no MLflow experiment {experiment!r} at {settings.tracking_uri()}: run `make experiment` first"
+        )
+    runs = client.search_runs(
+        [exp.experiment_id],
+        "tags.`tubetags.kind` = 'experiment' and attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
     if not runs:
         raise NoExperimentRun(f"no finished experiment run (tag tubetags.kind=experiment) in {experiment!r}")
     return runs[0]
@@ -77,6 +81,15 @@ def child_runs(parent) -> list[dict]:
 
     runs = mlflow.MlflowClient().search_runs(
         [parent.info.experiment_id],
-        f"tags.mlflow.parentRunId = '{parent.info.run_id}' and attributes.status = 'FINISHED'", max_results=1000)
-    return [{"strategy": r.data.tags.get("strategy") or r.data.params["strategy"], "run_id": r.info.run_id,
-             "dataset": r.data.tags.get("dataset", "ted"), "metrics": dict(r.data.metrics)} for r in runs]
+        f"tags.mlflow.parentRunId = '{parent.info.run_id}' and attributes.status = 'FINISHED'",
+        max_results=1000,
+    )
+    return [
+        {
+            "strategy": r.data.tags.get("strategy") or r.data.params["strategy"],
+            "run_id": r.info.run_id,
+            "dataset": r.data.tags.get("dataset", "ted"),
+            "metrics": dict(r.data.metrics),
+        }
+        for r in runs
+    ]

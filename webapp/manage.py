@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """Django's command-line utility for the tubetags web app (run it from webapp/)."""
+
 import os
 import sys
 

@@ -58,8 +58,9 @@ def chunk_cache() -> Path:
     return folder
 
 
-def minilm_chunk_vectors(texts: list[str], encoder: MiniLMEncoder, talks_per_batch: int = 8,
-                         label: str = "") -> tuple[list[np.ndarray], float]:
+def minilm_chunk_vectors(
+    texts: list[str], encoder: MiniLMEncoder, talks_per_batch: int = 8, label: str = ""
+) -> tuple[list[np.ndarray], float]:
     """Every chunk's normalised MiniLM vector per talk, cached per talk; and the encoding seconds
     (as measured when each talk was first encoded)."""
     folder = chunk_cache()
@@ -75,8 +76,10 @@ def minilm_chunk_vectors(texts: list[str], encoder: MiniLMEncoder, talks_per_bat
             tmp = paths[i].with_suffix(".tmp.npz")
             np.savez(tmp, vectors=vectors, seconds=seconds * len(vectors) / n_chunks)
             tmp.replace(paths[i])
-        print(f"  minilm {label}: {start + len(batch)}/{len(todo)} new talks, "
-              f"{n_chunks / seconds:.1f} chunks/s", flush=True)
+        print(
+            f"  minilm {label}: {start + len(batch)}/{len(todo)} new talks, {n_chunks / seconds:.1f} chunks/s",
+            flush=True,
+        )
     out, total = [], 0.0
     for path in paths:
         with np.load(path) as data:
@@ -98,8 +101,14 @@ def score(scores_valid, scores_test, vocabulary, tags_valid, tags_test) -> dict[
     threshold = best_threshold(ranked_valid, tags_valid)
     valid = evaluate(ranked_valid, tags_valid, threshold)
     test = evaluate(ranked_test, tags_test, threshold)
-    return {"valid_p_at_5": valid["p_at_5"], "test_p_at_5": test["p_at_5"], "test_ndcg_at_5": test["ndcg_at_5"],
-            "test_r_at_10": test["r_at_10"], "test_micro_f1": test["micro_f1"], "test_macro_f1": test["macro_f1"]}
+    return {
+        "valid_p_at_5": valid["p_at_5"],
+        "test_p_at_5": test["p_at_5"],
+        "test_ndcg_at_5": test["ndcg_at_5"],
+        "test_r_at_10": test["r_at_10"],
+        "test_micro_f1": test["micro_f1"],
+        "test_macro_f1": test["macro_f1"],
+    }
 
 
 _LATENCY: dict[str, tuple[float, float]] = {}
@@ -140,7 +149,7 @@ def train_head(tagger, vocabulary, x_train, tags_train, x_valid, tags_valid):
     return len(next(iter(curves.values()), []))
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> None:  # noqa: C901 (a study: one pass over every variant)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--train-limit", type=int, default=600, help="first N train talks (0 = all)")
@@ -149,8 +158,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--encode-only", action="store_true", help="only fill the MiniLM chunk cache")
     parser.add_argument("--no-model2vec", action="store_true", help="MiniLM variants only")
     parser.add_argument("--no-minilm", action="store_true", help="model2vec variants only (no MiniLM encoding)")
-    parser.add_argument("--full-train-model2vec", action="store_true",
-                        help="also model2vec heads on every train talk (cheap)")
+    parser.add_argument(
+        "--full-train-model2vec", action="store_true", help="also model2vec heads on every train talk (cheap)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the rows here too")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -166,28 +176,47 @@ def main(argv: list[str] | None = None) -> None:
     train = load_split(corpus, "train", args.train_limit)
     single = pick_single(sample_transcripts(args.corpus))
     head_params = {k: v for k, v in config_params("encoder_head").items() if k not in ("encoder", "max_chunks")}
-    print(f"talks: train {len(train[0])}, valid {len(valid[0])}, test {len(test[0])}; "
-          f"latency transcript {len(single.split())} words", flush=True)
+    print(
+        f"talks: train {len(train[0])}, valid {len(valid[0])}, test {len(test[0])}; "
+        f"latency transcript {len(single.split())} words",
+        flush=True,
+    )
     rows = []
 
     def add(variant, train_talks, metrics, encode_s, latency, epochs=None):
-        rows.append({"variant": variant, "train_talks": train_talks, **metrics, "encode_s": encode_s,
-                     "p50_ms": latency[0], "p50_cpu_ms": latency[1], "epochs": epochs,
-                     "load_average": os.getloadavg()[0]})
+        rows.append(
+            {
+                "variant": variant,
+                "train_talks": train_talks,
+                **metrics,
+                "encode_s": encode_s,
+                "p50_ms": latency[0],
+                "p50_cpu_ms": latency[1],
+                "epochs": epochs,
+                "load_average": os.getloadavg()[0],
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
 
-    def head_rows(label, encoder_param, max_chunks, xs, encode_s, train_tags, heads=("linear", "MLP"),
-                  standardize=None):
+    def head_rows(
+        label, encoder_param, max_chunks, xs, encode_s, train_tags, heads=("linear", "MLP"), standardize=None
+    ):
         for kind in heads:
             hidden = 0 if kind == "linear" else head_params["hidden_units"]
-            tagger = EncoderHeadTagger(**{**head_params, "seed": args.seed, "encoder": encoder_param,
-                                          "max_chunks": max_chunks, "hidden_units": hidden,
-                                          "standardize": standardize})
+            tagger = EncoderHeadTagger(
+                **{
+                    **head_params,
+                    "seed": args.seed,
+                    "encoder": encoder_param,
+                    "max_chunks": max_chunks,
+                    "hidden_units": hidden,
+                    "standardize": standardize,
+                }
+            )
             epochs = train_head(tagger, vocabulary, xs[0], train_tags, xs[1], valid[1])
             metrics = score(tagger.scores(xs[1]), tagger.scores(xs[2]), vocabulary, valid[1], test[1])
             std = ", standardised" if tagger.standardize else ""
-            add(f"(c) {label}, {kind} head{std}", len(train_tags), metrics, encode_s, p50_ms(tagger, single),
-                epochs)
+            add(f"(c) {label}, {kind} head{std}", len(train_tags), metrics, encode_s, p50_ms(tagger, single), epochs)
 
     def zero_shot_row(label, encoder_param, max_chunks, xs, encode_s, center=None):
         tagger = ZeroShotTagger(max_chunks=max_chunks, encoder=encoder_param, center=center)
@@ -196,8 +225,9 @@ def main(argv: list[str] | None = None) -> None:
         if tagger.center:
             tagger.transcript_mean = xs[0].mean(axis=0)
         metrics = score(tagger.scores(xs[1]), tagger.scores(xs[2]), vocabulary, valid[1], test[1])
-        add(f"(d) zero-shot {label}{', centred' if tagger.center else ''}", 0, metrics, encode_s,
-            p50_ms(tagger, single))
+        add(
+            f"(d) zero-shot {label}{', centred' if tagger.center else ''}", 0, metrics, encode_s, p50_ms(tagger, single)
+        )
 
     # model2vec: the whole transcript at once.
     m2v = Model2VecEncoder()
@@ -212,8 +242,11 @@ def main(argv: list[str] | None = None) -> None:
             full = load_split(corpus, "train", 0)
             started = time.perf_counter()
             xs = [m2v.encode(full[0]), *m2v_xs[1:]]
-            seconds = time.perf_counter() - started + m2v_s * (len(valid[0]) + len(test[0])) / sum(map(len, (
-                train[0], valid[0], test[0])))
+            seconds = (
+                time.perf_counter()
+                - started
+                + m2v_s * (len(valid[0]) + len(test[0])) / sum(map(len, (train[0], valid[0], test[0])))
+            )
             head_rows("model2vec, all train talks", "model2vec", None, xs, seconds, full[1])
 
     if not args.no_minilm:
@@ -239,13 +272,17 @@ def main(argv: list[str] | None = None) -> None:
                 zero_shot_row(label, "minilm", max_chunks, xs, encode_s, center=True)
 
     print()
-    print("| variant | train talks | test P@5 | valid P@5 | test nDCG@5 | test R@10 | encode s "
-          "| p50 ms wall / CPU | load avg |")
+    print(
+        "| variant | train talks | test P@5 | valid P@5 | test nDCG@5 | test R@10 | encode s "
+        "| p50 ms wall / CPU | load avg |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['variant']} | {r['train_talks'] or '—'} | {r['test_p_at_5']:.3f} | {r['valid_p_at_5']:.3f} | "
-              f"{r['test_ndcg_at_5']:.3f} | {r['test_r_at_10']:.3f} | {r['encode_s']:.0f} | "
-              f"{r['p50_ms']:.0f} / {r['p50_cpu_ms']:.0f} | {r['load_average']:.1f} |")
+        print(
+            f"| {r['variant']} | {r['train_talks'] or '—'} | {r['test_p_at_5']:.3f} | {r['valid_p_at_5']:.3f} | "
+            f"{r['test_ndcg_at_5']:.3f} | {r['test_r_at_10']:.3f} | {r['encode_s']:.0f} | "
+            f"{r['p50_ms']:.0f} / {r['p50_cpu_ms']:.0f} | {r['load_average']:.1f} |"
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
 

@@ -91,9 +91,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     corpus = Corpus.open(args.corpus or settings.corpus_dir())
-    train_texts = [r["transcript"] for r in itertools.chain(
-        corpus.split("youtube", "train").records(columns=("transcript",)),
-        corpus.split("ted", "train").records(columns=("transcript",)))]
+    train_texts = [
+        r["transcript"]
+        for r in itertools.chain(
+            corpus.split("youtube", "train").records(columns=("transcript",)),
+            corpus.split("ted", "train").records(columns=("transcript",)),
+        )
+    ]
     rows = list(corpus.split("youtube", args.split).records(columns=("title", "transcript", "tags")))
     truths = [[tag_key(t) for t in r["tags"]] for r in rows]
     inputs = {"transcript": [r["transcript"] for r in rows]}
@@ -106,10 +110,16 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         new.save(Path(tmp))
         size = sum(f.stat().st_size for f in Path(tmp).iterdir())
-    print(f"background: {new.n_docs} training transcripts, {len(new.doc_freq)} phrases, {size / 1e6:.1f} MB saved "
-          f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    systems = {"tfidf-plain": plain_tfidf(train_texts), "new": new.suggest,
-               "new-unfitted": KeyphraseSuggester().suggest}
+    print(
+        f"background: {new.n_docs} training transcripts, {len(new.doc_freq)} phrases, {size / 1e6:.1f} MB saved "
+        f"({time.perf_counter() - started:.0f} s)",
+        file=sys.stderr,
+    )
+    systems = {
+        "tfidf-plain": plain_tfidf(train_texts),
+        "new": new.suggest,
+        "new-unfitted": KeyphraseSuggester().suggest,
+    }
     if args.old_rev:
         systems["old"] = old_suggester(args.old_rev).suggest
 
@@ -117,9 +127,12 @@ def main(argv: list[str] | None = None) -> None:
     for (system, suggest), (input_name, texts) in itertools.product(systems.items(), inputs.items()):
         started = time.perf_counter()
         metrics = evaluate(keyed(suggest(texts, 10)), truths, ks=(1, 5, 10))
-        print(f"  {system:13s} {input_name:19s} P@5 {metrics['p_at_5']:.3f}  R@10 {metrics['r_at_10']:.3f}  "
-              f"P@1 {metrics['p_at_1']:.3f}  nDCG@10 {metrics['ndcg_at_10']:.3f}  "
-              f"({time.perf_counter() - started:.0f} s)", flush=True)
+        print(
+            f"  {system:13s} {input_name:19s} P@5 {metrics['p_at_5']:.3f}  R@10 {metrics['r_at_10']:.3f}  "
+            f"P@1 {metrics['p_at_1']:.3f}  nDCG@10 {metrics['ndcg_at_10']:.3f}  "
+            f"({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

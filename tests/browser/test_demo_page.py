@@ -15,8 +15,16 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "code" / "webapp"))  # tiny_registry
 
@@ -58,8 +66,14 @@ def page(browser, server):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     # Console errors (CSP violations among them); the expected 4xx answers are not page faults.
-    page.on("console", lambda msg: errors.append(msg.text)
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
     page.goto(server + "/")
     yield page
     context.close()
@@ -125,11 +139,15 @@ def test_errors_are_shown(page):
 def test_output_is_escaped(page):
     """A hostile tag from the server must show up as text, never as markup."""
     evil = '<img src=x onerror="window.pwned=1">'
-    fake = {"tags": [{"tag": evil, "score": 0.9}], "youtube_tags": evil,
-            "model": {"name": "<b>x</b>", "version": "1", "alias": "production", "strategy": "<i>s</i>"},
-            "elapsed_ms": 1.0}
-    page.route("**/api/tags", lambda route: route.fulfill(status=200, content_type="application/json",
-                                                           body=json.dumps(fake)))
+    fake = {
+        "tags": [{"tag": evil, "score": 0.9}],
+        "youtube_tags": evil,
+        "model": {"name": "<b>x</b>", "version": "1", "alias": "production", "strategy": "<i>s</i>"},
+        "elapsed_ms": 1.0,
+    }
+    page.route(
+        "**/api/tags", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(fake))
+    )
     page.fill("#transcript", TRANSCRIPT)
     page.click("#submit")
     page.locator("#chips .chip").first.wait_for()

@@ -25,8 +25,13 @@ def echo(config: EchoConfig) -> list[str]:
     return ["word"] * config.words
 
 
-ECHO = Job("echo", EchoConfig, echo, report=lambda config, words: [" ".join(words)],
-           exit_code=lambda config, words: 3 if len(words) == 4 else 0)
+ECHO = Job(
+    "echo",
+    EchoConfig,
+    echo,
+    report=lambda config, words: [" ".join(words)],
+    exit_code=lambda config, words: 3 if len(words) == 4 else 0,
+)
 
 
 def test_run_job_parses_runs_and_reports(capsys):
@@ -34,8 +39,10 @@ def test_run_job_parses_runs_and_reports(capsys):
     assert capsys.readouterr().out == "word word word\n"
 
 
-@pytest.mark.parametrize("argv, code", [(["--words", "0"], 2), (["--words", "x"], 2), (["--nope", "1"], 2),
-                                         (["--words", "9"], 1), (["--words", "4"], 3)])
+@pytest.mark.parametrize(
+    "argv, code",
+    [(["--words", "0"], 2), (["--words", "x"], 2), (["--nope", "1"], 2), (["--words", "9"], 1), (["--words", "4"], 3)],
+)
 def test_errors_become_exit_codes(argv, code, caplog):
     with pytest.raises(SystemExit) as stopped:
         run_job(ECHO, argv)
@@ -69,6 +76,7 @@ def test_console_script_help_and_a_missing_config_file():
     run = [sys.executable, "-m", "tubetags"]
     shown = subprocess.run([*run, "compare", "--help"], capture_output=True, text=True, cwd=settings.REPO_ROOT)
     assert shown.returncode == 0 and "--latency-budget-ms" in shown.stdout and "(default: 50" in shown.stdout
-    missing = subprocess.run([*run, "compare", "--config", "configs/nope.yaml"], capture_output=True, text=True,
-                             cwd=settings.REPO_ROOT)
+    missing = subprocess.run(
+        [*run, "compare", "--config", "configs/nope.yaml"], capture_output=True, text=True, cwd=settings.REPO_ROOT
+    )
     assert missing.returncode == 2 and "configs/nope.yaml" in missing.stderr

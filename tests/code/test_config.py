@@ -18,8 +18,16 @@ def test_command_line_text_is_parsed_once_into_types():
     assert CompareConfig.from_cli(["--latency-budget-ms", "250", "--bench", "no"]).latency_budget_ms == 250.0
 
 
-@pytest.mark.parametrize("argv", [["--seeds", "2.5"], ["--seeds", "0"], ["--strategies", "baseline,nope"],
-                                  ["--quick", "maybe"], ["--no-such-flag", "1"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--seeds", "2.5"],
+        ["--seeds", "0"],
+        ["--strategies", "baseline,nope"],
+        ["--quick", "maybe"],
+        ["--no-such-flag", "1"],
+    ],
+)
 def test_bad_values_exit_with_a_message(argv, capsys):
     with pytest.raises(SystemExit):
         ExperimentConfig.from_cli(argv)
@@ -66,8 +74,11 @@ def test_train_params_yaml_then_quick_then_command_line():
 
 
 def test_parse_assignments_reads_yaml_values_and_skips_blanks():
-    assert parse_assignments(["epochs=3 encoder=minilm", "", "rate=0.001"]) == \
-        {"epochs": 3, "encoder": "minilm", "rate": 0.001}
+    assert parse_assignments(["epochs=3 encoder=minilm", "", "rate=0.001"]) == {
+        "epochs": 3,
+        "encoder": "minilm",
+        "rate": 0.001,
+    }
     with pytest.raises(ConfigError):
         parse_assignments(["epochs"])
 
@@ -91,8 +102,11 @@ def test_strategy_table_drives_aliases_and_experiment():
 
 def test_fit_splits_are_the_held_out_setting_or_a_refit():
     assert TrainConfig.load({"strategy": "baseline"}).fit_splits == ["train"]
-    assert TrainConfig.from_cli(["--strategy", "baseline", "--fit-splits", "train,valid,test"]).fit_splits == \
-        ["train", "valid", "test"]
+    assert TrainConfig.from_cli(["--strategy", "baseline", "--fit-splits", "train,valid,test"]).fit_splits == [
+        "train",
+        "valid",
+        "test",
+    ]
     for wrong in ("valid", "train,test", "test,train,valid"):
         with pytest.raises(ConfigError, match="fit_splits"):
             TrainConfig.load({"strategy": "baseline", "fit_splits": wrong})

@@ -1,9 +1,16 @@
 from data_contracts import RECORD_FIELDS, VideoRecord, validate_records
 
 GOOD = {
-    "video_id": "abc123", "source": "youtube", "channel": "Some Channel", "title": "t", "description": "",
-    "published": "2024-01-02", "language": "en", "tags": ["python"],
-    "transcript": "word " * 30, "transcript_source": "auto_captions",
+    "video_id": "abc123",
+    "source": "youtube",
+    "channel": "Some Channel",
+    "title": "t",
+    "description": "",
+    "published": "2024-01-02",
+    "language": "en",
+    "tags": ["python"],
+    "transcript": "word " * 30,
+    "transcript_source": "auto_captions",
 }
 
 
@@ -40,9 +47,22 @@ def test_bad_records_are_rejected_with_their_reasons():
 
 def test_contract_fields_are_the_canonical_record():
     # The one place the ten fields are spelled out: everything else derives them from the contract.
-    assert RECORD_FIELDS == tuple(VideoRecord.model_fields) == (
-        "video_id", "source", "channel", "title", "description", "published", "language", "tags",
-        "transcript", "transcript_source")
+    assert (
+        RECORD_FIELDS
+        == tuple(VideoRecord.model_fields)
+        == (
+            "video_id",
+            "source",
+            "channel",
+            "title",
+            "description",
+            "published",
+            "language",
+            "tags",
+            "transcript",
+            "transcript_source",
+        )
+    )
 
 
 def test_corpus_schema_is_derived_from_the_contract():

@@ -4,9 +4,21 @@ from tubetags.corpus import CorpusSplit, multi_hot, tf_dataset, write_shards
 
 
 def _rows(n):
-    return [{"video_id": f"v{i}", "source": "test", "channel": "c", "title": "", "description": "",
-             "published": None, "language": "en", "tags": ["a"] if i % 2 else ["b", "c"],
-             "transcript": f"transcript number {i} " * 5, "transcript_source": "provided"} for i in range(n)]
+    return [
+        {
+            "video_id": f"v{i}",
+            "source": "test",
+            "channel": "c",
+            "title": "",
+            "description": "",
+            "published": None,
+            "language": "en",
+            "tags": ["a"] if i % 2 else ["b", "c"],
+            "transcript": f"transcript number {i} " * 5,
+            "transcript_source": "provided",
+        }
+        for i in range(n)
+    ]
 
 
 def test_shards_stream_back_every_record_once(tmp_path):

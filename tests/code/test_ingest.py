@@ -20,14 +20,21 @@ from pipelines.collected_store import CollectedStore
 from tubetags.jobs import Job, run_job
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "youtube"
-SPEECH = ("today we look at what happens when you fall into a black hole and why time seems to slow "
-          "down near the event horizon while space itself is stretched into spaghetti")
+SPEECH = (
+    "today we look at what happens when you fall into a black hole and why time seems to slow "
+    "down near the event horizon while space itself is stretched into spaghetti"
+)
 
 
 def ingest_main(argv: list[str], http: Any = None) -> Any:
     """`tubetags ingest ARGV`, with the Data API answered by `http` (recorded responses)."""
-    job: Job[Any] = Job("ingest", ingest.IngestConfig, lambda config: ingest.run(config, http=http),
-                        report=ingest.JOB.report, exit_code=ingest.JOB.exit_code)
+    job: Job[Any] = Job(
+        "ingest",
+        ingest.IngestConfig,
+        lambda config: ingest.run(config, http=http),
+        report=ingest.JOB.report,
+        exit_code=ingest.JOB.exit_code,
+    )
     return run_job(job, argv)
 
 
@@ -60,8 +67,10 @@ class FakeTranscriptApi:
         tracks = self.tracks.get(video_id, TranscriptsDisabled(video_id))
         if isinstance(tracks, Exception):
             raise tracks
-        urls = {f"https://www.youtube.com/api/timedtext?v={video_id}&lang={code}&asr={gen}": text
-                for code, gen, text in tracks}
+        urls = {
+            f"https://www.youtube.com/api/timedtext?v={video_id}&lang={code}&asr={gen}": text
+            for code, gen, text in tracks
+        }
         session = FakeCaptionSession(urls)
         manual, generated = {}, {}
         for (code, gen, _), url in zip(tracks, urls):
@@ -79,11 +88,15 @@ def work(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def fake_youtube(monkeypatch) -> list[str]:
     """Captions as the fixture videos have them; Whisper stubbed. Returns the ids sent to Whisper."""
-    monkeypatch.setattr(FakeTranscriptApi, "tracks", {
-        "aX3kT9pLq2E": [("en", True, "auto " + SPEECH), ("en", False, "[Music] " + SPEECH)],
-        "Bm7rQ1sVw0c": [("de", True, "heute " + SPEECH), ("en-US", True, SPEECH + " bacteria")],
-        "Kp4nZ8yHj6U": [("en", False, SPEECH)],
-    })
+    monkeypatch.setattr(
+        FakeTranscriptApi,
+        "tracks",
+        {
+            "aX3kT9pLq2E": [("en", True, "auto " + SPEECH), ("en", False, "[Music] " + SPEECH)],
+            "Bm7rQ1sVw0c": [("de", True, "heute " + SPEECH), ("en-US", True, SPEECH + " bacteria")],
+            "Kp4nZ8yHj6U": [("en", False, SPEECH)],
+        },
+    )
     monkeypatch.setattr(captions, "YouTubeTranscriptApi", FakeTranscriptApi)
     whispered: list[str] = []
 
@@ -102,8 +115,11 @@ def collected(work: Path) -> tuple[pd.DataFrame, list[dict]]:
     folder = work / "collected"
     frames = [pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))]
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["video_id"])
-    rejects = [json.loads(line) for line in (folder / "rejects.jsonl").read_text().splitlines()] \
-        if (folder / "rejects.jsonl").exists() else []
+    rejects = (
+        [json.loads(line) for line in (folder / "rejects.jsonl").read_text().splitlines()]
+        if (folder / "rejects.jsonl").exists()
+        else []
+    )
     return rows, rejects
 
 
@@ -137,7 +153,9 @@ def test_a_batch_lands_in_parquet_and_rejects_keep_their_reason(work, fake_youtu
 def test_build_corpus_reads_what_the_collector_wrote(work, fake_youtube):
     from pipelines.sources import read_collected
 
-    ingest_main(["--video-ids", *FIVE_IDS, "--track", "false"], http=HttpMockSequence([recorded("videos_list_batch.json")]))
+    ingest_main(
+        ["--video-ids", *FIVE_IDS, "--track", "false"], http=HttpMockSequence([recorded("videos_list_batch.json")])
+    )
     from data_contracts import validate_records
 
     accepted, rejected = validate_records(read_collected(work / "collected"))
@@ -145,7 +163,9 @@ def test_build_corpus_reads_what_the_collector_wrote(work, fake_youtube):
 
 
 def test_rerun_collects_nothing_twice(work, fake_youtube):
-    ingest_main(["--video-ids", *FIVE_IDS, "--track", "false"], http=HttpMockSequence([recorded("videos_list_batch.json")]))
+    ingest_main(
+        ["--video-ids", *FIVE_IDS, "--track", "false"], http=HttpMockSequence([recorded("videos_list_batch.json")])
+    )
     http = HttpMockSequence([])  # a request would fail: there must be none
     summary = ingest_main(["--video-ids", *FIVE_IDS, "--track", "false"], http=http)
     assert http.request_sequence == [] and summary.quota_used == 0
@@ -175,8 +195,14 @@ def test_quota_exceeded_stops_cleanly_and_the_same_command_resumes(work, fake_yo
 
 
 def test_channel_is_listed_through_its_uploads_playlist(work, fake_youtube):
-    http = HttpMockSequence([recorded("channels_list_handle.json"), recorded("playlist_items_page1.json"),
-                             recorded("playlist_items_page2.json"), recorded("videos_list_batch.json")])
+    http = HttpMockSequence(
+        [
+            recorded("channels_list_handle.json"),
+            recorded("playlist_items_page1.json"),
+            recorded("playlist_items_page2.json"),
+            recorded("videos_list_batch.json"),
+        ]
+    )
     summary = ingest_main(["--channel-handle", "@kurzgesagt", "--track", "false"], http=http)
     assert summary.calls == {"channels.list": 1, "playlistItems.list": 2, "videos.list": 1}
     assert len(collected(work)[0]) == 3
@@ -184,17 +210,21 @@ def test_channel_is_listed_through_its_uploads_playlist(work, fake_youtube):
 
 def test_max_videos_stops_listing_early(work, fake_youtube):
     http = HttpMockSequence([recorded("playlist_items_page1.json"), recorded("videos_list_batch.json")])
-    summary = ingest_main(["--playlist-id", "UUsXVk37bltHxD1rDPwtNM8Q", "--max-videos", "2", "--track", "false"], http=http)
+    summary = ingest_main(
+        ["--playlist-id", "UUsXVk37bltHxD1rDPwtNM8Q", "--max-videos", "2", "--track", "false"], http=http
+    )
     assert summary.calls["playlistItems.list"] == 1
     assert sorted(collected(work)[0].video_id) == ["Bm7rQ1sVw0c", "aX3kT9pLq2E"]
 
 
 def test_blocked_caption_requests_leave_the_video_pending(work, fake_youtube, monkeypatch):
-    tracks = dict(FakeTranscriptApi.tracks, aX3kT9pLq2E=RequestBlocked("aX3kT9pLq2E"),
-                  Bm7rQ1sVw0c=VideoUnavailable("Bm7rQ1sVw0c"))
+    tracks = dict(
+        FakeTranscriptApi.tracks, aX3kT9pLq2E=RequestBlocked("aX3kT9pLq2E"), Bm7rQ1sVw0c=VideoUnavailable("Bm7rQ1sVw0c")
+    )
     monkeypatch.setattr(FakeTranscriptApi, "tracks", tracks)
-    summary = ingest_main(["--video-ids", *FIVE_IDS, "--track", "false"],
-                          http=HttpMockSequence([recorded("videos_list_batch.json")]))
+    summary = ingest_main(
+        ["--video-ids", *FIVE_IDS, "--track", "false"], http=HttpMockSequence([recorded("videos_list_batch.json")])
+    )
     assert "aX3kT9pLq2E" in summary.failed and summary.pending == 1
     rows, rejects = collected(work)
     assert "aX3kT9pLq2E" not in set(rows.video_id)
@@ -202,8 +232,10 @@ def test_blocked_caption_requests_leave_the_video_pending(work, fake_youtube, mo
 
 
 def test_no_whisper_leaves_uncaptioned_videos_pending(work, fake_youtube):
-    summary = ingest_main(["--video-ids", *FIVE_IDS, "--whisper", "false", "--track", "false"],
-                          http=HttpMockSequence([recorded("videos_list_batch.json")]))
+    summary = ingest_main(
+        ["--video-ids", *FIVE_IDS, "--whisper", "false", "--track", "false"],
+        http=HttpMockSequence([recorded("videos_list_batch.json")]),
+    )
     assert summary.failed == {"Wh1sper0nly": "no captions and whisper is off"} and fake_youtube == []
 
 
@@ -228,18 +260,22 @@ def test_a_torn_rejects_line_is_cut_on_restart(tmp_path):
     assert store.rejected_ids() == ["a"] and not list(tmp_path.glob("*.tmp"))
 
 
-@pytest.mark.parametrize("default_language, tracks, expected", [
-    ("en", [("en", True), ("en", False)], ("en", False)),         # manual over auto
-    ("de", [("en", False), ("de", True)], ("en", False)),         # manual English over auto German
-    ("de", [("fr", True), ("de", True)], ("de", True)),           # the video's own language
-    (None, [("fr", False), ("en", True)], ("en", True)),          # no default: English
-    ("en", [("fr", True), ("es", False)], ("es", False)),         # else first manual
-])
+@pytest.mark.parametrize(
+    "default_language, tracks, expected",
+    [
+        ("en", [("en", True), ("en", False)], ("en", False)),  # manual over auto
+        ("de", [("en", False), ("de", True)], ("en", False)),  # manual English over auto German
+        ("de", [("fr", True), ("de", True)], ("de", True)),  # the video's own language
+        (None, [("fr", False), ("en", True)], ("en", True)),  # no default: English
+        ("en", [("fr", True), ("es", False)], ("es", False)),  # else first manual
+    ],
+)
 def test_caption_track_choice(default_language, tracks, expected):
     manual = {c: CaptionTrack(None, "v", "u", c, c, g, []) for c, g in tracks if not g}
     generated = {c: CaptionTrack(None, "v", "u", c, c, g, []) for c, g in tracks if g}
-    chosen = captions.choose_track(TranscriptList("v", manual, generated, []),
-                                   captions.preferred_languages(default_language))
+    chosen = captions.choose_track(
+        TranscriptList("v", manual, generated, []), captions.preferred_languages(default_language)
+    )
     assert (chosen.language_code, chosen.is_generated) == expected
 
 

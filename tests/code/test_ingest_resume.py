@@ -22,11 +22,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 N_VIDEOS, PAGE = 40, 10
 IDS = [f"vid{n:08d}" for n in range(N_VIDEOS)]
-DELETED = {i for n, i in enumerate(IDS) if n % 11 == 5}       # absent from videos.list
-UNTAGGED = {i for n, i in enumerate(IDS) if n % 7 == 3}       # rejected by the contract
+DELETED = {i for n, i in enumerate(IDS) if n % 11 == 5}  # absent from videos.list
+UNTAGGED = {i for n, i in enumerate(IDS) if n % 7 == 3}  # rejected by the contract
 ACCEPTED = set(IDS) - DELETED - UNTAGGED
-SPEECH = ("we explain how rivers carve canyons over millions of years and why floods move more rock "
-          "than calm water ever does")
+SPEECH = (
+    "we explain how rivers carve canyons over millions of years and why floods move more rock than calm water ever does"
+)
 
 
 class RoutingHttp:
@@ -38,25 +39,50 @@ class RoutingHttp:
         url = urlparse(uri)
         params = {k: v[0] for k, v in parse_qs(url.query).items()}
         if url.path.endswith("/channels"):
-            content = {"kind": "youtube#channelListResponse", "items": [
-                {"id": params["id"], "snippet": {"title": "Rivers"},
-                 "contentDetails": {"relatedPlaylists": {"uploads": "UUrivers"}}}]}
+            content = {
+                "kind": "youtube#channelListResponse",
+                "items": [
+                    {
+                        "id": params["id"],
+                        "snippet": {"title": "Rivers"},
+                        "contentDetails": {"relatedPlaylists": {"uploads": "UUrivers"}},
+                    }
+                ],
+            }
         elif url.path.endswith("/playlistItems"):
             start = int(params.get("pageToken", "0"))
-            page = {"kind": "youtube#playlistItemListResponse",
-                    "items": [{"kind": "youtube#playlistItem", "contentDetails": {"videoId": v}}
-                              for v in IDS[start : start + PAGE]]}
+            page = {
+                "kind": "youtube#playlistItemListResponse",
+                "items": [
+                    {"kind": "youtube#playlistItem", "contentDetails": {"videoId": v}}
+                    for v in IDS[start : start + PAGE]
+                ],
+            }
             if start + PAGE < N_VIDEOS:
                 page["nextPageToken"] = str(start + PAGE)
             content = page
         elif url.path.endswith("/videos"):
-            content = {"kind": "youtube#videoListResponse", "items": [
-                {"kind": "youtube#video", "id": v, "contentDetails": {"duration": "PT5M"},
-                 "snippet": {"title": f"River video {v}", "description": "", "channelTitle": "Rivers",
-                             "publishedAt": "2024-02-01T10:00:00Z", "defaultAudioLanguage": "en",
-                             "liveBroadcastContent": "none",
-                             **({} if v in UNTAGGED else {"tags": ["rivers", "geology"]})}}
-                for v in params["id"].split(",") if v not in DELETED]}
+            content = {
+                "kind": "youtube#videoListResponse",
+                "items": [
+                    {
+                        "kind": "youtube#video",
+                        "id": v,
+                        "contentDetails": {"duration": "PT5M"},
+                        "snippet": {
+                            "title": f"River video {v}",
+                            "description": "",
+                            "channelTitle": "Rivers",
+                            "publishedAt": "2024-02-01T10:00:00Z",
+                            "defaultAudioLanguage": "en",
+                            "liveBroadcastContent": "none",
+                            **({} if v in UNTAGGED else {"tags": ["rivers", "geology"]}),
+                        },
+                    }
+                    for v in params["id"].split(",")
+                    if v not in DELETED
+                ],
+            }
         else:
             raise AssertionError(f"unexpected request {uri}")
         return httplib2.Response({"status": "200"}), json.dumps(content).encode()
@@ -98,10 +124,17 @@ def child() -> None:
 
 
 def run_child(work: Path, kill_at: str | None = None, random_kill: bool = False, delay: float = 0.0):
-    env = dict(os.environ, TUBETAGS_WORK_DIR=str(work), YOUTUBE_API_KEY="test-key", PYTHONPATH=str(REPO),
-               CAPTION_DELAY=str(delay), KILL_AT=kill_at or "")
-    process = subprocess.Popen([sys.executable, __file__], cwd=REPO, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = dict(
+        os.environ,
+        TUBETAGS_WORK_DIR=str(work),
+        YOUTUBE_API_KEY="test-key",
+        PYTHONPATH=str(REPO),
+        CAPTION_DELAY=str(delay),
+        KILL_AT=kill_at or "",
+    )
+    process = subprocess.Popen(
+        [sys.executable, __file__], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     if random_kill:
         # Wait until it is collecting (a batch committed since start), then kill at a random moment.
         before = len(list((work / "collected").glob("*.parquet")))
@@ -132,8 +165,13 @@ def test_sigkill_at_any_moment_loses_and_duplicates_nothing(tmp_path):
     # Replace calls: listing saves the state per page; then a save after pruning done ids, and per batch
     # its Parquet file then the state. So these land: mid-listing (twice), after a batch's Parquet but
     # before the state, with the state's temp file written but not in place, and on a later batch.
-    for kill_at, killed_on in [("3:after", "channel-"), ("2:after", "channel-"), ("2:after", "batch-"),
-                               ("3:before", "channel-"), ("4:after", "batch-")]:
+    for kill_at, killed_on in [
+        ("3:after", "channel-"),
+        ("2:after", "channel-"),
+        ("2:after", "batch-"),
+        ("3:before", "channel-"),
+        ("4:after", "batch-"),
+    ]:
         code, output = run_child(tmp_path, kill_at=kill_at)
         assert code == -signal.SIGKILL and f"KILLED {kill_at.split(':')[1]} replacing {killed_on}" in output, output
     for _ in range(2):
@@ -144,7 +182,7 @@ def test_sigkill_at_any_moment_loses_and_duplicates_nothing(tmp_path):
     assert code == 0, output
 
     accepted, rejected = outputs(tmp_path)
-    assert sorted(accepted) == sorted(ACCEPTED)   # each once
+    assert sorted(accepted) == sorted(ACCEPTED)  # each once
     assert sorted(rejected) == sorted(DELETED | UNTAGGED)
     assert not list((tmp_path / "collected").rglob("*.tmp"))
     state = json.loads(next((tmp_path / "collected" / "state").glob("*.json")).read_text())

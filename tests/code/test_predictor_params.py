@@ -46,7 +46,8 @@ def test_every_strategy_is_checked():
 
 
 def test_a_model_saved_without_params_is_refused(tmp_path):
-    (tmp_path / META_FILE).write_text(json.dumps({"class": "tubetags.strategies.baseline.TfidfLinearTagger",
-                                                  "strategy": "baseline"}))
+    (tmp_path / META_FILE).write_text(
+        json.dumps({"class": "tubetags.strategies.baseline.TfidfLinearTagger", "strategy": "baseline"})
+    )
     with pytest.raises(ValueError, match="retrain"):
         load_predictor(tmp_path)

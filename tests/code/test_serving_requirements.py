@@ -17,8 +17,10 @@ from tubetags import registry, settings
 ROOT = settings.REPO_ROOT
 LOCAL_PACKAGES = {"tubetags", "data_contracts", "pipelines", "experiments", "scripts", "webapp"}
 # What the pyfunc wrapper loads: registry.py, and through load_predictor any strategy module.
-ENTRY_MODULES = ["tubetags.registry", *sorted(f"tubetags.strategies.{p.stem}"
-                                              for p in (ROOT / "tubetags" / "strategies").glob("*.py"))]
+ENTRY_MODULES = [
+    "tubetags.registry",
+    *sorted(f"tubetags.strategies.{p.stem}" for p in (ROOT / "tubetags" / "strategies").glob("*.py")),
+]
 
 
 def _source(module: str) -> Path | None:
@@ -66,8 +68,16 @@ def _pins(path: Path) -> dict[str, str]:
 
 def test_the_walk_reaches_the_modules_a_predictor_loads():
     modules, _ = served_modules_and_imports()
-    assert {"tubetags.predictor", "tubetags.encoders", "tubetags.openvocab.keyphrases", "tubetags.text", "tubetags.tags",
-            "tubetags.corpus", "tubetags.strategies.ranking", "data_contracts.video_record"} <= modules
+    assert {
+        "tubetags.predictor",
+        "tubetags.encoders",
+        "tubetags.openvocab.keyphrases",
+        "tubetags.text",
+        "tubetags.tags",
+        "tubetags.corpus",
+        "tubetags.strategies.ranking",
+        "data_contracts.video_record",
+    } <= modules
 
 
 def test_every_third_party_import_is_in_serving_requirements():
@@ -75,8 +85,11 @@ def test_every_third_party_import_is_in_serving_requirements():
     assert {"mlflow", "numpy", "sklearn", "tensorflow", "keras", "sentence_transformers", "py3langid"} <= imports
     distributions = importlib.metadata.packages_distributions()
     serving = _pins(SERVING_TXT)
-    missing = {name: distributions.get(name) for name in imports
-               if not any(canonicalize_name(d) in serving for d in distributions.get(name, []))}
+    missing = {
+        name: distributions.get(name)
+        for name in imports
+        if not any(canonicalize_name(d) in serving for d in distributions.get(name, []))
+    }
     assert missing == {}
 
 
@@ -95,8 +108,15 @@ def test_serving_requirements_are_closed_and_up_to_date():
 
 def test_dev_tools_stay_out_of_the_model_environment():
     serving = _pins(SERVING_TXT)
-    for dev_only in ("django", "djangorestframework", "pytest", "playwright", "openai-whisper", "yt-dlp",
-                     "google-api-python-client"):
+    for dev_only in (
+        "django",
+        "djangorestframework",
+        "pytest",
+        "playwright",
+        "openai-whisper",
+        "yt-dlp",
+        "google-api-python-client",
+    ):
         assert dev_only not in serving
 
 

@@ -35,13 +35,20 @@ def test_spelling_variants_merge_to_the_most_frequent_form():
 
 def test_dropped_keys_are_counted_under_their_reason():
     report = TagRuleReport()
-    assert clean_tags(["TEDx", "science"], {}, report, drop_keys={"tedx"}, drop_reason="event_tag_dropped") == ["science"]
+    assert clean_tags(["TEDx", "science"], {}, report, drop_keys={"tedx"}, drop_reason="event_tag_dropped") == [
+        "science"
+    ]
     assert report.as_dict()["event_tag_dropped"] == 1
 
 
 def test_channel_constant_tags_need_a_big_enough_channel():
-    videos = [["tech with tim", "python"], ["tech with tim", "django"], ["Tech With Tim", "flask"],
-              ["tech with tim", "python"], ["tech with tim", "api"]]
+    videos = [
+        ["tech with tim", "python"],
+        ["tech with tim", "django"],
+        ["Tech With Tim", "flask"],
+        ["tech with tim", "python"],
+        ["tech with tim", "api"],
+    ]
     constant = channel_constant_keys({"techwithtim": videos, "tiny": videos[:2]}, min_videos=5, min_share=0.8)
     assert constant == {"techwithtim": {"techwithtim"}}  # python is on 2/5 videos: content, kept
 

@@ -87,19 +87,25 @@ def test_quota_exceeded_is_not_retried_and_says_when_to_resume(backoff_sleeps):
     assert "quota" in str(caught.value)
 
 
-@pytest.mark.parametrize("utc, expected_utc", [
-    ("2024-01-15T07:59:00", "2024-01-15T08:00:00"),  # 23:59 PST: one minute to go
-    ("2024-01-15T08:00:00", "2024-01-16T08:00:00"),  # PST midnight just passed
-    ("2024-07-15T12:00:00", "2024-07-16T07:00:00"),  # summer: PDT is UTC-7
-])
+@pytest.mark.parametrize(
+    "utc, expected_utc",
+    [
+        ("2024-01-15T07:59:00", "2024-01-15T08:00:00"),  # 23:59 PST: one minute to go
+        ("2024-01-15T08:00:00", "2024-01-16T08:00:00"),  # PST midnight just passed
+        ("2024-07-15T12:00:00", "2024-07-16T07:00:00"),  # summer: PDT is UTC-7
+    ],
+)
 def test_quota_resets_at_midnight_pacific(utc, expected_utc):
     now = dt.datetime.fromisoformat(utc).replace(tzinfo=dt.UTC)
     assert next_quota_reset(now).astimezone(dt.UTC).replace(tzinfo=None).isoformat() == expected_utc
 
 
 def test_channel_handle_gives_uploads_playlist_which_is_paged():
-    client, http = client_for(recorded("channels_list_handle.json"), recorded("playlist_items_page1.json"),
-                              recorded("playlist_items_page2.json"))
+    client, http = client_for(
+        recorded("channels_list_handle.json"),
+        recorded("playlist_items_page1.json"),
+        recorded("playlist_items_page2.json"),
+    )
     playlist, title = client.uploads_playlist(handle="kurzgesagt")
     assert playlist == "UUsXVk37bltHxD1rDPwtNM8Q" and title.startswith("Kurzgesagt")
     pages = list(client.playlist_pages(playlist))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,8 +14,10 @@ from tubetags import settings
 
 pytestmark = pytest.mark.slow
 
-SENTENCE = ("The quick brown fox jumps over the lazy dog. "
-            "Volcanoes erupt when molten rock rises through the crust of the planet.")
+SENTENCE = (
+    "The quick brown fox jumps over the lazy dog. "
+    "Volcanoes erupt when molten rock rises through the crust of the planet."
+)
 KEY_WORDS = {"quick", "brown", "fox", "lazy", "dog", "volcanoes", "rock", "planet"}
 
 
@@ -36,7 +37,7 @@ def heard(text: str) -> set[str]:
 
 def test_openai_whisper_transcribes_speech_and_detects_english(speech):
     checkpoint = settings.whisper_checkpoint()
-    if not os.path.exists(checkpoint):
+    if not Path(checkpoint).exists():
         pytest.skip(f"Whisper checkpoint {checkpoint} not found (set TUBETAGS_WHISPER_MODEL)")
     transcript = asr.transcribe(speech, backend="openai-whisper", progress=False)
     assert transcript.source == "whisper" and transcript.language == "en"

@@ -23,13 +23,29 @@ def private_work_dir(tmp_path, monkeypatch):
 
 
 def test_compare_end_to_end(tiny_corpus, mlflow_store, tmp_path):
-    experiment = run_experiment(ExperimentConfig.load({"seeds": 2, "strategies": "baseline,zero_shot", "quick": True,
-                                                       "corpus": tiny_corpus.root}))
+    experiment = run_experiment(
+        ExperimentConfig.load(
+            {"seeds": 2, "strategies": "baseline,zero_shot", "quick": True, "corpus": tiny_corpus.root}
+        )
+    )
     out = tmp_path / "reports"
     # "tests" for both: a new experiment would put its artifacts in the real mlruns/ (tracking.configure).
     # Through the command line, as `make compare` runs it.
-    result = run_job(compare.JOB, ["--experiment", "tests", "--out", str(out), "--latency-runs", "3",
-                           "--corpus", str(tiny_corpus.root), "--compare-experiment", "tests"])
+    result = run_job(
+        compare.JOB,
+        [
+            "--experiment",
+            "tests",
+            "--out",
+            str(out),
+            "--latency-runs",
+            "3",
+            "--corpus",
+            str(tiny_corpus.root),
+            "--compare-experiment",
+            "tests",
+        ],
+    )
 
     assert result["parent_run_id"] == experiment["parent_run_id"]
     for name in ("results.md", "results.json", "comparison.png", "error_analysis.md", "costs.md"):
@@ -54,7 +70,8 @@ def test_compare_end_to_end(tiny_corpus, mlflow_store, tmp_path):
     assert "reports/comparison.png" in artifacts and "reports/error_analysis.md" in artifacts
 
     model = mlflow.pyfunc.load_model(registry.model_uri("production"))
-    ranked = model.predict(pd.DataFrame({"transcript": ["climate change energy solar wind carbon " * 50]}),
-                           params={"k": 5})
+    ranked = model.predict(
+        pd.DataFrame({"transcript": ["climate change energy solar wind carbon " * 50]}), params={"k": 5}
+    )
     tags, scores = ranked["tags"][0], ranked["scores"][0]
     assert len(tags) == len(scores) == 5 and list(scores) == sorted(scores, reverse=True)

@@ -19,12 +19,23 @@ from tubetags.predictor import load_predictor
 
 pytestmark = pytest.mark.slow
 
-CLIMATE = ("The planet is warming because we burn coal, oil and gas; carbon dioxide traps heat in the atmosphere, "
-           "and renewable energy from the sun and the wind can replace fossil fuels. ")
+CLIMATE = (
+    "The planet is warming because we burn coal, oil and gas; carbon dioxide traps heat in the atmosphere, "
+    "and renewable energy from the sun and the wind can replace fossil fuels. "
+)
 
 
-ENERGY_AND_CLIMATE = {"climate change", "energy", "wind energy", "solar energy", "nuclear energy", "environment",
-                      "renewable energy", "global issues", "sustainability"}
+ENERGY_AND_CLIMATE = {
+    "climate change",
+    "energy",
+    "wind energy",
+    "solar energy",
+    "nuclear energy",
+    "environment",
+    "renewable energy",
+    "global issues",
+    "sustainability",
+}
 
 
 @pytest.fixture()
@@ -47,8 +58,7 @@ def test_chunking_reads_every_chunk_when_max_chunks_is_zero():
 def test_all_chunks_mean_equals_the_hand_computed_mean():
     encoder = MiniLMEncoder(max_chunks=0, words_per_chunk=5)
     text = "solar panels turn sunlight into power . wind turbines spin in the storm . bees pollinate"
-    chunks = ["solar panels turn sunlight into", "power . wind turbines spin", "in the storm . bees",
-              "pollinate"]
+    chunks = ["solar panels turn sunlight into", "power . wind turbines spin", "in the storm . bees", "pollinate"]
     assert chunk_words(text, 5, 0) == chunks
     one_by_one = np.stack([encoder.model.encode([c], normalize_embeddings=True)[0] for c in chunks])
     hand = one_by_one.mean(axis=0)

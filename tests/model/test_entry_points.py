@@ -29,8 +29,13 @@ def store(tiny_corpus, tmp_path_factory):
     uri = f"sqlite:///{root / 'mlflow.db'}"
     client = mlflow.MlflowClient(uri)
     client.create_experiment("entry-points", artifact_location=(root / "artifacts").as_uri())
-    env = dict(os.environ, MLFLOW_TRACKING_URI=uri, TUBETAGS_WORK_DIR=str(root / "work"),
-               TUBETAGS_CORPUS_DIR=str(tiny_corpus.root), PYTHONPATH=str(settings.REPO_ROOT))
+    env = dict(
+        os.environ,
+        MLFLOW_TRACKING_URI=uri,
+        TUBETAGS_WORK_DIR=str(root / "work"),
+        TUBETAGS_CORPUS_DIR=str(tiny_corpus.root),
+        PYTHONPATH=str(settings.REPO_ROOT),
+    )
     env.pop("MLFLOW_EXPERIMENT_NAME", None)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     return client, env
@@ -39,9 +44,26 @@ def store(tiny_corpus, tmp_path_factory):
 @pytest.mark.parametrize("entry_point", sorted(ENTRY_POINTS))
 def test_strategy_entry_point_trains_and_registers(store, entry_point):
     client, env = store
-    done = subprocess.run(["mlflow", "run", ".", "-e", entry_point, "--env-manager", "local",
-                           "--experiment-name", "entry-points", "-P", "quick=true"],
-                          cwd=settings.REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [
+            "mlflow",
+            "run",
+            ".",
+            "-e",
+            entry_point,
+            "--env-manager",
+            "local",
+            "--experiment-name",
+            "entry-points",
+            "-P",
+            "quick=true",
+        ],
+        cwd=settings.REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     experiment = client.get_experiment_by_name("entry-points")
     runs = client.search_runs([experiment.experiment_id], f"tags.strategy = '{ENTRY_POINTS[entry_point]}'")

@@ -14,11 +14,15 @@ def private_work_dir(tmp_path, monkeypatch):
 
 
 def test_seeds_run_under_one_parent_and_zero_shot_gets_a_bootstrap(tiny_corpus, mlflow_store):
-    out = run_experiment(ExperimentConfig.load({"seeds": 2, "strategies": "baseline,zero_shot", "quick": True,
-                                                "corpus": tiny_corpus.root}))
+    out = run_experiment(
+        ExperimentConfig.load(
+            {"seeds": 2, "strategies": "baseline,zero_shot", "quick": True, "corpus": tiny_corpus.root}
+        )
+    )
     assert [len(out["results"][s]) for s in ("baseline", "zero_shot")] == [2, 1]
-    children = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{out['parent_run_id']}'",
-                                  output_format="list")
+    children = mlflow.search_runs(
+        filter_string=f"tags.mlflow.parentRunId = '{out['parent_run_id']}'", output_format="list"
+    )
     assert sorted(r.data.tags["strategy"] for r in children) == ["baseline", "baseline", "zero_shot"]
     assert sorted(r.data.params["seed"] for r in children if r.data.tags["strategy"] == "baseline") == ["0", "1"]
     zero_shot = next(r for r in children if r.data.tags["strategy"] == "zero_shot")
@@ -38,8 +42,9 @@ def test_children_follow_a_parent_in_another_experiment(tiny_corpus, mlflow_stor
     monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", experiment_id)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME")
     mlflow.set_experiment(experiment_id=experiment_id)
-    out = run_experiment(ExperimentConfig.load({"seeds": 1, "strategies": ["baseline"], "quick": True,
-                                                "corpus": tiny_corpus.root}))
+    out = run_experiment(
+        ExperimentConfig.load({"seeds": 1, "strategies": ["baseline"], "quick": True, "corpus": tiny_corpus.root})
+    )
     child = mlflow.get_run(out["results"]["baseline"][0]["run_id"])
     assert out["parent_run_id"] == outer.info.run_id
     assert child.info.experiment_id == experiment_id

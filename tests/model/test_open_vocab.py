@@ -18,8 +18,9 @@ def private_work_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("TUBETAGS_WORK_DIR", str(tmp_path / "work"))
 
 
-def test_hybrid_is_fitted_scored_on_both_datasets_registered_and_serves_sourced_tags(tiny_corpus, mlflow_store,
-                                                                                    tmp_path):
+def test_hybrid_is_fitted_scored_on_both_datasets_registered_and_serves_sourced_tags(
+    tiny_corpus, mlflow_store, tmp_path
+):
     version = train(TrainConfig.load({"strategy": "baseline", "quick": True, "corpus": tiny_corpus.root}))["version"]
     registry.set_alias(registry.PRODUCTION, version)
     out = run(OpenVocabConfig.load({"corpus": tiny_corpus.root, "out": tmp_path / "reports"}))
@@ -42,10 +43,11 @@ def test_hybrid_is_fitted_scored_on_both_datasets_registered_and_serves_sourced_
     served = registry.load_registered_predictor(OPEN_VOCAB_ALIAS)
     assert served.keyphrases.ranker is not None and served.style.model is not None  # both travel with the model
     model = mlflow.pyfunc.load_model(registry.model_uri(OPEN_VOCAB_ALIAS))
-    text = ("In this video I show you how to set up a Raspberry Pi as a home server. The Raspberry Pi runs "
-            "Docker, and with Docker containers the Raspberry Pi hosts Nextcloud and Home Assistant. ") * 6
-    frame = model.predict(pd.DataFrame({"transcript": [text], "title": ["Raspberry Pi home server"]}),
-                          params={"k": 10})
+    text = (
+        "In this video I show you how to set up a Raspberry Pi as a home server. The Raspberry Pi runs "
+        "Docker, and with Docker containers the Raspberry Pi hosts Nextcloud and Home Assistant. "
+    ) * 6
+    frame = model.predict(pd.DataFrame({"transcript": [text], "title": ["Raspberry Pi home server"]}), params={"k": 10})
     tags, sources = list(frame["tags"][0]), list(frame["sources"][0])
     assert any("raspberry pi" in t.lower() for t in tags)
     assert set(sources) <= {"closed", "transcript"} and "transcript" in sources
@@ -56,8 +58,10 @@ def test_hybrid_is_fitted_scored_on_both_datasets_registered_and_serves_sourced_
 
 def test_the_default_needs_both_datasets_and_must_not_cost_ted():
     def res(closed_ted, closed_yt, hybrid_ted, hybrid_yt):
-        return {"closed": {"ted": {"p_at_5": closed_ted}, "youtube": {"p_at_5": closed_yt}},
-                "hybrid": {"ted": {"p_at_5": hybrid_ted}, "youtube": {"p_at_5": hybrid_yt}}}
+        return {
+            "closed": {"ted": {"p_at_5": closed_ted}, "youtube": {"p_at_5": closed_yt}},
+            "hybrid": {"ted": {"p_at_5": hybrid_ted}, "youtube": {"p_at_5": hybrid_yt}},
+        }
 
     assert choose_default(res(0.52, 0.06, 0.52, 0.25), 0.01)[0] == "hybrid"
     assert choose_default(res(0.52, 0.06, 0.515, 0.25), 0.01)[0] == "hybrid"  # within a tolerance

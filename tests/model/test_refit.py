@@ -19,8 +19,9 @@ def private_work_dir(tmp_path, monkeypatch):
 
 
 def test_refit_trains_on_everything_with_the_held_out_settings(tiny_corpus, mlflow_store, tmp_path):
-    held_out = train(TrainConfig.load({"strategy": "baseline", "quick": True, "corpus": tiny_corpus.root,
-                                       "params": {"epochs": 3}}))
+    held_out = train(
+        TrainConfig.load({"strategy": "baseline", "quick": True, "corpus": tiny_corpus.root, "params": {"epochs": 3}})
+    )
     best = held_out["metrics"]["best_epoch"]
     assert 1 <= best <= 3
     registry.set_alias(registry.PRODUCTION, held_out["version"])
@@ -30,8 +31,10 @@ def test_refit_trains_on_everything_with_the_held_out_settings(tiny_corpus, mlfl
     # train+valid is scored on test; the refit (trained on test) is not scored at all.
     measured = mlflow.get_run(out["train_valid"]["run_id"])
     assert measured.data.tags["fit_splits"] == "train+valid" and "test_p_at_5" in measured.data.metrics
-    assert measured.data.tags["mlflow.parentRunId"] == mlflow.get_run(out["refit"]["run_id"]).data.tags[
-        "mlflow.parentRunId"]  # both trainings are children of the refit job's run
+    assert (
+        measured.data.tags["mlflow.parentRunId"]
+        == mlflow.get_run(out["refit"]["run_id"]).data.tags["mlflow.parentRunId"]
+    )  # both trainings are children of the refit job's run
     final = mlflow.get_run(out["refit"]["run_id"])
     assert final.data.tags["fit_splits"] == "train+valid+test"
     assert not any(k.startswith(("test_", "valid_")) for k in final.data.metrics)
@@ -44,13 +47,15 @@ def test_refit_trains_on_everything_with_the_held_out_settings(tiny_corpus, mlfl
     assert "| train+valid+test | — (trained on it)" in report and "moves test P@5 by" in report
 
     # A refit of a refit starts again from the held-out version.
-    assert refit(RefitConfig.load({"corpus": tiny_corpus.root, "out": tmp_path / "again", "measure": False})
-                 )["held_out_version"] == str(held_out["version"])
+    assert refit(RefitConfig.load({"corpus": tiny_corpus.root, "out": tmp_path / "again", "measure": False}))[
+        "held_out_version"
+    ] == str(held_out["version"])
 
     # The hybrid fits its merge with the held-out closed model and serves the refit one.
     refit_version = str(registry.version_behind(registry.PRODUCTION).version)
-    hybrid = run_open_vocab(OpenVocabConfig.load({"corpus": tiny_corpus.root, "out": tmp_path / "reports",
-                                                  "promote": True}))
+    hybrid = run_open_vocab(
+        OpenVocabConfig.load({"corpus": tiny_corpus.root, "out": tmp_path / "reports", "promote": True})
+    )
     tags = mlflow.MlflowClient().get_model_version(registry.registered_model(), hybrid["version"]).tags
     assert tags[CLOSED_HELD_OUT_VERSION] == str(held_out["version"])
     assert tags[CLOSED_VERSION] == refit_version != tags[CLOSED_HELD_OUT_VERSION]

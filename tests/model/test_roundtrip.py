@@ -64,16 +64,41 @@ def test_baseline_roundtrip(data, tmp_path):
 
 
 def test_bilstm_roundtrip(data, tmp_path):
-    params = {"seed": 2, "max_tokens": 2000, "windows": 4, "window_tokens": 16, "embedding_dim": 16,
-              "lstm_units": 8, "attention_units": 8, "dropout": 0.1, "epochs": 1, "min_epochs": 1, "patience": 1,
-              "batch_size": 16, "learning_rate": 0.01, "adapt_sample": 64, "loss": "focal", "drop_frequent": 10}
+    params = {
+        "seed": 2,
+        "max_tokens": 2000,
+        "windows": 4,
+        "window_tokens": 16,
+        "embedding_dim": 16,
+        "lstm_units": 8,
+        "attention_units": 8,
+        "dropout": 0.1,
+        "epochs": 1,
+        "min_epochs": 1,
+        "patience": 1,
+        "batch_size": 16,
+        "learning_rate": 0.01,
+        "adapt_sample": 64,
+        "loss": "focal",
+        "drop_frequent": 10,
+    }
     loaded = _roundtrip(BiLSTMTagger(**params), data, tmp_path)
     assert {k: loaded.init_params()[k] for k in params} == params
 
 
 def test_encoder_head_roundtrip_through_a_local_hub_model(data, tmp_path, glove_handle):
-    params = {"seed": 1, "encoder": glove_handle, "max_chunks": 2, "hidden_units": 16, "dropout": 0.1,
-              "epochs": 2, "patience": 1, "batch_size": 16, "learning_rate": 0.01, "standardize": True}
+    params = {
+        "seed": 1,
+        "encoder": glove_handle,
+        "max_chunks": 2,
+        "hidden_units": 16,
+        "dropout": 0.1,
+        "epochs": 2,
+        "patience": 1,
+        "batch_size": 16,
+        "learning_rate": 0.01,
+        "standardize": True,
+    }
     loaded = _roundtrip(EncoderHeadTagger(**params), data, tmp_path)
     assert loaded.init_params() == params
     # The SavedModel travelled with the model; the logged encoder is still the one trained with.

@@ -12,9 +12,11 @@ from tubetags import registry
 
 pytestmark = pytest.mark.slow
 
-CLIMATE = ("Today I want to talk about climate change. The planet is warming because we burn coal, oil and gas, "
-           "and carbon dioxide traps heat in the atmosphere. Renewable energy from the sun and the wind can "
-           "replace fossil fuels, and electric cars can cut emissions. ") * 12
+CLIMATE = (
+    "Today I want to talk about climate change. The planet is warming because we burn coal, oil and gas, "
+    "and carbon dioxide traps heat in the atmosphere. Renewable energy from the sun and the wind can "
+    "replace fossil fuels, and electric cars can cut emissions. "
+) * 12
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +32,9 @@ def private_work_dir(tmp_path, monkeypatch):
 
 
 def _train_and_load(strategy, tiny_corpus, overrides=()):
-    config = TrainConfig.load({"strategy": strategy, "quick": True, "corpus": tiny_corpus.root,
-                             "params": dict(overrides)})
+    config = TrainConfig.load(
+        {"strategy": strategy, "quick": True, "corpus": tiny_corpus.root, "params": dict(overrides)}
+    )
     result = train(config)
     run = mlflow.get_run(result["run_id"])
     assert run.data.params["strategy"] == strategy
@@ -46,8 +49,9 @@ def _train_and_load(strategy, tiny_corpus, overrides=()):
 
 
 def _check_contract(model, vocabulary, k=7):
-    out = model.predict(pd.DataFrame({"transcript": [CLIMATE, "a second, different transcript " * 20]}),
-                        params={"k": k})
+    out = model.predict(
+        pd.DataFrame({"transcript": [CLIMATE, "a second, different transcript " * 20]}), params={"k": k}
+    )
     assert list(out.columns) == ["tags", "scores", "sources"] and len(out) == 2
     assert all(set(sources) == {"closed"} for sources in out["sources"])  # closed-vocabulary strategies
     for tags, scores in zip(out["tags"], out["scores"]):
@@ -97,8 +101,17 @@ def test_fast_encoder_head_end_to_end(tiny_corpus, mlflow_store):
 def test_zero_shot_with_model2vec(tiny_corpus, mlflow_store):
     result, model = _train_and_load("zero_shot", tiny_corpus, {"encoder": "model2vec"})
     out = _check_contract(model, tiny_corpus.vocabulary("ted"))
-    energy_and_climate = {"climate change", "energy", "wind energy", "solar energy", "nuclear energy",
-                          "environment", "renewable energy", "global issues", "sustainability"}
+    energy_and_climate = {
+        "climate change",
+        "energy",
+        "wind energy",
+        "solar energy",
+        "nuclear energy",
+        "environment",
+        "renewable energy",
+        "global issues",
+        "sustainability",
+    }
     assert len(energy_and_climate & set(out["tags"][0][:3])) >= 2
 
 

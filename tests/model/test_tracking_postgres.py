@@ -38,15 +38,19 @@ def _pg_bindir() -> Path | None:
     found = shutil.which("pg_ctl")
     if found:
         return Path(os.path.realpath(found)).parent
-    majors = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
-                    key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
+    majors = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0
+    )
     return majors[-1] if majors else None
 
 
 BINDIR = _pg_bindir()
 if BINDIR is None or not (BINDIR / "initdb").exists():
-    pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found: install Debian's postgresql "
-                "(scripts/setup.sh does when run as root)", allow_module_level=True)
+    pytest.skip(
+        "PostgreSQL binaries (initdb, pg_ctl) not found: install Debian's postgresql "
+        "(scripts/setup.sh does when run as root)",
+        allow_module_level=True,
+    )
 
 
 def _db_user() -> str | None:
@@ -94,8 +98,19 @@ def postgres():
     # trust: a private cluster on loopback for the length of this module (the script's own cluster
     # uses a password; see test_script_creates_stops_and_reuses_its_own_cluster).
     _as_db_user([BINDIR / "initdb", "-D", data, "-U", "mlflow", "--auth=trust", "-E", "UTF8"])
-    _as_db_user([BINDIR / "pg_ctl", "-D", data, "-l", data / "server.log", "-w", "-o",
-                 f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''", "start"])
+    _as_db_user(
+        [
+            BINDIR / "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            data / "server.log",
+            "-w",
+            "-o",
+            f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''",
+            "start",
+        ]
+    )
 
     def create_database(name: str) -> str:
         _as_db_user([BINDIR / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "mlflow", name])
@@ -165,15 +180,26 @@ class TrackingServer:
 
     def __init__(self, env: dict[str, str | None], log: Path):
         self.port = _free_port()
-        env = {**os.environ, **env, "TRACKING_PORT": str(self.port), "TRACKING_WORKERS": "1",
-               "MLFLOW_DISABLE_TELEMETRY": "true",
-               # `mlflow` from this interpreter's environment, as under `make`
-               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        env = {
+            **os.environ,
+            **env,
+            "TRACKING_PORT": str(self.port),
+            "TRACKING_WORKERS": "1",
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            # `mlflow` from this interpreter's environment, as under `make`
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
         env = {key: value for key, value in env.items() if value is not None}  # None: unset it
         self.log = log
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(["bash", str(SCRIPT)], cwd=REPO, env=env, stdout=log.open("w"),
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            ["bash", str(SCRIPT)],
+            cwd=REPO,
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_healthy(self, timeout_s: float = 180) -> None:
         deadline = time.monotonic() + timeout_s
@@ -212,8 +238,9 @@ def test_registry_round_trip_through_tracking_server(postgres, tmp_path, restore
     artifacts = tmp_path / "served-artifacts"
     # A bare postgresql:// as a user would write it: the script adds the psycopg2 driver.
     uri = postgres("served").replace("postgresql+psycopg2://", "postgresql://")
-    server = TrackingServer({"TUBETAGS_POSTGRES_URI": uri,
-                             "TUBETAGS_ARTIFACTS_DIR": str(artifacts)}, tmp_path / "server.log")
+    server = TrackingServer(
+        {"TUBETAGS_POSTGRES_URI": uri, "TUBETAGS_ARTIFACTS_DIR": str(artifacts)}, tmp_path / "server.log"
+    )
     try:
         server.wait_healthy()
         # No artifact_location: the server's default, mlflow-artifacts:/, uploads through the server.
@@ -237,8 +264,12 @@ def test_script_creates_stops_and_reuses_its_own_cluster(tmp_path, restore_mlflo
 
     root = _shared_tmpdir()
     pgdir = root / "postgres"
-    env = {"TUBETAGS_POSTGRES_DIR": str(pgdir), "TUBETAGS_POSTGRES_PORT": str(_free_port()),
-           "TUBETAGS_ARTIFACTS_DIR": str(tmp_path / "artifacts"), "TUBETAGS_POSTGRES_URI": None}
+    env = {
+        "TUBETAGS_POSTGRES_DIR": str(pgdir),
+        "TUBETAGS_POSTGRES_PORT": str(_free_port()),
+        "TUBETAGS_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
+        "TUBETAGS_POSTGRES_URI": None,
+    }
     try:
         first = TrackingServer(env, tmp_path / "first.log")
         try:

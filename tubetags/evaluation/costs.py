@@ -53,8 +53,14 @@ def pick_single(transcripts: Sequence[str]) -> str:
     return " ".join(best.split()[:TARGET_WORDS])
 
 
-def measure_inference(model_uri: str, corpus_dir: Path | None = None, warmup: int = 2, latency_runs: int = 10,
-                      batch_size: int = 32, batch_runs: int = 2) -> dict[str, Any]:
+def measure_inference(
+    model_uri: str,
+    corpus_dir: Path | None = None,
+    warmup: int = 2,
+    latency_runs: int = 10,
+    batch_size: int = 32,
+    batch_runs: int = 2,
+) -> dict[str, Any]:
     """Size, RSS before/after load, load time, single-transcript p50/p95 and batch throughput of one model."""
     import numpy as np
     import psutil
@@ -108,11 +114,21 @@ def measure_inference(model_uri: str, corpus_dir: Path | None = None, warmup: in
     }
 
 
-def bench_in_subprocess(model_uri: str, tracking_uri: str, corpus_dir: Path | None,
-                        latency_runs: int) -> dict[str, Any]:
+def bench_in_subprocess(
+    model_uri: str, tracking_uri: str, corpus_dir: Path | None, latency_runs: int
+) -> dict[str, Any]:
     """`scripts/bench_inference.py` in a fresh interpreter; on failure, {"error": [last stderr line]}."""
-    cmd = [sys.executable, "-m", "scripts.bench_inference", "--model-uri", model_uri, "--tracking-uri", tracking_uri,
-           "--latency-runs", str(latency_runs)] + (["--corpus", str(corpus_dir)] if corpus_dir else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "scripts.bench_inference",
+        "--model-uri",
+        model_uri,
+        "--tracking-uri",
+        tracking_uri,
+        "--latency-runs",
+        str(latency_runs),
+    ] + (["--corpus", str(corpus_dir)] if corpus_dir else [])
     done = subprocess.run(cmd, cwd=settings.REPO_ROOT, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode or not lines:
@@ -132,16 +148,22 @@ def ram_needed_gib(rss_mb: float, sizing: Mapping[str, Any]) -> float:
 def recommend_vm(rss_mb: float, prices: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
     """(every VM with its monthly price and fit, the choice, why): the cheapest VM whose RAM fits."""
     need = ram_needed_gib(rss_mb, prices["sizing"])
-    rows = [{**vm, "usd_per_month": vm["usd_per_hour"] * prices["hours_per_month"], "fits": vm["ram_gib"] >= need}
-            for vm in prices["vms"]]
+    rows = [
+        {**vm, "usd_per_month": vm["usd_per_hour"] * prices["hours_per_month"], "fits": vm["ram_gib"] >= need}
+        for vm in prices["vms"]
+    ]
     fitting = sorted((r for r in rows if r["fits"]), key=lambda r: (r["usd_per_month"], -r["ram_gib"]))
     if not fitting:
         return rows, {}, f"no listed VM has the {need:.1f} GiB needed: add bigger ones to scripts/vm_prices.yaml"
     choice = fitting[0]
-    reason = (f"{choice['name']} is the cheapest listed VM with the {need:.1f} GiB needed "
-              f"(${choice['usd_per_month']:.2f}/month).")
+    reason = (
+        f"{choice['name']} is the cheapest listed VM with the {need:.1f} GiB needed "
+        f"(${choice['usd_per_month']:.2f}/month)."
+    )
     aws = [r for r in fitting if r["provider"] == "aws"]
     if choice["provider"] != "aws" and aws:
-        reason += (f" If it cannot be had (free A1 capacity is often exhausted), the cheapest AWS fit is "
-                   f"{aws[0]['name']} (${aws[0]['usd_per_month']:.2f}/month; {aws[0]['notes']}).")
+        reason += (
+            f" If it cannot be had (free A1 capacity is often exhausted), the cheapest AWS fit is "
+            f"{aws[0]['name']} (${aws[0]['usd_per_month']:.2f}/month; {aws[0]['notes']})."
+        )
     return rows, choice, reason

@@ -28,21 +28,39 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float
     return mean, float(low), float(high)
 
 
-def bootstrap_interval(per_item: Sequence[float], confidence: float = 0.95, n_resamples: int = 2000,
-                       seed: int = 0) -> tuple[float, float, float]:
+def bootstrap_interval(
+    per_item: Sequence[float], confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
     """(mean, low, high) of the mean of per-item values, percentile bootstrap over items."""
     values = np.asarray(per_item, dtype=float)
     mean = float(values.mean())
     if len(values) < 2 or np.all(values == values[0]):
         return mean, mean, mean
-    result = stats.bootstrap((values,), np.mean, confidence_level=confidence, n_resamples=n_resamples,
-                             method="percentile", random_state=np.random.default_rng(seed))
+    result = stats.bootstrap(
+        (values,),
+        np.mean,
+        confidence_level=confidence,
+        n_resamples=n_resamples,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
     return mean, float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 # Test metrics a comparison reports (logged by every training run as test_<name>).
-METRICS = ("p_at_1", "p_at_3", "p_at_5", "p_at_10", "r_at_5", "r_at_10", "ndcg_at_5", "ndcg_at_10",
-           "lrap", "micro_f1", "macro_f1")
+METRICS = (
+    "p_at_1",
+    "p_at_3",
+    "p_at_5",
+    "p_at_10",
+    "r_at_5",
+    "r_at_10",
+    "ndcg_at_5",
+    "ndcg_at_10",
+    "lrap",
+    "micro_f1",
+    "macro_f1",
+)
 # Per-item metrics a deterministic strategy's single run gets a bootstrap CI for.
 BOOTSTRAP_METRICS = ("p_at_1", "p_at_3", "p_at_5", "p_at_10", "r_at_5", "r_at_10", "ndcg_at_5", "ndcg_at_10")
 HEADLINE = "test_p_at_5"
@@ -88,6 +106,10 @@ def summarize(runs: Sequence[Mapping[str, Any]], metrics: Sequence[str] = METRIC
             values = [r["metrics"][key] for r in group if key in r["metrics"]]
             if values:
                 stats_by_metric[key] = interval(values, group[0]["metrics"], key)
-        summary[strategy] = {"metrics": stats_by_metric, "n_runs": len(group), "best_run_id": best["run_id"],
-                             "dataset": best.get("dataset", "ted")}
+        summary[strategy] = {
+            "metrics": stats_by_metric,
+            "n_runs": len(group),
+            "best_run_id": best["run_id"],
+            "dataset": best.get("dataset", "ted"),
+        }
     return summary

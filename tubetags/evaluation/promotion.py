@@ -47,12 +47,16 @@ def choose_production(summary: Mapping[str, Mapping[str, Any]], latency_budget_m
         eligible = dict(summary)
     if eligible:
         winner = sorted(eligible, key=lambda s: (-_p5(eligible[s])["mean"], _latency(eligible[s]) or 0.0, s))[0]
-        why = "no latency was measured, so P@5 alone decides" if not measured else \
-            f"it has the best mean test P@5 among the strategies within the {latency_budget_ms:.0f} ms p50 budget"
+        why = (
+            "no latency was measured, so P@5 alone decides"
+            if not measured
+            else f"it has the best mean test P@5 among the strategies within the {latency_budget_ms:.0f} ms p50 budget"
+        )
     else:
         winner = sorted(measured, key=lambda s: (_latency(measured[s]), s))[0]
-        why = (f"no strategy meets the {latency_budget_ms:.0f} ms p50 budget, so the fastest is chosen; "
-               "it is OVER BUDGET")
+        why = (
+            f"no strategy meets the {latency_budget_ms:.0f} ms p50 budget, so the fastest is chosen; it is OVER BUDGET"
+        )
     best = _p5(summary[winner])
     lines = [f"{_describe(winner, summary[winner])} is production: {why}."]
     for name in sorted(summary, key=lambda s: -_p5(summary[s])["mean"]):

@@ -23,8 +23,14 @@ def predict_split(predictor: TagPredictor, split: CorpusSplit, batch_size: int =
     for batch in split.batches(batch_size, columns=("video_id", "transcript", "tags")):
         for video_id, text, tags in zip(batch["video_id"], batch["transcript"], batch["tags"]):
             pred = next(rankings)
-            rows.append(PredictionRow(video_id=video_id, words=len(text.split()), tags=list(tags),
-                                      predicted=[(t, round(float(s), 5)) for t, s in pred]))
+            rows.append(
+                PredictionRow(
+                    video_id=video_id,
+                    words=len(text.split()),
+                    tags=list(tags),
+                    predicted=[(t, round(float(s), 5)) for t, s in pred],
+                )
+            )
     if next(rankings, None) is not None:
         raise RuntimeError(f"{type(predictor).__name__}.rank_split gave more rankings than {split.name} has items")
     return rows

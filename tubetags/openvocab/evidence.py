@@ -63,7 +63,7 @@ def _clip(text: str, around: int) -> str:
     if len(text) <= MAX_PASSAGE_CHARS:
         return text
     start = max(0, min(around - MAX_PASSAGE_CHARS // 3, len(text) - MAX_PASSAGE_CHARS))
-    clipped = text[start:start + MAX_PASSAGE_CHARS]
+    clipped = text[start : start + MAX_PASSAGE_CHARS]
     return ("…" if start else "") + clipped.strip() + ("…" if start + MAX_PASSAGE_CHARS < len(text) else "")
 
 

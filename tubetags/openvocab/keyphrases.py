@@ -73,8 +73,12 @@ class KeyphraseSuggester:
         self.ranker: PhraseRanker | None = None  # learned ranking (tubetags.openvocab.phrase_ranker); None: TF-IDF
 
     def params(self) -> dict:
-        return {"max_ngram": self.max_ngram, "min_count": self.min_count, "max_phrases": self.max_phrases,
-                "subsumed": self.subsumed}
+        return {
+            "max_ngram": self.max_ngram,
+            "min_count": self.min_count,
+            "max_phrases": self.max_phrases,
+            "subsumed": self.subsumed,
+        }
 
     @staticmethod
     def detect_language(text: str) -> str:
@@ -94,8 +98,15 @@ class KeyphraseSuggester:
             offset += len(words)
             folded = [w.casefold() for w in words]
             # Where a phrase may begin or end, and which words it may not contain at all.
-            edge_ok = [len(f) > 1 and f not in stop and f not in fillers and "'" not in f and not f.isdigit()
-                       and not is_adverb(f, language) for f in folded]
+            edge_ok = [
+                len(f) > 1
+                and f not in stop
+                and f not in fillers
+                and "'" not in f
+                and not f.isdigit()
+                and not is_adverb(f, language)
+                for f in folded
+            ]
             inner_ok = [ok or f in glue for ok, f in zip(edge_ok, folded)]
             for i in range(len(words)):
                 if not edge_ok[i]:
@@ -175,13 +186,17 @@ class KeyphraseSuggester:
                         dropped.add(key)
         return {key: c for key, c in found.items() if key not in dropped}
 
-    def scored_candidates(self, text: str, language: str | None = None, channel: str | None = None,
-                          ranker: PhraseRanker | None = None) -> list[Scored]:
+    def scored_candidates(
+        self, text: str, language: str | None = None, channel: str | None = None, ranker: PhraseRanker | None = None
+    ) -> list[Scored]:
         """The phrase ranker's input for one text: its best candidates by TF-IDF, with their features
         (`channel`: the video's own channel, left out of the tag prior when training)."""
         language = language or detect_language(text)
-        found = {key: c for key, c in self.drop_subsumed(self.candidates(text, language)).items()
-                 if c.count >= self.min_count}
+        found = {
+            key: c
+            for key, c in self.drop_subsumed(self.candidates(text, language)).items()
+            if c.count >= self.min_count
+        }
         ranker = ranker or self.ranker or PhraseRanker()
         return ranker.candidates(found, len(text.split()), language == "en", self.idf, self.doc_freq, channel)
 

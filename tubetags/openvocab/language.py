@@ -29,16 +29,18 @@ SPOKEN_FILLERS: dict[str, frozenset[str]] = {
         "time times right good great little big make makes made let say said says look looking see seen use used "
         "using need needs guys hey hi hello welcome video videos channel subscribe um umm uh uhh er erm hmm mm ah "
         "oh basically literally probably maybe pretty able wanted new better best thank thanks stuff "
-        "got get gets getting go goes went come comes came doing does did".split()),
+        "got get gets getting go goes went come comes came doing does did".split()
+    ),
     "pt": frozenset(
         "né tipo então aí daí assim gente pessoal galera cara mano beleza olá oi tchau obrigado obrigada vídeo "
         "vídeos canal inscreva inscrevam inscrever like deixa deixe hoje ontem amanhã coisa coisas vai vou vamos "
         "fazer faz fez fiz ficar fica ficou agora aqui ali lá sabe sabem entendeu tá tô ok okay hum ahn eh ah "
-        "bom bem muito muita muitos muitas pouco dia dias vez vezes jeito gostei gosto".split()),
+        "bom bem muito muita muitos muitas pouco dia dias vez vezes jeito gostei gosto".split()
+    ),
     "es": frozenset(
         "pues bueno este eh ah tipo vale vamos hoy ayer mañana cosa cosas vídeo vídeos canal suscríbete "
-        "hola gracias aquí ahí allí entonces así mucho mucha muchos muchas día días vez veces hacer hace"
-        .split()),
+        "hola gracias aquí ahí allí entonces así mucho mucha muchos muchas día días vez veces hacer hace".split()
+    ),
 }
 
 # Words allowed inside a phrase although they are stop words: 'theory of mind', 'bolo de chocolate'.
@@ -53,8 +55,21 @@ PHRASE_GLUE: dict[str, frozenset[str]] = {
 # Endings of adverbs ('automatically', 'increasingly', 'precisely'): never part of a noun phrase, so they end one
 # like a filler. Endings that nouns share ('family', 'supply', 'assembly') are left out.
 ADVERB_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "en": ("ally", "ingly", "ously", "ively", "fully", "lessly", "edly", "ently", "antly", "ately", "ctly",
-           "ckly", "ely"),
+    "en": (
+        "ally",
+        "ingly",
+        "ously",
+        "ively",
+        "fully",
+        "lessly",
+        "edly",
+        "ently",
+        "antly",
+        "ately",
+        "ctly",
+        "ckly",
+        "ely",
+    ),
     "pt": ("mente",),
     "es": ("mente",),
 }

@@ -31,8 +31,21 @@ from tubetags.openvocab.tree_models import load_model, save_model, single_openmp
 from tubetags.tags import tag_key
 
 TOP = 150  # candidates of one transcript the ranker scores (by TF-IDF first): the rest never reach the top 20
-FEATURES = ("log_count", "tfidf", "idf", "log_doc_freq", "first_position", "spread", "words", "capitalised",
-            "inside_sentence", "log_tag_prior", "tfidf_reciprocal_rank", "english", "per_1000_words")
+FEATURES = (
+    "log_count",
+    "tfidf",
+    "idf",
+    "log_doc_freq",
+    "first_position",
+    "spread",
+    "words",
+    "capitalised",
+    "inside_sentence",
+    "log_tag_prior",
+    "tfidf_reciprocal_rank",
+    "english",
+    "per_1000_words",
+)
 
 
 @dataclass(frozen=True)
@@ -68,8 +81,9 @@ class PhraseRanker:
                 channels.setdefault(tag_key(tag), set()).add(channel.casefold())
         return {key: frozenset(found) for key, found in channels.items()}
 
-    def candidates(self, found: dict, words: int, english: bool, idf, doc_freq: dict[str, int],
-                   channel: str | None = None) -> list[Scored]:
+    def candidates(
+        self, found: dict, words: int, english: bool, idf, doc_freq: dict[str, int], channel: str | None = None
+    ) -> list[Scored]:
         """The `TOP` candidates by TF-IDF of one transcript (`KeyphraseSuggester.candidates` after
         `drop_subsumed`), with features; `channel`: leave that channel out of the tag prior (training)."""
         scored = sorted(((c.count * idf(key), key, c) for key, c in found.items()), key=lambda t: (-t[0], t[1]))[:TOP]
@@ -81,10 +95,21 @@ class PhraseRanker:
             prior = self.prior.get(tag_key(display), frozenset())
             prior_count = len(prior - {own}) if own else len(prior)
             capitalised = sum(1 for w in display.split() if any(ch.isupper() for ch in w)) / max(n, 1)
-            features = (math.log1p(c.count), tfidf, idf(key), math.log1p(doc_freq.get(key, 0)),
-                        c.first / max(words, 1), (c.last - c.first) / max(words, 1), float(n), capitalised,
-                        sum(c.surfaces.values()) / max(c.count, 1), math.log1p(prior_count), 1.0 / (rank + 1),
-                        float(english), 1000.0 * c.count / max(words, 1))
+            features = (
+                math.log1p(c.count),
+                tfidf,
+                idf(key),
+                math.log1p(doc_freq.get(key, 0)),
+                c.first / max(words, 1),
+                (c.last - c.first) / max(words, 1),
+                float(n),
+                capitalised,
+                sum(c.surfaces.values()) / max(c.count, 1),
+                math.log1p(prior_count),
+                1.0 / (rank + 1),
+                float(english),
+                1000.0 * c.count / max(words, 1),
+            )
             out.append(Scored(tag_key(display), display, tfidf, features))
         return out
 
@@ -97,8 +122,9 @@ class PhraseRanker:
         if len(set(y)) < 2:
             raise ValueError("no (or only) uploader tags among the candidates: cannot learn a ranker")
         # Shallow trees, small steps: ~50k candidates from ~20 channels, and it must generalise to new ones.
-        self.model = HistGradientBoostingClassifier(max_depth=3, max_iter=200, learning_rate=0.05,
-                                                    random_state=seed).fit(x, y)
+        self.model = HistGradientBoostingClassifier(
+            max_depth=3, max_iter=200, learning_rate=0.05, random_state=seed
+        ).fit(x, y)
         return self
 
     def rank(self, candidates: Sequence[Scored], k: int) -> list[tuple[str, float]]:

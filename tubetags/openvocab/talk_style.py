@@ -30,10 +30,14 @@ class TalkStyle:
         from sklearn.pipeline import make_pipeline
 
         # Case and punctuation kept: how a transcript is written is part of its style.
-        words = HashingVectorizer(n_features=2**18, alternate_sign=False, lowercase=False,
-                                  token_pattern=r"(?u)\b\w+\b|[()\[\].,?!]")
-        return make_pipeline(words, TfidfTransformer(sublinear_tf=True),
-                             LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced"))
+        words = HashingVectorizer(
+            n_features=2**18, alternate_sign=False, lowercase=False, token_pattern=r"(?u)\b\w+\b|[()\[\].,?!]"
+        )
+        return make_pipeline(
+            words,
+            TfidfTransformer(sublinear_tf=True),
+            LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced"),
+        )
 
     def fit(self, talks: Sequence[str], videos: Sequence[str]) -> TalkStyle:
         if not talks or not videos:
@@ -48,10 +52,10 @@ class TalkStyle:
         return self.model.predict_proba(list(texts))[:, 1]
 
     def save(self, path: Path) -> None:
-        with open(path, "wb") as handle:
+        with Path(path).open("wb") as handle:
             pickle.dump(self.model, handle)
 
     @classmethod
     def load(cls, path: Path) -> TalkStyle:
-        with open(path, "rb") as handle:
+        with Path(path).open("rb") as handle:
             return cls(pickle.load(handle))  # our own artifact, logged with the model

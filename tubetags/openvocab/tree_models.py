@@ -33,13 +33,13 @@ def single_openmp_thread() -> AbstractContextManager:
 
 
 def save_model(path: Path, features: Sequence[str], model: Any, **state: Any) -> None:
-    with open(path, "wb") as handle:
+    with Path(path).open("wb") as handle:
         pickle.dump({"features": list(features), "model": model, **state}, handle)
 
 
 def load_model(path: Path, features: Sequence[str], what: str) -> dict[str, Any]:
     """The saved state ({"model": ..., and what else was saved}); ValueError if fitted on other features."""
-    with open(path, "rb") as handle:
+    with Path(path).open("rb") as handle:
         state = pickle.load(handle)  # our own artifact, logged with the model
     if state.get("features") != list(features):
         raise ValueError(f"the saved {what} was fitted on other features: refit it")

@@ -30,20 +30,46 @@ class Strategy:
         return f"train_{self.name}" if self.learns else self.name
 
 
-STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
-    Strategy("baseline", "tubetags.strategies.baseline:TfidfLinearTagger", "baseline",
-             summary="(a) TF-IDF + linear classifiers (scikit-learn)"),
-    Strategy("bilstm", "tubetags.strategies.bilstm:BiLSTMTagger", "bilstm",
-             summary="(b) BiLSTM trained from scratch"),
-    Strategy("encoder_head", "tubetags.strategies.encoder_head:EncoderHeadTagger", "encoder-head",
-             summary="(c) frozen pretrained encoder + in-house head"),
-    Strategy("encoder_head_fast", "tubetags.strategies.encoder_head:FastEncoderHeadTagger", "encoder-head-fast",
-             summary="(c, fast) static vectors distilled from the same encoder + in-house head"),
-    Strategy("zero_shot", "tubetags.strategies.zero_shot:ZeroShotTagger", "zero-shot", learns=False,
-             summary="(d) fully pretrained: transcript/tag-name similarity"),
-    Strategy("hybrid", "tubetags.strategies.hybrid:HybridTagger", "open-vocab", in_experiment=False,
-             summary="production's closed vocabulary merged with transcript keyphrases"),
-)}
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in (
+        Strategy(
+            "baseline",
+            "tubetags.strategies.baseline:TfidfLinearTagger",
+            "baseline",
+            summary="(a) TF-IDF + linear classifiers (scikit-learn)",
+        ),
+        Strategy(
+            "bilstm", "tubetags.strategies.bilstm:BiLSTMTagger", "bilstm", summary="(b) BiLSTM trained from scratch"
+        ),
+        Strategy(
+            "encoder_head",
+            "tubetags.strategies.encoder_head:EncoderHeadTagger",
+            "encoder-head",
+            summary="(c) frozen pretrained encoder + in-house head",
+        ),
+        Strategy(
+            "encoder_head_fast",
+            "tubetags.strategies.encoder_head:FastEncoderHeadTagger",
+            "encoder-head-fast",
+            summary="(c, fast) static vectors distilled from the same encoder + in-house head",
+        ),
+        Strategy(
+            "zero_shot",
+            "tubetags.strategies.zero_shot:ZeroShotTagger",
+            "zero-shot",
+            learns=False,
+            summary="(d) fully pretrained: transcript/tag-name similarity",
+        ),
+        Strategy(
+            "hybrid",
+            "tubetags.strategies.hybrid:HybridTagger",
+            "open-vocab",
+            in_experiment=False,
+            summary="production's closed vocabulary merged with transcript keyphrases",
+        ),
+    )
+}
 EXPERIMENT_STRATEGIES = tuple(name for name, s in STRATEGIES.items() if s.in_experiment)
 
 

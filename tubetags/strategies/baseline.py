@@ -43,8 +43,15 @@ def reservoir_sample(items, size: int, seed: int) -> list:
 class TfidfLinearTagger(TagPredictor):
     strategy = "baseline"
 
-    def __init__(self, seed: int = 0, epochs: int = 5, alpha: float = 1e-4, max_features: int = 50_000,
-                 vectorizer_sample: int = 20_000, batch_size: int = 256):
+    def __init__(
+        self,
+        seed: int = 0,
+        epochs: int = 5,
+        alpha: float = 1e-4,
+        max_features: int = 50_000,
+        vectorizer_sample: int = 20_000,
+        batch_size: int = 256,
+    ):
         self.seed, self.epochs, self.alpha = seed, epochs, alpha
         self.max_features, self.vectorizer_sample, self.batch_size = max_features, vectorizer_sample, batch_size
         self.vectorizer: TfidfVectorizer | None = None
@@ -53,18 +60,26 @@ class TfidfLinearTagger(TagPredictor):
         self.vocabulary: list[str] = []
 
     def init_params(self) -> dict[str, Any]:
-        return {"seed": self.seed, "epochs": self.epochs, "alpha": self.alpha, "max_features": self.max_features,
-                "vectorizer_sample": self.vectorizer_sample, "batch_size": self.batch_size}
+        return {
+            "seed": self.seed,
+            "epochs": self.epochs,
+            "alpha": self.alpha,
+            "max_features": self.max_features,
+            "vectorizer_sample": self.vectorizer_sample,
+            "batch_size": self.batch_size,
+        }
 
     def params(self) -> dict[str, Any]:
         return self.init_params() | {"features": "tfidf word 1-2-grams, sublinear tf", "loss": "hinge"}
 
     def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]):
         self.vocabulary = list(vocabulary)
-        sample = reservoir_sample((r["transcript"] for r in train.records(columns=("transcript",))),
-                                  self.vectorizer_sample, self.seed)
-        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2,
-                                          max_features=self.max_features, dtype=np.float32)
+        sample = reservoir_sample(
+            (r["transcript"] for r in train.records(columns=("transcript",))), self.vectorizer_sample, self.seed
+        )
+        self.vectorizer = TfidfVectorizer(
+            ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=self.max_features, dtype=np.float32
+        )
         self.vectorizer.fit(sample)
         del sample
         model = MultiOutputClassifier(SGDClassifier(loss="hinge", alpha=self.alpha, random_state=self.seed))
@@ -73,8 +88,9 @@ class TfidfLinearTagger(TagPredictor):
         best = -1.0
         valid_rows = list(valid.records(columns=("transcript", "tags"))) if valid is not None and len(valid) else []
         for epoch in tqdm(range(self.epochs), desc="baseline epochs", unit="epoch"):
-            for batch in train.batches(self.batch_size, columns=("transcript", "tags"),
-                                       shuffle_shards_seed=self.seed + epoch):
+            for batch in train.batches(
+                self.batch_size, columns=("transcript", "tags"), shuffle_shards_seed=self.seed + epoch
+            ):
                 X = self.vectorizer.transform(batch["transcript"])
                 Y = multi_hot(batch["tags"], self.vocabulary).astype(np.int8)
                 model.partial_fit(X, Y, classes=classes)
@@ -83,8 +99,9 @@ class TfidfLinearTagger(TagPredictor):
             self.weights, self.bias = weights, bias
             if not valid_rows:
                 continue
-            score = precision_at_k(self.predict([r["transcript"] for r in valid_rows], 5),
-                                   [r["tags"] for r in valid_rows], 5)
+            score = precision_at_k(
+                self.predict([r["transcript"] for r in valid_rows], 5), [r["tags"] for r in valid_rows], 5
+            )
             history["valid_p_at_5"].append(score)
             if score > best:
                 best, best_state = score, (weights, bias)
@@ -105,13 +122,17 @@ class TfidfLinearTagger(TagPredictor):
         return top_k(sigmoid(self.decision(transcripts)), self.vocabulary, k)
 
     def save_state(self, directory: Path) -> None:
-        with open(directory / "vectorizer.pkl", "wb") as handle:
+        with (directory / "vectorizer.pkl").open("wb") as handle:
             pickle.dump(self.vectorizer, handle)
-        np.savez_compressed(directory / "linear.npz", weights=self.weights, bias=self.bias,
-                            vocabulary=np.array(self.vocabulary, dtype=object))
+        np.savez_compressed(
+            directory / "linear.npz",
+            weights=self.weights,
+            bias=self.bias,
+            vocabulary=np.array(self.vocabulary, dtype=object),
+        )
 
     def load_state(self, directory: Path) -> None:
-        with open(directory / "vectorizer.pkl", "rb") as handle:
+        with (directory / "vectorizer.pkl").open("rb") as handle:
             self.vectorizer = pickle.load(handle)
         arrays = np.load(directory / "linear.npz", allow_pickle=True)
         self.weights, self.bias = arrays["weights"], arrays["bias"]

@@ -40,143 +40,35 @@ from tubetags.strategies.keras_training import (
 )
 from tubetags.strategies.ranking import top_k
 
-_LAYERS: dict = {}
-
-
-def _layers():
-    """Custom layers, defined on first use so that importing the module does not import Keras."""
-    if _LAYERS:
-        return _LAYERS
-    import keras
-    from keras import ops
-
-    @keras.saving.register_keras_serializable(package="tubetags")
-    class WindowMean(keras.layers.Layer):
-        """(token vectors (B, T, D), token ids (B, T)) -> mean of the non-padding vectors per window
-        of `window_tokens` tokens (B, T / window_tokens, D), 0 for an all-padding window."""
-
-        def __init__(self, window_tokens: int, **kw):
-            super().__init__(**kw)
-            self.window_tokens = window_tokens
-
-        def call(self, inputs):
-            vectors, ids = inputs
-            dim = ops.shape(vectors)[-1]
-            present = ops.cast(ops.not_equal(ids, 0), vectors.dtype)[..., None]
-            vectors = ops.reshape(vectors * present, (-1, ops.shape(ids)[1] // self.window_tokens,
-                                                      self.window_tokens, dim))
-            counts = ops.reshape(present, (-1, ops.shape(ids)[1] // self.window_tokens, self.window_tokens, 1))
-            return ops.sum(vectors, axis=2) / ops.maximum(ops.sum(counts, axis=2), 1.0)
-
-        def get_config(self):
-            return super().get_config() | {"window_tokens": self.window_tokens}
-
-    @keras.saving.register_keras_serializable(package="tubetags")
-    class WindowMask(keras.layers.Layer):
-        """token ids (B, T) -> (B, T / window_tokens) bool: the window holds at least one token.
-        The first window is always on, so that an empty transcript still has one step."""
-
-        def __init__(self, window_tokens: int, **kw):
-            super().__init__(**kw)
-            self.window_tokens = window_tokens
-
-        def call(self, ids):
-            windows = ops.reshape(ops.not_equal(ids, 0), (-1, ops.shape(ids)[1] // self.window_tokens,
-                                                          self.window_tokens))
-            mask = ops.any(windows, axis=2)
-            first = ops.arange(ops.shape(mask)[1]) == 0
-            return ops.logical_or(mask, first[None, :])
-
-        def get_config(self):
-            return super().get_config() | {"window_tokens": self.window_tokens}
-
-    @keras.saving.register_keras_serializable(package="tubetags")
-    class AttentionPooling(keras.layers.Layer):
-        """Additive attention over time steps: softmax(v · tanh(W h_t)) over unmasked steps, weighted sum."""
-
-        def __init__(self, units: int, **kw):
-            super().__init__(**kw)
-            self.supports_masking = True
-            self.units = units
-            self.hidden = keras.layers.Dense(units, activation="tanh")
-            self.score = keras.layers.Dense(1, use_bias=False)
-
-        def build(self, input_shape):
-            self.hidden.build(input_shape)
-            self.score.build((*input_shape[:-1], self.units))
-
-        def call(self, states, mask=None):
-            logits = ops.squeeze(self.score(self.hidden(states)), -1)
-            if mask is not None:
-                logits = ops.where(mask, logits, -1e9)
-            weights = ops.softmax(logits, axis=-1)
-            return ops.sum(states * weights[..., None], axis=1)
-
-        def compute_mask(self, states, mask=None):
-            return None  # one vector per item: no time steps left to mask
-
-        def get_config(self):
-            return super().get_config() | {"units": self.units}
-
-    @keras.saving.register_keras_serializable(package="tubetags")
-    class MaskedMean(keras.layers.Layer):
-        """Mean over the unmasked time steps."""
-
-        def __init__(self, **kw):
-            super().__init__(**kw)
-            self.supports_masking = True
-
-        def call(self, states, mask):
-            m = ops.cast(mask, states.dtype)[..., None]
-            return ops.sum(states * m, axis=1) / ops.maximum(ops.sum(m, axis=1), 1.0)
-
-        def compute_mask(self, states, mask=None):
-            return None
-
-    @keras.saving.register_keras_serializable(package="tubetags")
-    class DropFrequent(keras.layers.Layer):
-        """token ids -> the same ids with the out-of-vocabulary id and the `top` most frequent words set to
-        padding (0). TextVectorization numbers words by frequency (0 pad, 1 OOV, 2 the most frequent),
-        so this is a stop-word list learned from the corpus."""
-
-        def __init__(self, top: int, **kw):
-            super().__init__(**kw)
-            self.top = top
-
-        def call(self, ids):
-            return ops.where(ops.less_equal(ids, self.top + 1), ops.zeros_like(ids), ids)
-
-        def get_config(self):
-            return super().get_config() | {"top": self.top}
-
-    @keras.saving.register_keras_serializable(package="tubetags")
-    class MaskedMax(keras.layers.Layer):
-        """Max over the unmasked time steps."""
-
-        def __init__(self, **kw):
-            super().__init__(**kw)
-            self.supports_masking = True
-
-        def call(self, states, mask):
-            return ops.max(ops.where(mask[..., None], states, -1e9), axis=1)
-
-        def compute_mask(self, states, mask=None):
-            return None
-
-    _LAYERS.update(DropFrequent=DropFrequent, MaskedMax=MaskedMax, WindowMean=WindowMean, WindowMask=WindowMask,
-                   AttentionPooling=AttentionPooling, MaskedMean=MaskedMean)
-    return _LAYERS
-
 
 class BiLSTMTagger(TagPredictor):
     strategy = "bilstm"
 
-    def __init__(self, seed: int = 0, max_tokens: int = 30_000, windows: int = 96, window_tokens: int = 32,
-                 embedding_dim: int = 64, lstm_units: int = 48, attention_units: int = 48, bag_skip: bool = True,
-                 drop_frequent: int = 100, normalize: bool = True, dropout: float = 0.3, epochs: int = 12,
-                 patience: int = 3, batch_size: int = 32, learning_rate: float = 0.01, lr_schedule: str = "cosine",
-                 loss: str = "bce", focal_gamma: float = 2.0, prior_bias: bool = True, stop_on: str = "p_at_5",
-                 min_epochs: int = 4, adapt_sample: int = 2000):
+    def __init__(
+        self,
+        seed: int = 0,
+        max_tokens: int = 30_000,
+        windows: int = 96,
+        window_tokens: int = 32,
+        embedding_dim: int = 64,
+        lstm_units: int = 48,
+        attention_units: int = 48,
+        bag_skip: bool = True,
+        drop_frequent: int = 100,
+        normalize: bool = True,
+        dropout: float = 0.3,
+        epochs: int = 12,
+        patience: int = 3,
+        batch_size: int = 32,
+        learning_rate: float = 0.01,
+        lr_schedule: str = "cosine",
+        loss: str = "bce",
+        focal_gamma: float = 2.0,
+        prior_bias: bool = True,
+        stop_on: str = "p_at_5",
+        min_epochs: int = 4,
+        adapt_sample: int = 2000,
+    ):
         if lr_schedule not in ("cosine", "constant"):
             raise ValueError(f"lr_schedule must be 'cosine' or 'constant', not {lr_schedule!r}")
         if loss not in ("focal", "bce"):
@@ -194,10 +86,30 @@ class BiLSTMTagger(TagPredictor):
         self.model = None  # string in -> tag probabilities out
         self.best_epoch: int | None = None
 
-    _PARAMS = ("seed", "max_tokens", "windows", "window_tokens", "embedding_dim", "lstm_units", "attention_units",
-               "bag_skip", "dropout", "epochs", "patience", "batch_size", "learning_rate", "lr_schedule", "loss",
-               "focal_gamma", "prior_bias", "stop_on", "min_epochs", "drop_frequent", "normalize",
-               "adapt_sample")
+    _PARAMS = (
+        "seed",
+        "max_tokens",
+        "windows",
+        "window_tokens",
+        "embedding_dim",
+        "lstm_units",
+        "attention_units",
+        "bag_skip",
+        "dropout",
+        "epochs",
+        "patience",
+        "batch_size",
+        "learning_rate",
+        "lr_schedule",
+        "loss",
+        "focal_gamma",
+        "prior_bias",
+        "stop_on",
+        "min_epochs",
+        "drop_frequent",
+        "normalize",
+        "adapt_sample",
+    )
 
     def init_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self._PARAMS}
@@ -209,15 +121,16 @@ class BiLSTMTagger(TagPredictor):
     def _network(self, n_tags: int):
         import keras
 
-        layers = _layers()
+        from tubetags.strategies import bilstm_layers as layers
+
         ids = keras.Input((self.max_length,), dtype="int64")
         if self.drop_frequent:
-            ids_in, ids = ids, layers["DropFrequent"](self.drop_frequent)(ids)
+            ids_in, ids = ids, layers.DropFrequent(self.drop_frequent)(ids)
         else:
             ids_in = ids
         tokens = keras.layers.Embedding(self.max_tokens, self.embedding_dim)(ids)
-        windows = layers["WindowMean"](self.window_tokens)([tokens, ids])
-        mask = layers["WindowMask"](self.window_tokens)(ids)
+        windows = layers.WindowMean(self.window_tokens)([tokens, ids])
+        mask = layers.WindowMask(self.window_tokens)(ids)
         if self.normalize:
             # The mean of 32 word vectors is close to the corpus-wide mean vector; standardising each
             # dimension over the (non-empty) windows of a batch scales up what differs between windows.
@@ -226,11 +139,13 @@ class BiLSTMTagger(TagPredictor):
             windows = keras.layers.BatchNormalization(momentum=0.9)(windows, mask=mask)
         windows = keras.layers.Dropout(self.dropout)(windows)
         states = keras.layers.Bidirectional(keras.layers.LSTM(self.lstm_units, return_sequences=True))(
-            windows, mask=mask)
-        pooled = layers["AttentionPooling"](self.attention_units)(states, mask=mask)
+            windows, mask=mask
+        )
+        pooled = layers.AttentionPooling(self.attention_units)(states, mask=mask)
         if self.bag_skip:
-            pooled = keras.layers.Concatenate()([pooled, layers["MaskedMean"]()(windows, mask),
-                                                 layers["MaskedMax"]()(windows, mask)])
+            pooled = keras.layers.Concatenate()(
+                [pooled, layers.MaskedMean()(windows, mask), layers.MaskedMax()(windows, mask)]
+            )
         pooled = keras.layers.Dropout(self.dropout)(pooled)
         out = keras.layers.Dense(n_tags, activation="sigmoid", name="tags")(pooled)
         return keras.Model(ids_in, out)
@@ -242,8 +157,12 @@ class BiLSTMTagger(TagPredictor):
         if self.lr_schedule == "cosine":
             warmup = steps_per_epoch if self.epochs > 1 else 0
             rate = keras.optimizers.schedules.CosineDecay(
-                self.learning_rate / 10, decay_steps=max(steps_per_epoch * self.epochs - warmup, 1), alpha=0.05,
-                warmup_target=self.learning_rate, warmup_steps=warmup)
+                self.learning_rate / 10,
+                decay_steps=max(steps_per_epoch * self.epochs - warmup, 1),
+                alpha=0.05,
+                warmup_target=self.learning_rate,
+                warmup_steps=warmup,
+            )
         return keras.optimizers.Adam(rate, clipnorm=1.0)
 
     def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]):
@@ -253,8 +172,9 @@ class BiLSTMTagger(TagPredictor):
         seed_everything(self.seed)
         self.vocabulary = list(vocabulary)
         vectorize = keras.layers.TextVectorization(self.max_tokens, output_sequence_length=self.max_length)
-        sample = reservoir_sample((r["transcript"] for r in train.records(columns=("transcript",))),
-                                  self.adapt_sample, self.seed)
+        sample = reservoir_sample(
+            (r["transcript"] for r in train.records(columns=("transcript",))), self.adapt_sample, self.seed
+        )
         vectorize.adapt(tf.constant(sample))
         del sample
         network = self._network(len(self.vocabulary))
@@ -262,13 +182,17 @@ class BiLSTMTagger(TagPredictor):
             output = network.get_layer("tags")
             output.bias.assign(prior_log_odds(train.column("tags"), self.vocabulary))
         steps_per_epoch = max(math.ceil(len(train) / self.batch_size), 1)
-        loss = (keras.losses.BinaryFocalCrossentropy(gamma=self.focal_gamma) if self.loss == "focal"
-                else keras.losses.BinaryCrossentropy())
+        loss = (
+            keras.losses.BinaryFocalCrossentropy(gamma=self.focal_gamma)
+            if self.loss == "focal"
+            else keras.losses.BinaryCrossentropy()
+        )
         network.compile(self._optimizer(steps_per_epoch), loss)
 
         def stream(split, seed):
-            data = tf_dataset(split, self.vocabulary, self.batch_size, shuffle_buffer=512 if seed is not None else 0,
-                              seed=seed)
+            data = tf_dataset(
+                split, self.vocabulary, self.batch_size, shuffle_buffer=512 if seed is not None else 0, seed=seed
+            )
             return data.map(lambda text, y: (vectorize(text), y), num_parallel_calls=tf.data.AUTOTUNE)
 
         callbacks, validation_data = [], None
@@ -278,14 +202,20 @@ class BiLSTMTagger(TagPredictor):
                 texts.append(record["transcript"])
                 tags.append(record["tags"])
             ids = np.concatenate([vectorize(tf.constant(texts[i : i + 64])).numpy() for i in range(0, len(texts), 64)])
-            stopper = precision_at_k_stopping(ids, multi_hot(tags, self.vocabulary), k=5, patience=self.patience,
-                                              start_from_epoch=self.min_epochs)
+            stopper = precision_at_k_stopping(
+                ids, multi_hot(tags, self.vocabulary), k=5, patience=self.patience, start_from_epoch=self.min_epochs
+            )
             callbacks.append(stopper)
         elif valid is not None:
             validation_data = stream(valid, None)
             callbacks.append(early_stopping(self.patience))
-        history = network.fit(stream(train, self.seed), validation_data=validation_data, epochs=self.epochs,
-                              verbose=2, callbacks=callbacks)
+        history = network.fit(
+            stream(train, self.seed),
+            validation_data=validation_data,
+            epochs=self.epochs,
+            verbose=2,
+            callbacks=callbacks,
+        )
         if valid is not None and self.stop_on == "p_at_5":
             self.best_epoch = stopper.best_epoch
         text = keras.Input((1,), dtype="string")
@@ -300,11 +230,18 @@ class BiLSTMTagger(TagPredictor):
 
         # Keras 3's predict() does not take string arrays: one traced function instead of eager calls.
         if getattr(self, "_serve", None) is None:
-            self._serve = tf.function(lambda text: self.model(text, training=False), reduce_retracing=True,
-                                      input_signature=[tf.TensorSpec((None, 1), tf.string)])
+            self._serve = tf.function(
+                lambda text: self.model(text, training=False),
+                reduce_retracing=True,
+                input_signature=[tf.TensorSpec((None, 1), tf.string)],
+            )
         texts = list(transcripts)
-        scores = np.concatenate([self._serve(tf.constant(texts[i : i + self.batch_size])[:, None]).numpy()
-                                 for i in range(0, len(texts), self.batch_size)])
+        scores = np.concatenate(
+            [
+                self._serve(tf.constant(texts[i : i + self.batch_size])[:, None]).numpy()
+                for i in range(0, len(texts), self.batch_size)
+            ]
+        )
         return top_k(scores, self.vocabulary, k)
 
     def save_state(self, directory: Path) -> None:
@@ -314,6 +251,7 @@ class BiLSTMTagger(TagPredictor):
     def load_state(self, directory: Path) -> None:
         import keras
 
-        _layers()  # registers the custom layers before deserialising
+        from tubetags.strategies import bilstm_layers  # noqa: F401  (registers the custom layers before loading)
+
         self.vocabulary = json.loads((directory / "bilstm.json").read_text())["vocabulary"]
         self.model = keras.models.load_model(directory / "bilstm.keras")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from typing_extensions import override
 
 from tubetags.corpus import CorpusSplit, multi_hot
 from tubetags.encoders import MODEL2VEC, HubEncoder, Model2VecEncoder, cached_shard_embeddings, encoder_from_param
@@ -32,9 +33,19 @@ from tubetags.strategies.ranking import sigmoid, top_k
 class EncoderHeadTagger(TagPredictor):
     strategy = "encoder_head"
 
-    def __init__(self, seed: int = 0, encoder: str = "minilm", max_chunks: int | None = 4, hidden_units: int = 512,
-                 dropout: float = 0.3, epochs: int = 60, patience: int = 5, batch_size: int = 64,
-                 learning_rate: float = 0.001, standardize: bool | None = None):
+    def __init__(
+        self,
+        seed: int = 0,
+        encoder: str = "minilm",
+        max_chunks: int | None = 4,
+        hidden_units: int = 512,
+        dropout: float = 0.3,
+        epochs: int = 60,
+        patience: int = 5,
+        batch_size: int = 64,
+        learning_rate: float = 0.001,
+        standardize: bool | None = None,
+    ):
         self.seed, self.encoder_param, self.max_chunks = seed, encoder, max_chunks
         self.hidden_units, self.dropout, self.epochs, self.patience = hidden_units, dropout, epochs, patience
         self.batch_size, self.learning_rate = batch_size, learning_rate
@@ -55,10 +66,18 @@ class EncoderHeadTagger(TagPredictor):
         return self._encoder_name
 
     def init_params(self) -> dict[str, Any]:
-        return {"seed": self.seed, "encoder": self.encoder_param, "max_chunks": self.max_chunks,
-                "hidden_units": self.hidden_units, "dropout": self.dropout, "epochs": self.epochs,
-                "patience": self.patience, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
-                "standardize": self.standardize}
+        return {
+            "seed": self.seed,
+            "encoder": self.encoder_param,
+            "max_chunks": self.max_chunks,
+            "hidden_units": self.hidden_units,
+            "dropout": self.dropout,
+            "epochs": self.epochs,
+            "patience": self.patience,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "standardize": self.standardize,
+        }
 
     def params(self) -> dict[str, Any]:
         return self.init_params() | {"encoder_name": self.encoder_name}
@@ -75,8 +94,9 @@ class EncoderHeadTagger(TagPredictor):
                 targets = multi_hot(tags, self.vocabulary)
                 yield from zip(vectors, targets)
 
-        data = tf.data.Dataset.from_generator(generate, output_signature=(
-            tf.TensorSpec((dim,), tf.float32), tf.TensorSpec((n_tags,), tf.float32)))
+        data = tf.data.Dataset.from_generator(
+            generate, output_signature=(tf.TensorSpec((dim,), tf.float32), tf.TensorSpec((n_tags,), tf.float32))
+        )
         return self.batched(data, shuffle)
 
     def batched(self, data, shuffle: bool):
@@ -115,8 +135,13 @@ class EncoderHeadTagger(TagPredictor):
         self.head = self._head(self.encoder.dim, len(self.vocabulary), train_data)
         self._dense = None
         self.head.compile(keras.optimizers.Adam(self.learning_rate), "binary_crossentropy")
-        history = self.head.fit(train_data, validation_data=valid_data, epochs=self.epochs, verbose=0,
-                                callbacks=[early_stopping(self.patience)] if valid_data is not None else [])
+        history = self.head.fit(
+            train_data,
+            validation_data=valid_data,
+            epochs=self.epochs,
+            verbose=0,
+            callbacks=[early_stopping(self.patience)] if valid_data is not None else [],
+        )
         return curves(history)
 
     def _numpy_layers(self) -> list:
@@ -125,8 +150,10 @@ class EncoderHeadTagger(TagPredictor):
         for layer in self.head.layers:
             kind = type(layer).__name__
             if kind == "Normalization":
-                mean, variance = (np.asarray(layer.mean, np.float32).reshape(-1),
-                                  np.asarray(layer.variance, np.float32).reshape(-1))
+                mean, variance = (
+                    np.asarray(layer.mean, np.float32).reshape(-1),
+                    np.asarray(layer.variance, np.float32).reshape(-1),
+                )
                 steps.append(("normalize", mean, np.maximum(np.sqrt(variance), 1e-7)))
             elif kind == "Dense":
                 kernel, bias = (np.asarray(w, np.float32) for w in layer.get_weights())
@@ -158,6 +185,7 @@ class EncoderHeadTagger(TagPredictor):
             return []
         return top_k(self.scores(self.encoder.encode(list(transcripts))), self.vocabulary, k)
 
+    @override
     def rank_split(self, split: CorpusSplit, k: int = 10, batch_size: int = 32) -> Iterator[Ranked]:
         """The head over the per-shard cached encodings (the same vectors `encode` gives): evaluating a
         seed retrains nothing and re-encodes nothing."""
@@ -202,8 +230,19 @@ class FastEncoderHeadTagger(EncoderHeadTagger):
 
     strategy = "encoder_head_fast"
 
-    def __init__(self, seed: int = 0, encoder: str = MODEL2VEC, max_chunks: int | None = None, hidden_units: int = 512,
-                 dropout: float = 0.3, epochs: int = 60, patience: int = 5, batch_size: int = 64,
-                 learning_rate: float = 0.001, standardize: bool | None = None):
-        super().__init__(seed, encoder, max_chunks, hidden_units, dropout, epochs, patience, batch_size, learning_rate,
-                         standardize)
+    def __init__(
+        self,
+        seed: int = 0,
+        encoder: str = MODEL2VEC,
+        max_chunks: int | None = None,
+        hidden_units: int = 512,
+        dropout: float = 0.3,
+        epochs: int = 60,
+        patience: int = 5,
+        batch_size: int = 64,
+        learning_rate: float = 0.001,
+        standardize: bool | None = None,
+    ):
+        super().__init__(
+            seed, encoder, max_chunks, hidden_units, dropout, epochs, patience, batch_size, learning_rate, standardize
+        )

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from typing_extensions import override
 
 from tubetags.corpus import CorpusSplit
 from tubetags.openvocab.keyphrases import KeyphraseSuggester
@@ -35,8 +36,20 @@ from tubetags.tags import tag_key
 RRF_K = 10  # small: the first few ranks of each list matter most
 STYLE_FILE = "talk_style.pkl"
 CLOSED, TRANSCRIPT = "closed", "transcript"
-FEATURES = ("closed_score", "closed_reciprocal_rank", "open_score", "open_reciprocal_rank", "in_closed", "in_open",
-            "in_both", "closed_top_score", "open_x_closed_top", "words", "talk_style", "open_top_score")
+FEATURES = (
+    "closed_score",
+    "closed_reciprocal_rank",
+    "open_score",
+    "open_reciprocal_rank",
+    "in_closed",
+    "in_open",
+    "in_both",
+    "closed_top_score",
+    "open_x_closed_top",
+    "words",
+    "talk_style",
+    "open_top_score",
+)
 
 
 @dataclass
@@ -71,8 +84,9 @@ def reciprocal_rank_fusion(lists: Sequence[Ranked], weights: Sequence[float], k:
     return [(names[key], score / best) for key, score in merged]
 
 
-def candidates(closed: Ranked, opened: Ranked, talk_style: float = 0.5
-               ) -> tuple[list[str], list[str], list[str], np.ndarray]:
+def candidates(
+    closed: Ranked, opened: Ranked, talk_style: float = 0.5
+) -> tuple[list[str], list[str], list[str], np.ndarray]:
     """(keys, display names, sources, feature matrix) of the union of both lists, by spelling key; `talk_style`:
     the video's P(talk) (tubetags.openvocab.talk_style)."""
     rows: dict[str, dict[str, float]] = {}
@@ -86,8 +100,9 @@ def candidates(closed: Ranked, opened: Ranked, talk_style: float = 0.5
                 continue
             names.setdefault(key, tag)
             row = rows.setdefault(key, {"words": float(len(tag.split()))})
-            row.update({f"{which}_score": float(score), f"{which}_reciprocal_rank": 1.0 / (rank + 1),
-                        f"in_{which}": 1.0})
+            row.update(
+                {f"{which}_score": float(score), f"{which}_reciprocal_rank": 1.0 / (rank + 1), f"in_{which}": 1.0}
+            )
     keys = list(rows)
     for row in rows.values():
         row["in_both"] = row.get("in_closed", 0.0) * row.get("in_open", 0.0)
@@ -150,8 +165,14 @@ class HybridTagger(TagPredictor):
     strategy = "hybrid"
     deterministic = True  # the closed model comes trained; the merge is fitted by the open_vocab job
 
-    def __init__(self, closed: TagPredictor | None = None, keyphrases: KeyphraseSuggester | None = None,
-                 closed_weight: float = 1.0, open_weight: float = 1.0, depth: int = 20):
+    def __init__(
+        self,
+        closed: TagPredictor | None = None,
+        keyphrases: KeyphraseSuggester | None = None,
+        closed_weight: float = 1.0,
+        open_weight: float = 1.0,
+        depth: int = 20,
+    ):
         self.closed = closed
         self.keyphrases = keyphrases or KeyphraseSuggester()
         self.closed_weight, self.open_weight, self.depth = closed_weight, open_weight, depth
@@ -163,10 +184,14 @@ class HybridTagger(TagPredictor):
         return {"closed_weight": self.closed_weight, "open_weight": self.open_weight, "depth": self.depth}
 
     def params(self) -> dict[str, Any]:
-        return self.init_params() | {"closed_strategy": getattr(self.closed, "strategy", None), "rrf_k": RRF_K,
-                                     "merge": "learned" if self.merge else "rrf",
-                                     **{f"keyphrase_{k}": v for k, v in self.keyphrases.params().items()}}
+        return self.init_params() | {
+            "closed_strategy": getattr(self.closed, "strategy", None),
+            "rrf_k": RRF_K,
+            "merge": "learned" if self.merge else "rrf",
+            **{f"keyphrase_{k}": v for k, v in self.keyphrases.params().items()},
+        }
 
+    @override
     def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]):
         # The closed model is trained already; the keyphrases learn which phrases are common (their background).
         # The merge is fitted with fit_merge, on both datasets' validation splits.
@@ -186,8 +211,9 @@ class HybridTagger(TagPredictor):
     def merge_parts(self, inputs: MergeInputs, k: int, method: str | None = None) -> list[list[Sourced]]:
         method = method or ("learned" if self.merge else "rrf")
         if method == "learned":
-            return [self.merge.merge(c, o, k, style) for c, o, style in zip(inputs.closed, inputs.opened,
-                                                                            inputs.styles)]
+            return [
+                self.merge.merge(c, o, k, style) for c, o, style in zip(inputs.closed, inputs.opened, inputs.styles)
+            ]
         out = []
         for c, o in zip(inputs.closed, inputs.opened):
             closed_keys = {tag_key(t) for t, _ in c}
@@ -204,9 +230,15 @@ class HybridTagger(TagPredictor):
     def save_state(self, directory: Path) -> None:
         self.closed.save(directory / "closed")
         self.keyphrases.save(directory / "keyphrases")
-        (directory / "hybrid.json").write_text(json.dumps({
-            "keyphrases": self.keyphrases.params(), "merge": "merge.pkl" if self.merge else None,
-            "style": STYLE_FILE if self.style.model is not None else None}))
+        (directory / "hybrid.json").write_text(
+            json.dumps(
+                {
+                    "keyphrases": self.keyphrases.params(),
+                    "merge": "merge.pkl" if self.merge else None,
+                    "style": STYLE_FILE if self.style.model is not None else None,
+                }
+            )
+        )
         if self.merge:
             self.merge.save(directory / "merge.pkl")
         if self.style.model is not None:

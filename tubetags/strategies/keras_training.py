@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+from typing_extensions import override
 
 
 def seed_everything(seed: int) -> None:
@@ -54,8 +55,14 @@ def precision_at_k_matrix(y_true: np.ndarray, scores: np.ndarray, k: int) -> flo
     return float(np.take_along_axis(y_true, top, axis=1).sum(axis=1).mean() / k)
 
 
-def precision_at_k_stopping(inputs: np.ndarray, y_true: np.ndarray, k: int = 5, patience: int = 3,
-                            batch_size: int = 64, start_from_epoch: int = 0):
+def precision_at_k_stopping(
+    inputs: np.ndarray,
+    y_true: np.ndarray,
+    k: int = 5,
+    patience: int = 3,
+    batch_size: int = 64,
+    start_from_epoch: int = 0,
+):
     """A Keras callback: validation P@k after every epoch (logged as `val_p_at_{k}`), training stops
     after `patience` epochs without a new best, and the best epoch's weights are restored.
 
@@ -82,6 +89,7 @@ def precision_at_k_stopping(inputs: np.ndarray, y_true: np.ndarray, k: int = 5, 
                 if self.wait >= patience:
                     self.model.stop_training = True
 
+        @override
         def on_train_end(self, logs=None):
             if self.best_weights is not None:
                 self.model.set_weights(self.best_weights)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from typing_extensions import override
 
 from tubetags.corpus import CorpusSplit
 from tubetags.encoders import MINILM, MODEL2VEC, Model2VecEncoder, cached_shard_embeddings, encoder_from_param
@@ -44,6 +45,7 @@ class ZeroShotTagger(TagPredictor):
     def params(self) -> dict[str, Any]:
         return self.init_params() | {"encoder_name": self.encoder.name, "score": "(cos+1)/2"}
 
+    @override
     def fit(self, train: CorpusSplit, valid: CorpusSplit | None, vocabulary: Sequence[str]):
         self.vocabulary = list(vocabulary)
         self.tag_vectors = self.encoder.encode_phrases(self.vocabulary)
@@ -67,6 +69,7 @@ class ZeroShotTagger(TagPredictor):
             return []
         return top_k(self.scores(self.encoder.encode(list(transcripts))), self.vocabulary, k)
 
+    @override
     def rank_split(self, split: CorpusSplit, k: int = 10, batch_size: int = 32) -> Iterator[Ranked]:
         """Scores over the per-shard cached encodings (shared with (c) when the encoder is the same)."""
         for vectors, _ in cached_shard_embeddings(split, self.encoder):

@@ -37,16 +37,30 @@ from prometheus_client import (
 
 from api.errors import error_response
 
-REQUESTS = Counter("tubetags_http_requests", "HTTP requests answered, by route pattern, method and status.",
-                   ["route", "method", "status"])
-LATENCY = Histogram("tubetags_http_request_duration_seconds", "Time to answer a request, by route pattern.",
-                    ["route", "method"],
-                    buckets=(0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10))
-MODEL_INFO = Gauge("tubetags_model_info", "1 for the model version each served alias points at in a live worker.",
-                   ["name", "version", "strategy", "alias"], multiprocess_mode="livemax")
+REQUESTS = Counter(
+    "tubetags_http_requests",
+    "HTTP requests answered, by route pattern, method and status.",
+    ["route", "method", "status"],
+)
+LATENCY = Histogram(
+    "tubetags_http_request_duration_seconds",
+    "Time to answer a request, by route pattern.",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+MODEL_INFO = Gauge(
+    "tubetags_model_info",
+    "1 for the model version each served alias points at in a live worker.",
+    ["name", "version", "strategy", "alias"],
+    multiprocess_mode="livemax",
+)
 PREDICTION_CACHE = Counter("tubetags_prediction_cache", "Prediction cache lookups, by result.", ["result"])
-PREDICTION_SECONDS = Histogram("tubetags_prediction_duration_seconds", "Model time of a prediction (cache misses).",
-                               ["alias"], buckets=(0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10))
+PREDICTION_SECONDS = Histogram(
+    "tubetags_prediction_duration_seconds",
+    "Model time of a prediction (cache misses).",
+    ["alias"],
+    buckets=(0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+)
 
 _served: dict[str, tuple[str, str, str, str]] = {}  # alias -> labels last set to 1 in this process
 _served_lock = threading.Lock()

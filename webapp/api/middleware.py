@@ -54,12 +54,14 @@ class RequestGuardMiddleware:
         if length > settings.TUBETAGS_MAX_REQUEST_BYTES:
             drained = drain(request, length)
             response = error_response(
-                413, f"Request body is {length} bytes; the limit is {settings.TUBETAGS_MAX_REQUEST_BYTES} bytes.",
+                413,
+                f"Request body is {length} bytes; the limit is {settings.TUBETAGS_MAX_REQUEST_BYTES} bytes.",
                 limit_bytes=settings.TUBETAGS_MAX_REQUEST_BYTES,
             )
             if drained < length:
-                log.info("413 for a %d-byte body; %d bytes drained, the rest is dropped with the connection",
-                         length, drained)
+                log.info(
+                    "413 for a %d-byte body; %d bytes drained, the rest is dropped with the connection", length, drained
+                )
             return response
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)

@@ -57,8 +57,9 @@ class LoadedModel:
     def describe(self, alias: str) -> dict[str, str]:
         return {"name": self.name, "version": self.version, "alias": alias, "strategy": self.strategy}
 
-    def predict(self, transcript: str, k: int, title: str | None = None,
-                description: str | None = None) -> list[tuple[str, float, str]]:
+    def predict(
+        self, transcript: str, k: int, title: str | None = None, description: str | None = None
+    ) -> list[tuple[str, float, str]]:
         """Ranked (tag, score, source) for one transcript."""
         return self.served.predict_with_sources([transcript], k, title, description)[0]
 
@@ -115,12 +116,16 @@ class ModelCache:
                     raise ModelUnavailable(f"Model registry at {self.uri} is unavailable: {exc}") from exc
                 self._strategies[version] = details.tags.get("strategy", "unknown")
             order = sorted(aliases, key=lambda a: (a != PRODUCTION, a))
-            return [{"name": self.name, "version": aliases[a], "alias": a, "strategy": self._strategies[aliases[a]]}
-                    for a in order]
+            return [
+                {"name": self.name, "version": aliases[a], "alias": a, "strategy": self._strategies[aliases[a]]}
+                for a in order
+            ]
 
     def no_production_message(self) -> str:
-        return (f"No production model: the registry at {self.uri} has no `{self.name}@{PRODUCTION}`. "
-                + HOW_TO_MAKE_ONE.format(ttl=self.ttl_s))
+        return (
+            f"No production model: the registry at {self.uri} has no `{self.name}@{PRODUCTION}`. "
+            + HOW_TO_MAKE_ONE.format(ttl=self.ttl_s)
+        )
 
     def get(self, alias: str = PRODUCTION) -> LoadedModel:
         with self._lock:

@@ -23,16 +23,25 @@ def monitor_dir() -> Path | None:
     return None if value.lower() in {"", "0", "off", "none"} else Path(value)
 
 
-def record(model: dict[str, str], source: str, k: int, summary: dict, tags: list[dict], cached: bool,
-           elapsed_ms: float) -> None:
+def record(
+    model: dict[str, str], source: str, k: int, summary: dict, tags: list[dict], cached: bool, elapsed_ms: float
+) -> None:
     """Append one summary line; a failure is logged and never fails the request."""
     folder = monitor_dir()
     if folder is None:
         return
-    line = RequestSummary(ts=utc_now(), model=model, input=source, k=k, words=summary["words"],
-                          language=summary["language"], oov_share=summary["oov_share"],
-                          tags=[TagScore(tag=t["tag"], score=t["score"]) for t in tags], cached=cached,
-                          elapsed_ms=elapsed_ms)
+    line = RequestSummary(
+        ts=utc_now(),
+        model=model,
+        input=source,
+        k=k,
+        words=summary["words"],
+        language=summary["language"],
+        oov_share=summary["oov_share"],
+        tags=[TagScore(tag=t["tag"], score=t["score"]) for t in tags],
+        cached=cached,
+        elapsed_ms=elapsed_ms,
+    )
     try:
         append_summary(line, folder)
     except OSError as exc:

@@ -45,12 +45,16 @@ def cache_key(model: LoadedModel, k: int, normalised: str, title: str | None, de
 
 
 def summarise(model: LoadedModel, normalised: str) -> dict:
-    return {"words": len(normalised.split()), "language": detect_language(normalised),
-            "oov_share": model.oov_share(normalised)}
+    return {
+        "words": len(normalised.split()),
+        "language": detect_language(normalised),
+        "oov_share": model.oov_share(normalised),
+    }
 
 
-def predict(model: LoadedModel, alias: str, transcript: str, k: int, title: str | None = None,
-            description: str | None = None) -> Prediction:
+def predict(
+    model: LoadedModel, alias: str, transcript: str, k: int, title: str | None = None, description: str | None = None
+) -> Prediction:
     normalised = normalise_transcript(transcript)
     enabled = settings.TUBETAGS_PREDICTION_CACHE_TTL_S > 0
     key = cache_key(model, k, normalised, title, description)
@@ -70,8 +74,9 @@ def predict(model: LoadedModel, alias: str, transcript: str, k: int, title: str 
     summary = summarise(model, normalised)
     if enabled:
         try:
-            caches["predictions"].set(key, {"ranked": ranked, "summary": summary},
-                                      timeout=settings.TUBETAGS_PREDICTION_CACHE_TTL_S)
+            caches["predictions"].set(
+                key, {"ranked": ranked, "summary": summary}, timeout=settings.TUBETAGS_PREDICTION_CACHE_TTL_S
+            )
         except Exception as exc:
             log.warning("prediction cache unavailable (set): %s", exc)
     return Prediction(ranked, summary, cached=False)

@@ -10,8 +10,15 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from tubetags.registry import SERVED_ALIASES
 
-JSON_TYPES = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
-              dict: "an object", type(None): "null"}
+JSON_TYPES = {
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    str: "a string",
+    list: "a list",
+    dict: "an object",
+    type(None): "null",
+}
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -33,8 +40,9 @@ class StrictCharField(serializers.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.validators = [FastSurrogateValidator() if type(v) is ProhibitSurrogateCharactersValidator else v
-                           for v in self.validators]
+        self.validators = [
+            FastSurrogateValidator() if type(v) is ProhibitSurrogateCharactersValidator else v for v in self.validators
+        ]
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -55,26 +63,39 @@ class StrictIntegerField(serializers.IntegerField):
 
 class TagsRequest(serializers.Serializer):
     transcript = StrictCharField(
-        required=False, allow_blank=True, trim_whitespace=False,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
         help_text=f"The video's transcript (at most {settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:,} characters). "
-                  "Send this or `file`, not both.",
+        "Send this or `file`, not both.",
     )
     file = serializers.FileField(
         required=False,
         help_text=f"multipart only: an .srt or .vtt subtitle file (at most {settings.TUBETAGS_MAX_UPLOAD_BYTES:,} "
-                  "bytes, UTF-8/UTF-16/Windows-1252).",
+        "bytes, UTF-8/UTF-16/Windows-1252).",
     )
-    k = StrictIntegerField(required=False, default=10, min_value=1, max_value=settings.TUBETAGS_MAX_K,
-                           help_text="How many tags to return.")
-    model = StrictCharField(required=False, max_length=40,
-                            help_text=f"A registry alias: {', '.join(SERVED_ALIASES)} (production is the default); "
-                                      "only aliases that exist in the registry.")
-    title = StrictCharField(required=False, allow_blank=True, max_length=100,
-                            help_text="Optional: the video's title (YouTube allows 100 characters). Used with the "
-                                      "transcript when given: many uploader tags are in the title.")
-    description = StrictCharField(required=False, allow_blank=True, max_length=5000,
-                                  help_text="Optional: the video's description; its opening (links dropped) is used "
-                                            "with the transcript.")
+    k = StrictIntegerField(
+        required=False, default=10, min_value=1, max_value=settings.TUBETAGS_MAX_K, help_text="How many tags to return."
+    )
+    model = StrictCharField(
+        required=False,
+        max_length=40,
+        help_text=f"A registry alias: {', '.join(SERVED_ALIASES)} (production is the default); "
+        "only aliases that exist in the registry.",
+    )
+    title = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Optional: the video's title (YouTube allows 100 characters). Used with the "
+        "transcript when given: many uploader tags are in the title.",
+    )
+    description = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=5000,
+        help_text="Optional: the video's description; its opening (links dropped) is used with the transcript.",
+    )
 
     def validate(self, attrs):
         if "transcript" in attrs and "file" in attrs:
@@ -93,8 +114,9 @@ class TagsJsonRequest(serializers.Serializer):
     k = serializers.IntegerField(required=False, default=10, min_value=1, max_value=settings.TUBETAGS_MAX_K)
     model = serializers.CharField(required=False, help_text=TagsRequest().fields["model"].help_text)
     title = serializers.CharField(required=False, max_length=100, help_text=TagsRequest().fields["title"].help_text)
-    description = serializers.CharField(required=False, max_length=5000,
-                                        help_text=TagsRequest().fields["description"].help_text)
+    description = serializers.CharField(
+        required=False, max_length=5000, help_text=TagsRequest().fields["description"].help_text
+    )
 
 
 class TagsUploadRequest(serializers.Serializer):
@@ -116,10 +138,13 @@ class Evidence(serializers.Serializer):
 class ScoredTag(serializers.Serializer):
     tag = serializers.CharField()
     score = serializers.FloatField(help_text="In [0, 1]; higher is more confident.")
-    source = serializers.ChoiceField(["closed", "transcript"], help_text="Where the tag came from: the "
-                                     "closed-vocabulary model, or a keyphrase of the transcript.")
-    evidence = Evidence(allow_null=True, help_text="Null when the tag is not said in the transcript (a topic the "
-                                                   "model inferred).")
+    source = serializers.ChoiceField(
+        ["closed", "transcript"],
+        help_text="Where the tag came from: the closed-vocabulary model, or a keyphrase of the transcript.",
+    )
+    evidence = Evidence(
+        allow_null=True, help_text="Null when the tag is not said in the transcript (a topic the model inferred)."
+    )
 
 
 class ModelInfo(serializers.Serializer):

@@ -33,15 +33,19 @@ from tubetags.text import normalise_transcript
 ALLOWED_FIELDS = {"transcript", "file", "k", "model", "title", "description"}
 
 
-def _rate(group, request):
+def _rate(_group, _request):
     return settings.TUBETAGS_RATE_LIMIT
 
 
 def _check_rate_limit(request) -> None:
     usage = get_usage(request, group="api.tags", key="ip", rate=_rate, method="POST", increment=True)
     if usage and usage["should_limit"]:
-        raise ApiError(429, f"Too many requests: the limit is {settings.TUBETAGS_RATE_LIMIT} per client IP. "
-                            f"Retry in {max(usage['time_left'], 1)} s.", retry_after_s=max(usage["time_left"], 1))
+        raise ApiError(
+            429,
+            f"Too many requests: the limit is {settings.TUBETAGS_RATE_LIMIT} per client IP. "
+            f"Retry in {max(usage['time_left'], 1)} s.",
+            retry_after_s=max(usage["time_left"], 1),
+        )
 
 
 def _model(alias: str):
@@ -55,7 +59,7 @@ def _model(alias: str):
 
 class HealthView(APIView):
     @extend_schema(responses={200: s.HealthResponse, 503: OpenApiResponse(s.Error, "No usable production model.")})
-    def get(self, request):
+    def get(self, _request):
         """Which model answers: name, version, strategy of @production (loading it if needed)."""
         model = _model(PRODUCTION)
         return Response({"status": "ok", "model": model.describe(PRODUCTION), "aliases": get_cache().aliases()})
@@ -63,7 +67,7 @@ class HealthView(APIView):
 
 class ModelsView(APIView):
     @extend_schema(responses={200: s.ModelsResponse, 503: s.Error})
-    def get(self, request):
+    def get(self, _request):
         """The served aliases that exist in the registry (without loading them)."""
         try:
             return Response({"models": get_cache().catalogue()})
@@ -84,26 +88,32 @@ class TagsView(APIView):
             429: OpenApiResponse(s.Error, "Rate limit exceeded."),
             503: OpenApiResponse(s.Error, "No production model in the registry."),
         },
-        examples=[OpenApiExample("JSON", value={"transcript": "today we bake sourdough bread ...", "k": 10},
-                                 request_only=True)],
+        examples=[
+            OpenApiExample(
+                "JSON", value={"transcript": "today we bake sourdough bread ...", "k": 10}, request_only=True
+            )
+        ],
     )
     def post(self, request):
         """Ranked tags for a transcript (JSON) or an .srt/.vtt subtitle file (multipart field `file`)."""
         started = time.perf_counter()
         _check_rate_limit(request)
         if not int(request.META.get("CONTENT_LENGTH") or 0):  # DRF would read an empty body as {}
-            raise ApiError(400, "The request body is empty: send JSON {\"transcript\": \"...\"} or a "
-                                "multipart form with an .srt/.vtt file in field 'file'.")
+            raise ApiError(
+                400,
+                'The request body is empty: send JSON {"transcript": "..."} or a '
+                "multipart form with an .srt/.vtt file in field 'file'.",
+            )
         data = request.data  # parse errors become 400 in api.errors
         if not isinstance(data, Mapping):
-            raise ApiError(400, "The JSON body must be an object, e.g. {\"transcript\": \"...\", \"k\": 10}.")
+            raise ApiError(400, 'The JSON body must be an object, e.g. {"transcript": "...", "k": 10}.')
         unknown = sorted(set(data.keys()) - ALLOWED_FIELDS)
         if unknown:
             allowed = ", ".join(sorted(ALLOWED_FIELDS))
             raise ApiError(400, f"Unknown field(s): {', '.join(unknown)}. Allowed: {allowed}.")
         is_json = request.content_type.split(";")[0].strip().lower() == "application/json"
         if not is_json:  # a form field sent twice would otherwise be silently dropped
-            repeated = sorted(key for key in data.keys() if len(data.getlist(key)) > 1)
+            repeated = sorted(key for key in data if len(data.getlist(key)) > 1)
             if repeated:
                 raise ApiError(400, f"Field(s) sent more than once: {', '.join(repeated)}.")
         checked = s.TagsRequest(data=data, context={"json": is_json})
@@ -118,9 +128,12 @@ class TagsView(APIView):
             transcript = params["transcript"]
             segments = None
             if len(transcript) > settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:
-                raise ApiError(413, f"The transcript has {len(transcript):,} characters; the limit is "
-                                    f"{settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:,}.",
-                               limit_chars=settings.TUBETAGS_MAX_TRANSCRIPT_CHARS)
+                raise ApiError(
+                    413,
+                    f"The transcript has {len(transcript):,} characters; the limit is "
+                    f"{settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:,}.",
+                    limit_chars=settings.TUBETAGS_MAX_TRANSCRIPT_CHARS,
+                )
             if not transcript.strip():
                 raise ApiError(400, "The transcript is empty.")
 
@@ -131,18 +144,22 @@ class TagsView(APIView):
         title, description = params.get("title") or None, params.get("description") or None
         prediction = predictions.predict(model, alias, transcript, params["k"], title, description)
         indexed = index_segments(segments or segments_from_text(normalise_transcript(transcript)))
-        tags = [{"tag": tag, "score": round(score, 4), "source": origin, "evidence": _evidence(tag, indexed)}
-                for tag, score, origin in prediction.ranked]
+        tags = [
+            {"tag": tag, "score": round(score, 4), "source": origin, "evidence": _evidence(tag, indexed)}
+            for tag, score, origin in prediction.ranked
+        ]
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         described = model.describe(alias)
         monitoring.record(described, source, params["k"], prediction.summary, tags, prediction.cached, elapsed_ms)
-        response = Response({
-            "tags": tags,
-            "youtube_tags": youtube_tag_string([tag for tag, _, _ in prediction.ranked]),
-            "language": prediction.summary["language"],
-            "model": described,
-            "elapsed_ms": elapsed_ms,
-        })
+        response = Response(
+            {
+                "tags": tags,
+                "youtube_tags": youtube_tag_string([tag for tag, _, _ in prediction.ranked]),
+                "language": prediction.summary["language"],
+                "model": described,
+                "elapsed_ms": elapsed_ms,
+            }
+        )
         response["X-Cache"] = "hit" if prediction.cached else "miss"
         return response
 
@@ -151,20 +168,26 @@ class TagsView(APIView):
         name = upload.name or ""
         suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if suffix not in EXTENSIONS:
-            raise ApiError(415, f"Unsupported file type {suffix or '(no extension)'!r}: upload an .srt or .vtt "
-                                "subtitle file.")
+            raise ApiError(
+                415, f"Unsupported file type {suffix or '(no extension)'!r}: upload an .srt or .vtt subtitle file."
+            )
         if upload.size > settings.TUBETAGS_MAX_UPLOAD_BYTES:
-            raise ApiError(413, f"The file is {upload.size:,} bytes; the limit is "
-                                f"{settings.TUBETAGS_MAX_UPLOAD_BYTES:,} bytes.",
-                           limit_bytes=settings.TUBETAGS_MAX_UPLOAD_BYTES)
+            raise ApiError(
+                413,
+                f"The file is {upload.size:,} bytes; the limit is {settings.TUBETAGS_MAX_UPLOAD_BYTES:,} bytes.",
+                limit_bytes=settings.TUBETAGS_MAX_UPLOAD_BYTES,
+            )
         try:
             segments = subtitle_segments(upload.read(), name)
         except SubtitleError as exc:
             raise ApiError(400, str(exc)) from exc
         chars = sum(len(segment.text) + 1 for segment in segments)
         if chars > settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:
-            raise ApiError(413, f"The subtitles hold {chars:,} characters of text; the limit is "
-                                f"{settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:,}.")
+            raise ApiError(
+                413,
+                f"The subtitles hold {chars:,} characters of text; the limit is "
+                f"{settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:,}.",
+            )
         return segments
 
 
@@ -184,10 +207,14 @@ def index(request):
         models, problem = [], str(exc)
     if models and PRODUCTION not in {m["alias"] for m in models}:
         problem = get_cache().no_production_message()
-    return render(request, "index.html", {
-        "models": models,
-        "problem": problem,
-        "max_chars": settings.TUBETAGS_MAX_TRANSCRIPT_CHARS,
-        "max_upload_mb": settings.TUBETAGS_MAX_UPLOAD_BYTES / 1024 / 1024,
-        "max_k": settings.TUBETAGS_MAX_K,
-    })
+    return render(
+        request,
+        "index.html",
+        {
+            "models": models,
+            "problem": problem,
+            "max_chars": settings.TUBETAGS_MAX_TRANSCRIPT_CHARS,
+            "max_upload_mb": settings.TUBETAGS_MAX_UPLOAD_BYTES / 1024 / 1024,
+            "max_k": settings.TUBETAGS_MAX_K,
+        },
+    )

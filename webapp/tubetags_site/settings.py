@@ -35,8 +35,8 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set. Set it (e.g. `python -c \"import secrets; "
-            "print(secrets.token_urlsafe(50))\"`), or run in development mode with DJANGO_DEBUG=1."
+            'DJANGO_SECRET_KEY is not set. Set it (e.g. `python -c "import secrets; '
+            'print(secrets.token_urlsafe(50))"`), or run in development mode with DJANGO_DEBUG=1.'
         )
     SECRET_KEY = "django-insecure-dev-only-key-tubetags-never-use-in-production"
 
@@ -81,26 +81,35 @@ DATABASES: dict = {}  # the model registry is MLflow's; Django stores nothing
 TUBETAGS_CACHE_URL = os.environ.get("TUBETAGS_CACHE_URL", "").strip()
 TUBETAGS_PREDICTION_CACHE_TTL_S = int(os.environ.get("TUBETAGS_PREDICTION_CACHE_TTL_S", 24 * 3600))  # 0: off
 TUBETAGS_PREDICTION_CACHE_ENTRIES = int(os.environ.get("TUBETAGS_PREDICTION_CACHE_ENTRIES", 2000))  # file cache
-_CACHE_DIR = Path(os.environ.get("TUBETAGS_CACHE_DIR", "")
-                  or Path(tempfile.gettempdir()) / f"tubetags-cache-{os.getuid()}")
+_CACHE_DIR = Path(
+    os.environ.get("TUBETAGS_CACHE_DIR", "") or Path(tempfile.gettempdir()) / f"tubetags-cache-{os.getuid()}"
+)
 if TUBETAGS_CACHE_URL:
     if not TUBETAGS_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
-        raise ImproperlyConfigured(f"TUBETAGS_CACHE_URL must be a redis://, rediss:// or unix:// URL, "
-                                   f"not {TUBETAGS_CACHE_URL!r}.")
+        raise ImproperlyConfigured(
+            f"TUBETAGS_CACHE_URL must be a redis://, rediss:// or unix:// URL, not {TUBETAGS_CACHE_URL!r}."
+        )
     _REDIS = "django.core.cache.backends.redis.RedisCache"
     CACHES = {
         "default": {"BACKEND": _REDIS, "LOCATION": TUBETAGS_CACHE_URL, "KEY_PREFIX": "tubetags-rate"},
-        "predictions": {"BACKEND": _REDIS, "LOCATION": TUBETAGS_CACHE_URL, "KEY_PREFIX": "tubetags-pred",
-                        "TIMEOUT": max(TUBETAGS_PREDICTION_CACHE_TTL_S, 1)},
+        "predictions": {
+            "BACKEND": _REDIS,
+            "LOCATION": TUBETAGS_CACHE_URL,
+            "KEY_PREFIX": "tubetags-pred",
+            "TIMEOUT": max(TUBETAGS_PREDICTION_CACHE_TTL_S, 1),
+        },
     }
 else:
     _FILES = "django.core.cache.backends.filebased.FileBasedCache"
     CACHES = {
         "default": {"BACKEND": _FILES, "LOCATION": str(_CACHE_DIR)},
         # Its own folder: culling (every set past MAX_ENTRIES lists the folder) must not drop rate counters.
-        "predictions": {"BACKEND": _FILES, "LOCATION": str(_CACHE_DIR / "predictions"),
-                        "TIMEOUT": max(TUBETAGS_PREDICTION_CACHE_TTL_S, 1),
-                        "OPTIONS": {"MAX_ENTRIES": TUBETAGS_PREDICTION_CACHE_ENTRIES}},
+        "predictions": {
+            "BACKEND": _FILES,
+            "LOCATION": str(_CACHE_DIR / "predictions"),
+            "TIMEOUT": max(TUBETAGS_PREDICTION_CACHE_TTL_S, 1),
+            "OPTIONS": {"MAX_ENTRIES": TUBETAGS_PREDICTION_CACHE_ENTRIES},
+        },
     }
 # django-ratelimit wants memcached/redis for exact, atomic counts. A file cache shared by one
 # host's workers can let a concurrent burst exceed the limit by a few requests: acceptable for

@@ -14,8 +14,11 @@ urlpatterns = [
     path("api/tags", views.TagsView.as_view(), name="tags"),
     path("metrics", metrics_view, name="metrics"),  # Prometheus; loopback or TUBETAGS_METRICS_TOKEN
     # OpenAPI 3 schema, JSON by default (?format=yaml for YAML). No Swagger UI: it loads from a CDN.
-    path("api/schema", SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer, OpenApiYamlRenderer]),
-         name="schema"),
+    path(
+        "api/schema",
+        SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer, OpenApiYamlRenderer]),
+        name="schema",
+    ),
     # The demo page's own two static files; no collectstatic or WhiteNoise needed for that.
     re_path(r"^static/(?P<path>.+)$", serve, {"document_root": settings.STATIC_DIR}),
 ]

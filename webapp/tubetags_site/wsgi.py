@@ -1,4 +1,5 @@
 """WSGI entry point: `gunicorn -c gunicorn.conf.py tubetags_site.wsgi` from webapp/."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

@@ -8,8 +8,10 @@ from tubetags.evaluation.promotion import choose_production
 
 
 def entry(p5: float, p50: float | None, half: float = 0.01) -> dict:
-    return {"metrics": {"test_p_at_5": {"mean": p5, "low": p5 - half, "high": p5 + half, "n": 5}},
-            "latency_p50_ms": p50}
+    return {
+        "metrics": {"test_p_at_5": {"mean": p5, "low": p5 - half, "high": p5 + half, "n": 5}},
+        "latency_p50_ms": p50,
+    }
 
 
 def test_best_p5_within_budget_wins_and_others_are_explained():

@@ -9,10 +9,15 @@ from tubetags.evaluation.prediction_log import PredictionRow
 
 
 def runs():
-    seeds = [{"strategy": "baseline", "run_id": f"b{i}", "metrics": {"test_p_at_5": p, "test_lrap": p + 0.1}}
-             for i, p in enumerate([0.30, 0.32, 0.34])]
-    zero = {"strategy": "zero_shot", "run_id": "z", "metrics": {
-        "test_p_at_5": 0.20, "test_p_at_5_ci_low": 0.15, "test_p_at_5_ci_high": 0.26, "test_lrap": 0.3}}
+    seeds = [
+        {"strategy": "baseline", "run_id": f"b{i}", "metrics": {"test_p_at_5": p, "test_lrap": p + 0.1}}
+        for i, p in enumerate([0.30, 0.32, 0.34])
+    ]
+    zero = {
+        "strategy": "zero_shot",
+        "run_id": "z",
+        "metrics": {"test_p_at_5": 0.20, "test_p_at_5_ci_low": 0.15, "test_p_at_5_ci_high": 0.26, "test_lrap": 0.3},
+    }
     return seeds + [zero]
 
 
@@ -29,19 +34,31 @@ def test_summary_t_interval_over_seeds_and_logged_bootstrap_for_one_run():
     assert "test_p_at_1" not in zero  # not logged: left out, not invented
 
 
-ROWS = [PredictionRow.model_validate(r) for r in [  # 4 talks; 'culture' is always suggested, right once
-    {"video_id": "v1", "words": 100, "tags": ["culture", "art"], "predicted": [["culture", .9], ["art", .8]]},
-    {"video_id": "v2", "words": 200, "tags": ["science"], "predicted": [["culture", .9], ["science", .8]]},
-    {"video_id": "v3", "words": 300, "tags": ["rare"], "predicted": [["culture", .9], ["art", .8]]},
-    {"video_id": "v4", "words": 400, "tags": ["science", "rare"], "predicted": [["culture", .9], ["science", .7]]},
-]]
+ROWS = [
+    PredictionRow.model_validate(r)
+    for r in [  # 4 talks; 'culture' is always suggested, right once
+        {"video_id": "v1", "words": 100, "tags": ["culture", "art"], "predicted": [["culture", 0.9], ["art", 0.8]]},
+        {"video_id": "v2", "words": 200, "tags": ["science"], "predicted": [["culture", 0.9], ["science", 0.8]]},
+        {"video_id": "v3", "words": 300, "tags": ["rare"], "predicted": [["culture", 0.9], ["art", 0.8]]},
+        {
+            "video_id": "v4",
+            "words": 400,
+            "tags": ["science", "rare"],
+            "predicted": [["culture", 0.9], ["science", 0.7]],
+        },
+    ]
+]
 FREQ = {"culture": 100, "science": 90, "art": 50, "rare": 3, "t5": 2}  # head (top 20% of 5 = 1 tag): >= 100
 
 
 def test_error_analysis_counts():
     a = errors.error_analysis(ROWS, FREQ, k=5)
-    assert a["false_positives"][0] == {"tag": "culture", "talks": 3, "share_of_talks": 0.75,
-                                       "precision_when_suggested": 0.25}
+    assert a["false_positives"][0] == {
+        "tag": "culture",
+        "talks": 3,
+        "share_of_talks": 0.75,
+        "precision_when_suggested": 0.25,
+    }
     assert a["false_negatives"][0]["tag"] == "rare" and a["false_negatives"][0]["missed"] == 2
     assert [w["video_id"] for w in a["worst"]][0] == "v3" and a["no_hit_talks"] == 1
     assert [b["talks"] for b in a["by_length"]] == [1, 1, 1, 1]
@@ -77,11 +94,24 @@ def test_reports_render(tmp_path):
 
 def test_costs_report_with_one_strategy_unmeasured():
     prices = yaml.safe_load(costs.VM_PRICES.read_text())
-    cost = {"artifact_mb": 7.0, "external_weights_mb": 0.0, "rss_model_mb": 135, "rss_after_mb": 380,
-            "load_seconds": 1.9, "latency_p50_ms": 11, "latency_p95_ms": 12, "batch_throughput_per_s": 340,
-            "transcript_words": 2000, "cpu_count": 2, "machine": "x86_64", "load_average_1m": 1.0}
-    summary = {"baseline": {"version": "2", "cost": cost},
-               "zero_shot": {"version": "3", "cost": {"error": ["MemoryError"]}}}
+    cost = {
+        "artifact_mb": 7.0,
+        "external_weights_mb": 0.0,
+        "rss_model_mb": 135,
+        "rss_after_mb": 380,
+        "load_seconds": 1.9,
+        "latency_p50_ms": 11,
+        "latency_p95_ms": 12,
+        "batch_throughput_per_s": 340,
+        "transcript_words": 2000,
+        "cpu_count": 2,
+        "machine": "x86_64",
+        "load_average_1m": 1.0,
+    }
+    summary = {
+        "baseline": {"version": "2", "cost": cost},
+        "zero_shot": {"version": "3", "cost": {"error": ["MemoryError"]}},
+    }
     md = reports.costs_markdown(summary, "baseline", prices, 1000)
     assert "| baseline | 2 | 7.0 |" in md and "not measured: MemoryError" in md
     assert "**Choice: Oracle Always Free" in md and "list prices" in md

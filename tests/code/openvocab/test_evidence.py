@@ -2,9 +2,11 @@
 
 from tubetags.openvocab.evidence import Segment, find_evidence, format_time, segments_from_text
 
-TALK = ("Welcome back to the channel. Today we set up a Raspberry Pi as a home server. "
-        "First we install Docker on the Pi. Then Docker containers run Nextcloud and Home Assistant. "
-        "Robots are next week.")
+TALK = (
+    "Welcome back to the channel. Today we set up a Raspberry Pi as a home server. "
+    "First we install Docker on the Pi. Then Docker containers run Nextcloud and Home Assistant. "
+    "Robots are next week."
+)
 
 
 def test_the_segment_with_the_whole_phrase_wins():
@@ -40,8 +42,10 @@ def test_unpunctuated_captions_are_cut_into_windows_and_long_passages_clipped():
 def test_indexed_segments_give_the_same_evidence_as_plain_ones():
     from tubetags.openvocab.evidence import index_segments
 
-    segments = segments_from_text("We planted trees. The robots water the trees every day. " * 8
-                                  + "Solar panels power the robots. Nothing else here.")
+    segments = segments_from_text(
+        "We planted trees. The robots water the trees every day. " * 8
+        + "Solar panels power the robots. Nothing else here."
+    )
     indexed = index_segments(segments)
     for tag in ("robots", "solar panel", "tree", "water robots", "unrelated words", "the"):
         assert find_evidence(tag, indexed) == find_evidence(tag, segments)

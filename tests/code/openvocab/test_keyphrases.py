@@ -10,10 +10,12 @@ from tubetags.openvocab.language import detect_language, stop_words
 from tubetags.strategies.hybrid import HybridTagger
 from tubetags.tags import variant_key
 
-SPOKEN = ("So um today we're gonna, you know, build an agent with LangChain and GPT-5. Uh, LangChain is kind of "
-          "the glue, and GPT-5 is the model. I mean, we write it in TypeScript, because TypeScript catches bugs. "
-          "The AI agent calls tools. LangChain agents, um, basically loop over the tools. Like, GPT-5 picks a tool, "
-          "uh, and the agent runs it. You know, TypeScript and LangChain make this, sort of, really easy.")
+SPOKEN = (
+    "So um today we're gonna, you know, build an agent with LangChain and GPT-5. Uh, LangChain is kind of "
+    "the glue, and GPT-5 is the model. I mean, we write it in TypeScript, because TypeScript catches bugs. "
+    "The AI agent calls tools. LangChain agents, um, basically loop over the tools. Like, GPT-5 picks a tool, "
+    "uh, and the agent runs it. You know, TypeScript and LangChain make this, sort of, really easy."
+)
 
 # Written for this test: a match report, as a Brazilian football channel would say it.
 FUTEBOL = (
@@ -24,7 +26,8 @@ FUTEBOL = (
     "atacantes rápidos, e num contra-ataque nos acréscimos Pedro marcou o segundo gol, o gol da vitória. A torcida "
     "lotou o Maracanã e cantou o jogo inteiro. Depois da partida, o técnico disse que o time ainda precisa melhorar "
     "a defesa, porque o Palmeiras criou muitas chances no segundo tempo. Na próxima rodada do Campeonato Brasileiro, "
-    "o Flamengo enfrenta o Corinthians fora de casa, e o Palmeiras recebe o Grêmio.")
+    "o Flamengo enfrenta o Corinthians fora de casa, e o Palmeiras recebe o Grêmio."
+)
 
 
 def phrases(ranked):
@@ -48,8 +51,10 @@ def test_auto_captions_without_punctuation_or_casing():
 
 
 def test_spelling_and_number_variants_merge_before_ranking():
-    text = ("I built a robot. The robots walk. My Raspberry Pi drives each robot. A raspberry pi is cheap; "
-            "the raspberry-pi board is small. Robots need a Raspberry Pi. Cables, one cable.")
+    text = (
+        "I built a robot. The robots walk. My Raspberry Pi drives each robot. A raspberry pi is cheap; "
+        "the raspberry-pi board is small. Robots need a Raspberry Pi. Cables, one cable."
+    )
     found = KeyphraseSuggester().candidates(text, "en")
     assert found[variant_key("robot")].count == 4 and found[variant_key("raspberry pi")].count == 4
     assert found[variant_key("cable")].count == 2
@@ -79,9 +84,21 @@ def test_background_document_frequency_ranks_common_phrases_down(tmp_path):
 
 
 def test_hybrid_fits_the_background_on_the_training_split(tmp_path):
-    rows = [{"video_id": str(i), "source": "youtube", "channel": "c", "title": "t", "description": "",
-             "published": "2025-01-01", "language": "en", "tags": ["x"], "transcript_source": "provided",
-             "transcript": f"Welcome back, today the computer {i} talks about the computer."} for i in range(5)]
+    rows = [
+        {
+            "video_id": str(i),
+            "source": "youtube",
+            "channel": "c",
+            "title": "t",
+            "description": "",
+            "published": "2025-01-01",
+            "language": "en",
+            "tags": ["x"],
+            "transcript_source": "provided",
+            "transcript": f"Welcome back, today the computer {i} talks about the computer.",
+        }
+        for i in range(5)
+    ]
     shards = write_shards(rows, tmp_path / "train", rows_per_shard=2)
     split = CorpusSplit(tuple(tmp_path / "train" / s["path"].split("/")[-1] for s in shards), len(rows))
     hybrid = HybridTagger(closed=None)

@@ -43,9 +43,10 @@ def api(registry_uri, settings, monkeypatch, tmp_path):
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", registry_uri)
     settings.RATELIMIT_ENABLE = False
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rate"},
-                       "predictions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                       "LOCATION": "predictions"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rate"},
+        "predictions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "predictions"},
+    }
     from django.core.cache import caches
 
     for alias in ("default", "predictions"):

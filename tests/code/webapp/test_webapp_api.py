@@ -68,12 +68,14 @@ def test_choosing_another_alias(api):
 def test_models_lists_registry_aliases(api):
     models = api.get("/api/models").json()["models"]
     assert [(m["alias"], m["version"], m["strategy"]) for m in models] == [
-        ("production", "2", "baseline"), ("baseline", "1", "baseline")]
+        ("production", "2", "baseline"),
+        ("baseline", "1", "baseline"),
+    ]
 
 
 SRT = (
     "1\n00:00:01,000 --> 00:00:03,000\n{\\an8}<i>Today we bake bread</i> in the oven\n\n"
-    "2\n00:00:03,000 --> 00:00:05,000\n<font color=\"red\">flour</font> butter &amp; sugar\n\n"
+    '2\n00:00:03,000 --> 00:00:05,000\n<font color="red">flour</font> butter &amp; sugar\n\n'
 )
 VTT_ROLLING = (
     "WEBVTT\nKind: captions\nLanguage: en\n\nNOTE auto-generated\n\n"
@@ -90,7 +92,8 @@ def test_srt_to_transcript():
     from api.subtitles import transcript_from_subtitles
 
     assert transcript_from_subtitles(SRT.encode(), "talk.srt") == (
-        "Today we bake bread in the oven\nflour butter & sugar")
+        "Today we bake bread in the oven\nflour butter & sugar"
+    )
     # Windows-1252 and UTF-16 files decode too.
     assert "crème" in transcript_from_subtitles(SRT.replace("sugar", "crème").encode("cp1252"), "a.srt")
     assert "bread" in transcript_from_subtitles(SRT.encode("utf-16"), "a.srt")
@@ -100,7 +103,8 @@ def test_rolling_vtt_collapses_repeats_and_drops_markup():
     from api.subtitles import transcript_from_subtitles
 
     assert transcript_from_subtitles(VTT_ROLLING.encode(), "auto.en.vtt") == (
-        "knead the dough\nbake bread\nin the oven")
+        "knead the dough\nbake bread\nin the oven"
+    )
 
 
 @pytest.mark.parametrize("name,content", [("talk.srt", SRT), ("auto.en.VTT", VTT_ROLLING)])
@@ -126,8 +130,10 @@ def test_evidence_with_subtitle_times_sources_and_the_title_reach_the_response(a
         return [("sourdough starter", 0.9, "transcript"), ("breads", 0.8, "closed"), ("physics", 0.1, "closed")][:k]
 
     monkeypatch.setattr(LoadedModel, "predict", predict)
-    srt = ("1\n00:00:01,000 --> 00:00:03,000\nToday we bake bread\n\n"
-           "2\n00:01:05,500 --> 00:01:08,000\nfeed the sourdough starter with flour\n\n")
+    srt = (
+        "1\n00:00:01,000 --> 00:00:03,000\nToday we bake bread\n\n"
+        "2\n00:01:05,500 --> 00:01:08,000\nfeed the sourdough starter with flour\n\n"
+    )
     upload = SimpleUploadedFile("bread.srt", srt.encode() * 3, content_type="application/octet-stream")
     body = api.post("/api/tags", {"file": upload, "k": "3", "title": "My sourdough"}).json()
     starter, bread, physics = body["tags"]
@@ -141,8 +147,10 @@ def test_evidence_with_subtitle_times_sources_and_the_title_reach_the_response(a
 
 
 def test_the_detected_language_is_reported(api):
-    futebol = ("O time jogou muito bem no segundo tempo e o treinador ficou satisfeito com a vitória no clássico. "
-               "A torcida cantou durante toda a partida e o goleiro defendeu um pênalti nos acréscimos. ") * 5
+    futebol = (
+        "O time jogou muito bem no segundo tempo e o treinador ficou satisfeito com a vitória no clássico. "
+        "A torcida cantou durante toda a partida e o goleiro defendeu um pênalti nos acréscimos. "
+    ) * 5
     body = post_json(api, {"transcript": futebol, "k": 3}).json()
     assert body["language"] == "pt"
 
@@ -154,7 +162,9 @@ def test_openapi_schema_is_served(api):
     assert schema["openapi"].startswith("3.")
     assert {"/api/tags", "/api/health", "/api/models"} <= set(schema["paths"])
     assert set(schema["paths"]["/api/tags"]["post"]["requestBody"]["content"]) == {
-        "application/json", "multipart/form-data"}
+        "application/json",
+        "multipart/form-data",
+    }
 
 
 def test_demo_page_lists_models_and_sets_csp(api):

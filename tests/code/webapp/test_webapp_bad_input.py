@@ -40,8 +40,9 @@ def test_missing_transcript(api):
 
 
 def test_transcript_over_the_character_limit(api, settings):
-    body = check_error(post_json(api, {"transcript": "a" * (settings.TUBETAGS_MAX_TRANSCRIPT_CHARS + 1)}),
-                       413, "limit", "200,000")
+    body = check_error(
+        post_json(api, {"transcript": "a" * (settings.TUBETAGS_MAX_TRANSCRIPT_CHARS + 1)}), 413, "limit", "200,000"
+    )
     assert body["limit_chars"] == settings.TUBETAGS_MAX_TRANSCRIPT_CHARS
 
 
@@ -64,16 +65,19 @@ def test_json_that_is_not_an_object(api, body):
     check_error(post_json(api, json.dumps(body)), 400, "object")
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"transcript": 123}, "transcript"),
-    ({"transcript": None}, "transcript"),
-    ({"transcript": [GOOD]}, "transcript"),
-    ({"transcript": GOOD, "k": "10"}, "k"),
-    ({"transcript": GOOD, "k": 10.5}, "k"),
-    ({"transcript": GOOD, "k": True}, "k"),
-    ({"transcript": GOOD, "model": 5}, "model"),
-    ({"transcript": GOOD, "file": "not a file"}, "file"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"transcript": 123}, "transcript"),
+        ({"transcript": None}, "transcript"),
+        ({"transcript": [GOOD]}, "transcript"),
+        ({"transcript": GOOD, "k": "10"}, "k"),
+        ({"transcript": GOOD, "k": 10.5}, "k"),
+        ({"transcript": GOOD, "k": True}, "k"),
+        ({"transcript": GOOD, "model": 5}, "model"),
+        ({"transcript": GOOD, "file": "not a file"}, "file"),
+    ],
+)
 def test_wrong_types(api, body, field):
     check_error(post_json(api, body), 400, f"{field}:")
 
@@ -165,8 +169,12 @@ def test_rate_limit(api, settings):
     addr = {"REMOTE_ADDR": "192.0.2.7"}
     for _ in range(2):
         assert api.post("/api/tags", {"transcript": GOOD}, content_type="application/json", **addr).status_code == 200
-    body = check_error(api.post("/api/tags", {"transcript": GOOD}, content_type="application/json", **addr),
-                       429, "too many requests", "2/m")
+    body = check_error(
+        api.post("/api/tags", {"transcript": GOOD}, content_type="application/json", **addr),
+        429,
+        "too many requests",
+        "2/m",
+    )
     assert body["retry_after_s"] >= 1
     assert int(api.post("/api/tags", {"transcript": GOOD}, content_type="application/json", **addr)["Retry-After"]) >= 1
     other = api.post("/api/tags", {"transcript": GOOD}, content_type="application/json", REMOTE_ADDR="192.0.2.8")

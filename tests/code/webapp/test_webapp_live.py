@@ -67,6 +67,8 @@ def test_metrics_add_up_across_gunicorn_workers(live):
             assert response.status == 200
     after = scrape()
     ok = dict(route="/api/tags", method="POST", status="200")
-    assert sample(after, "tubetags_http_requests_total", **ok) == sample(before, "tubetags_http_requests_total", **ok) + 3
+    assert (
+        sample(after, "tubetags_http_requests_total", **ok) == sample(before, "tubetags_http_requests_total", **ok) + 3
+    )
     assert sample(after, "tubetags_prediction_cache_total", result="hit") >= 2
     assert sample(after, "tubetags_model_info", version="2", alias="production") == 1

@@ -20,8 +20,11 @@ def redis_url():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -40,8 +43,10 @@ def redis_url():
 
 def test_prediction_cache_and_rate_limit_in_redis(api, settings, redis_url):
     redis = "django.core.cache.backends.redis.RedisCache"
-    settings.CACHES = {"default": {"BACKEND": redis, "LOCATION": redis_url, "KEY_PREFIX": "tubetags-rate"},
-                       "predictions": {"BACKEND": redis, "LOCATION": redis_url, "KEY_PREFIX": "tubetags-pred"}}
+    settings.CACHES = {
+        "default": {"BACKEND": redis, "LOCATION": redis_url, "KEY_PREFIX": "tubetags-rate"},
+        "predictions": {"BACKEND": redis, "LOCATION": redis_url, "KEY_PREFIX": "tubetags-pred"},
+    }
     settings.RATELIMIT_ENABLE = True
     settings.TUBETAGS_RATE_LIMIT = "3/m"
     addr = {"REMOTE_ADDR": "192.0.2.77"}

@@ -40,8 +40,10 @@ def test_cache_can_be_turned_off(api, settings):
 
 
 def test_broken_cache_still_answers(api, settings):
-    settings.CACHES = {**settings.CACHES, "predictions": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "predictions": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"},
+    }
     response = post(api, COOKING)
     assert response.status_code == 200 and response["X-Cache"] == "miss"
 
@@ -51,15 +53,28 @@ def test_redis_setting_switches_both_caches(monkeypatch):
     import sys
 
     webapp = Path(__file__).resolve().parents[3] / "webapp"
-    code = ("import django, json; django.setup(); from django.conf import settings; "
-            "print(json.dumps({a: (c['BACKEND'], c['LOCATION']) for a, c in settings.CACHES.items()}))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=webapp, capture_output=True, text=True, check=True,
-                         env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "tubetags_site.settings",
-                              "DJANGO_DEBUG": "1", "TUBETAGS_CACHE_URL": "redis://cache.internal:6379/1"}).stdout
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        "print(json.dumps({a: (c['BACKEND'], c['LOCATION']) for a, c in settings.CACHES.items()}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=webapp,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "tubetags_site.settings",
+            "DJANGO_DEBUG": "1",
+            "TUBETAGS_CACHE_URL": "redis://cache.internal:6379/1",
+        },
+    ).stdout
     caches = json.loads(out)
     assert set(caches) == {"default", "predictions"}
-    assert all(backend.endswith("RedisCache") and url == "redis://cache.internal:6379/1"
-               for backend, url in caches.values())
+    assert all(
+        backend.endswith("RedisCache") and url == "redis://cache.internal:6379/1" for backend, url in caches.values()
+    )
 
 
 def test_column_major_weights_give_the_same_predictions(api):
@@ -97,17 +112,24 @@ def test_metrics_move_with_requests(api):
     api.get("/api/nothing-here")
     after = scrape(api)
     ok = dict(route="/api/tags", method="POST", status="200")
-    assert sample(after, "tubetags_http_requests_total", **ok) == sample(before, "tubetags_http_requests_total", **ok) + 2
+    assert (
+        sample(after, "tubetags_http_requests_total", **ok) == sample(before, "tubetags_http_requests_total", **ok) + 2
+    )
     miss, hit = dict(result="miss"), dict(result="hit")
-    assert sample(after, "tubetags_prediction_cache_total", **miss) == sample(
-        before, "tubetags_prediction_cache_total", **miss) + 1
-    assert sample(after, "tubetags_prediction_cache_total", **hit) == sample(
-        before, "tubetags_prediction_cache_total", **hit) + 1
+    assert (
+        sample(after, "tubetags_prediction_cache_total", **miss)
+        == sample(before, "tubetags_prediction_cache_total", **miss) + 1
+    )
+    assert (
+        sample(after, "tubetags_prediction_cache_total", **hit)
+        == sample(before, "tubetags_prediction_cache_total", **hit) + 1
+    )
     assert sample(after, "tubetags_http_requests_total", route="unmatched", status="404") >= 1
     count = dict(route="/api/tags", method="POST")
     assert sample(after, "tubetags_http_request_duration_seconds_count", **count) >= 2
-    assert sample(after, "tubetags_model_info", name="tubetags", version="2", strategy="baseline",
-                  alias="production") == 1
+    assert (
+        sample(after, "tubetags_model_info", name="tubetags", version="2", strategy="baseline", alias="production") == 1
+    )
 
 
 def test_metrics_are_not_for_everyone(api, settings):
@@ -133,8 +155,19 @@ def test_monitoring_line_is_written_without_the_transcript(api, settings):
     lines = [json.loads(line) for line in text.splitlines()]
     assert [(line["input"], line["cached"]) for line in lines] == [("json", False), ("json", True), ("file", False)]
     first = lines[0]
-    assert set(first) == {"v", "ts", "model", "input", "k", "words", "language", "oov_share", "tags", "cached",
-                          "elapsed_ms"}
+    assert set(first) == {
+        "v",
+        "ts",
+        "model",
+        "input",
+        "k",
+        "words",
+        "language",
+        "oov_share",
+        "tags",
+        "cached",
+        "elapsed_ms",
+    }
     assert first["words"] == len(transcript.split()) and first["language"] == "en" and first["k"] == 3
     assert 0 < first["oov_share"] < 1  # "zyzzogeton", "is", "a", "word"... are not in the tiny model's vocabulary
     assert first["tags"][0]["tag"] == "cooking" and len(first["tags"]) == 3

@@ -28,9 +28,20 @@ def _rows(n: int, seed: int) -> list[dict]:
         tags = rng.sample(names, rng.choice([1, 1, 2]))
         words = [rng.choice(TOPICS[t]) for t in tags for _ in range(40)] + ["the", "and", "so"] * 5
         rng.shuffle(words)
-        rows.append({"video_id": f"vid{seed}-{i}", "source": "test", "channel": "test", "title": "t",
-                     "description": "", "published": "2024-01-01", "language": "en", "tags": tags,
-                     "transcript": " ".join(words), "transcript_source": "human"})
+        rows.append(
+            {
+                "video_id": f"vid{seed}-{i}",
+                "source": "test",
+                "channel": "test",
+                "title": "t",
+                "description": "",
+                "published": "2024-01-01",
+                "language": "en",
+                "tags": tags,
+                "transcript": " ".join(words),
+                "transcript_source": "human",
+            }
+        )
     return rows
 
 
