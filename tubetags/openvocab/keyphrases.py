@@ -30,6 +30,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,7 @@ _TITLE_BREAKS = re.compile(r"\s[|/\-–—]\s|\|")  # 'Python Tips | Tech With T
 _SEGMENT_END = re.compile(r"[.!?;:,()\[\]{}\"“”…]+(?:\s|$)|\n")
 # A word: letters/digits, with inner '-', '.', "'" and trailing '+'/'#' kept (GPT-5, Node.js, C++, C#).
 _WORD = re.compile(r"[^\W_](?:[\w'.\-]*[\w])?[+#]*")
+_TOKEN = re.compile(f"({_WORD.pattern})|(?:{_SEGMENT_END.pattern})")
 
 
 # A version or a year: 5, 17, 4.1, 2025 (not 000 or 255: amounts are rarely part of a name).
@@ -70,6 +72,7 @@ class WordInfo:
 
 
 _LEXICONS: dict[str, dict[str, WordInfo]] = {}
+_BREAK = WordInfo("", False, False, False, "", "")  # where a segment ends: nothing spans it
 
 
 def word_info(word: str, language: str) -> WordInfo:
@@ -178,40 +181,39 @@ class KeyphraseSuggester:
         language = language or detect_language(text)
         lexicon = _LEXICONS.setdefault(language, {})
         versions, max_ngram = self.versions, self.max_ngram
+        # One pass over the text: words, and '' where a segment ends (punctuation, a line break).
+        tokens = [w[:-2] if w.endswith("'s") else w for w in _TOKEN.findall(text.replace("’", "'"))]
+        infos = [lexicon.get(w) or word_info(w, language) if w else _BREAK for w in tokens]
+        starts = [True] + [not w for w in tokens[:-1]]  # a word right after a break starts a segment
+        positions = list(accumulate(1 if w else 0 for w in tokens))  # words up to and including each token
         found: dict[str, Candidate] = {}
-        offset = 0  # words before this segment
-        for segment in _SEGMENT_END.split(text.replace("’", "'")):
-            words = [w[:-2] if w.endswith("'s") else w for w in _WORD.findall(segment)]
-            if not words:
+        n = len(tokens)
+        for i in range(n):
+            if not infos[i].edge:
                 continue
-            infos = [lexicon.get(w) or word_info(w, language) for w in words]
-            n = len(words)
-            for i in range(n):
-                if not infos[i].edge:
+            prefix = ""
+            position = positions[i] - 1
+            for j in range(i, min(i + max_ngram, n)):
+                info = infos[j]
+                # a number only right after a word of the phrase ('GPT 5', not 'war of 2029')
+                number = versions and info.number and j > i and infos[j - 1].edge
+                if j > i:
+                    if not (info.inner or number):
+                        break
+                    prefix += infos[j - 1].body
+                if not (info.edge or number):
                     continue
-                prefix = ""
-                for j in range(i, min(i + max_ngram, n)):
-                    info = infos[j]
-                    # a number only right after a word of the phrase ('GPT 5', not 'war of 2029')
-                    number = versions and info.number and j > i and infos[j - 1].edge
-                    if j > i:
-                        if not (info.inner or number):
-                            break
-                        prefix += infos[j - 1].body
-                    if not (info.edge or number):
-                        continue
-                    key = prefix + info.tail
-                    candidate = found.get(key)
-                    if candidate is None:
-                        candidate = found[key] = Candidate(tuple(infos[i : j + 1]))
-                    candidate.count += 1
-                    candidate.last = offset + i
-                    if candidate.first < 0:
-                        candidate.first = offset + i
-                    phrase = words[i] if i == j else " ".join(words[i : j + 1])
-                    spellings = candidate.initial if i == 0 else candidate.surfaces
-                    spellings[phrase] = spellings.get(phrase, 0) + 1
-            offset += n
+                key = prefix + info.tail
+                candidate = found.get(key)
+                if candidate is None:
+                    candidate = found[key] = Candidate(tuple(infos[i : j + 1]))
+                candidate.count += 1
+                candidate.last = position
+                if candidate.first < 0:
+                    candidate.first = position
+                phrase = tokens[i] if i == j else " ".join(tokens[i : j + 1])
+                spellings = candidate.initial if starts[i] else candidate.surfaces
+                spellings[phrase] = spellings.get(phrase, 0) + 1
         return found
 
     # --- background document frequency ---------------------------------------------------------------------
@@ -355,7 +357,7 @@ class KeyphraseSuggester:
         own channel, left out of the tag-likeness counts when training)."""
         ranker = ranker or self.ranker or PhraseRanker()
         sources = self.sources(video, language, channel, ranker)
-        return ranker.candidates(sources, self.idf, self.doc_freq, self.vectors, channel)
+        return ranker.candidates(sources, self.doc_freq, self.n_docs, self.vectors, channel)
 
     def rank(self, video: Video | str, k: int = 10, language: str | None = None) -> list[tuple[str, float]]:
         """The k best phrases of one video, best first: with a fitted ranker, the probability that an uploader
@@ -370,7 +372,7 @@ class KeyphraseSuggester:
         """`rank` of a video whose sources are computed already."""
         if self.ranker is None:
             return self._tfidf_ranking(sources.transcript, k)
-        candidates = self.ranker.candidates(sources, self.idf, self.doc_freq, self.vectors)
+        candidates = self.ranker.candidates(sources, self.doc_freq, self.n_docs, self.vectors)
         return self.ranker.rank(candidates, k, setting)
 
     def _tfidf_ranking(self, found: dict[str, Candidate], k: int) -> list[tuple[str, float]]:

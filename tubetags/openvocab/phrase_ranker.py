@@ -33,7 +33,8 @@ channels and validates them grouped by channel.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import repeat
@@ -74,6 +75,13 @@ FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
 }
 FEATURES = tuple(name for group in FEATURE_GROUPS.values() for name in group)
 _MISSING = float("nan")  # a feature that does not apply (not said in the transcript: no position)
+_DIGIT = re.compile(r"\d")
+
+
+def _idf(keys: Sequence[str], doc_freq: Mapping[str, int], n_docs: int) -> np.ndarray:
+    """`KeyphraseSuggester.idf` of many keys at once."""
+    df = np.fromiter((doc_freq.get(k, 0) for k in keys), float, len(keys))
+    return np.log((n_docs + 1) / (df + 1)) + 1
 
 
 def _words_of_tag(tag: str) -> list[str]:
@@ -268,16 +276,22 @@ class PhraseRanker:
     def candidates(
         self,
         sources: PhraseSources,
-        idf: Callable[[str], float],
         doc_freq: Mapping[str, int],
+        n_docs: int,
         vectors: StaticVectors | None,
         channel: str | None = None,
     ) -> Candidates:
-        """The features of one video's candidates; `channel`: leave it out of the tag-likeness counts."""
+        """The features of one video's candidates (`doc_freq`, `n_docs`: the keyphrases' background);
+        `channel`: leave it out of the tag-likeness counts."""
         own = tag_key(channel) if channel else None
-        said = sorted(((c.count * idf(key), key) for key, c in sources.transcript.items()), key=lambda t: (-t[0], t[1]))
-        said = said[:TOP]
-        keys = [key for _, key in said]
+        transcript = sources.transcript
+        said: list[str] = []
+        if transcript:
+            said_keys = list(transcript)
+            counts = np.fromiter((c.count for c in transcript.values()), float, len(said_keys))
+            scores = counts * _idf(said_keys, doc_freq, n_docs)
+            said = [said_keys[i] for i in np.lexsort((np.array(said_keys), -scores))[:TOP]]  # by TF-IDF, then key
+        keys = list(said)
         known = set(keys)
         for source in (sources.title, sources.description, sources.hashtags, sources.context):
             for key in source:
@@ -286,66 +300,74 @@ class PhraseRanker:
                     keys.append(key)
         if not keys:
             return Candidates([], [], np.zeros(0), np.zeros((0, len(FEATURES))))
-        rank = {key: i for i, (_, key) in enumerate(said)}
+        rank = {key: i for i, key in enumerate(said)}
+        idfs = _idf(keys, doc_freq, n_docs)
         vocab = self.vocabulary
         best_context = max(sources.context_similarity.values(), default=0.0)
         rows, displays, tfidfs = [], [], []
         phrases = []  # each candidate's words (case-folded), for its vector
         words = max(sources.words, 1)
-        for key in keys:
-            c, t = sources.transcript.get(key), sources.title.get(key)
+        title_words = max(sources.title_words, 1)
+        video = [float(sources.english), math.log1p(sources.words)]
+        for key, idf in zip(keys, idfs.tolist()):
+            c, t = transcript.get(key), sources.title.get(key)
             d, h, v = sources.description.get(key), sources.hashtags.get(key), sources.context.get(key)
             any_c = c or t or d or h or v
             display = vocab.best_spelling(key, [x.display() for x in (c, t, d, h, v) if x is not None], own)
             shown_key = cached_tag_key(display)
             display_words = display.split()
-            n = len(any_c.infos)
-            head, word_keys = any_c.infos[-1].tail, [info.body for info in any_c.infos]
-            tfidf = c.count * idf(key) if c else 0.0
+            infos = any_c.infos
+            n = len(infos)
+            tfidf = c.count * idf if c else 0.0
             tfidfs.append(tfidf)
             displays.append(display)
             phrases.append(any_c.words)
+            context = sources.context_similarity.get(shown_key, _MISSING)
+            transcript_columns = (
+                [
+                    math.log1p(c.count),
+                    tfidf,
+                    idf,
+                    math.log1p(doc_freq.get(key, 0)),
+                    c.first / words,
+                    (c.last - c.first) / words,
+                    sum(c.surfaces.values()) / c.count,
+                    1.0 / (rank[key] + 1) if key in rank else 0.0,
+                    1000.0 * c.count / words,
+                ]
+                if c
+                else [0.0, 0.0, idf, math.log1p(doc_freq.get(key, 0)), _MISSING, _MISSING, _MISSING, 0.0, 0.0]
+            )
             rows.append(
                 [
-                    # transcript
-                    math.log1p(c.count) if c else 0.0,
-                    tfidf,
-                    idf(key),
-                    math.log1p(doc_freq.get(key, 0)),
-                    c.first / words if c else _MISSING,
-                    (c.last - c.first) / words if c else _MISSING,
-                    sum(c.surfaces.values()) / c.count if c else _MISSING,
-                    1.0 / (rank[key] + 1) if key in rank else 0.0,
-                    1000.0 * c.count / words if c else 0.0,
+                    *transcript_columns,
                     # quality
                     float(n),
-                    sum(1 for w in display_words if any(ch.isupper() for ch in w)) / max(len(display_words), 1),
-                    float(any(any(ch.isupper() for ch in w[1:]) for w in display_words)),
-                    float(any(info.number for info in any_c.infos[1:]) or any(ch.isdigit() for ch in display)),
+                    sum(w != w.lower() for w in display_words) / max(len(display_words), 1),
+                    float(any(w[1:] != w[1:].lower() for w in display_words)),
+                    float(any(info.number for info in infos[1:]) or _DIGIT.search(display) is not None),
                     float(len(display)),
                     # tag-likeness
                     math.log1p(vocab.count(vocab.tags, shown_key, own)),
                     float(TED_EDITORS in vocab.tags.get(shown_key, ())),
-                    math.log1p(vocab.count(vocab.heads, head, own)),
-                    sum(vocab.count(vocab.words, w, own) > 0 for w in word_keys) / max(len(word_keys), 1),
+                    math.log1p(vocab.count(vocab.heads, infos[-1].tail, own)),
+                    sum(vocab.count(vocab.words, info.body, own) > 0 for info in infos) / n,
                     # semantic: filled below
                     0.0,
                     0.0,
                     0.0,
                     # context
-                    sources.context_similarity.get(shown_key, _MISSING),
-                    sources.context_similarity.get(shown_key, _MISSING) - best_context,
+                    context,
+                    context - best_context,
                     float(v is not None),
                     # title
                     float(t is not None),
-                    t.first / max(sources.title_words, 1) if t else _MISSING,
-                    n / max(sources.title_words, 1) if t else 0.0,
+                    t.first / title_words if t else _MISSING,
+                    n / title_words if t else 0.0,
                     # description
                     float(d is not None),
                     float(h is not None),
-                    # video
-                    float(sources.english),
-                    math.log1p(sources.words),
+                    *video,
                 ]
             )
         features = np.array(rows, dtype=float)

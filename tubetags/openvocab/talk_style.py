@@ -15,20 +15,23 @@ from __future__ import annotations
 
 import math
 import pickle
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+_CAPITALISED = re.compile(r"(?<!\S)[A-ZÀ-ÖØ-Þ]")  # a word that starts with a capital (Latin script)
+
 
 def style_features(vector: np.ndarray, text: str) -> np.ndarray:
     """The talk style's input: the content-word vector, then punctuation and capitals per word, log words."""
-    words = text.split()
-    n = max(len(words), 1)
+    words = len(text.split())
+    n = max(words, 1)
     punctuation = sum(text.count(mark) for mark in ".,?!") / n
-    capitals = sum(1 for w in words if w[:1].isupper()) / n
-    return np.concatenate([np.asarray(vector, np.float64), [punctuation, capitals, math.log1p(len(words))]])
+    capitals = len(_CAPITALISED.findall(text)) / n
+    return np.concatenate([np.asarray(vector, np.float64), [punctuation, capitals, math.log1p(words)]])
 
 
 class TalkStyle:

@@ -120,7 +120,24 @@ def test_semantic_centrality_and_context_tags(vectors):
 def test_ranker_learns_per_setting_and_round_trips(tmp_path):
     suggester = KeyphraseSuggester()
     filler = "We talk about the weather and the news and the day. " * 3
-    names = ("Svelte", "Kotlin", "Rust", "Django", "Flutter", "Vue", "Haskell", "Elixir")
+    names = (
+        "Svelte",
+        "Kotlin",
+        "Rust",
+        "Django",
+        "Flutter",
+        "Vue",
+        "Haskell",
+        "Elixir",
+        "Laravel",
+        "Angular",
+        "Scala",
+        "Julia",
+        "Erlang",
+        "Clojure",
+        "Kubernetes",
+        "Terraform",
+    ) * 2  # fmt: skip  (enough uploader tags for trees with leaves of 20)
     texts = [f"{filler} Learn {name} today. {name} is great and {name} is simple. {filler}" for name in names]
     ranker = PhraseRanker()
     for setting in ("transcript", "title"):
