@@ -123,7 +123,7 @@ RATELIMIT_ENABLE = TUBETAGS_RATE_LIMIT.strip().lower() not in {"", "0", "off", "
 if os.environ.get("TUBETAGS_CLIENT_IP_HEADER"):
     RATELIMIT_IP_META_KEY = os.environ["TUBETAGS_CLIENT_IP_HEADER"]
 
-# Input limits (documented in the README and in the OpenAPI schema).
+# Input limits (documented in docs/serving.md and in the OpenAPI schema).
 TUBETAGS_MAX_TRANSCRIPT_CHARS = int(os.environ.get("TUBETAGS_MAX_TRANSCRIPT_CHARS", 200_000))
 TUBETAGS_MAX_UPLOAD_BYTES = int(os.environ.get("TUBETAGS_MAX_UPLOAD_BYTES", 2 * 1024 * 1024))
 # Whole request body: a 200,000-character transcript is up to ~1.2 MB as escaped JSON.
