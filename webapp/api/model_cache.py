@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from api import metrics
+from api import prometheus
 from tubetags import registry
 
 log = logging.getLogger("api")
@@ -136,7 +136,7 @@ class ModelCache:
             if version not in self._models:
                 self._models[version] = self._load(version)
             model = self._models[version]
-        metrics.observe_model(model.describe(alias))
+        prometheus.observe_model(model.describe(alias))
         return model
 
     def _load(self, version: str) -> LoadedModel:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import caches
 
-from api import metrics
+from api import prometheus
 from api.model_cache import LoadedModel
 from tubetags.language import detect_language
 from tubetags.text import normalise_transcript
@@ -61,12 +61,12 @@ def predict(model: LoadedModel, alias: str, transcript: str, k: int, title: str 
             log.warning("prediction cache unavailable (get): %s", exc)
             entry = None
         if entry is not None:
-            metrics.PREDICTION_CACHE.labels("hit").inc()
+            prometheus.PREDICTION_CACHE.labels("hit").inc()
             return Prediction([tuple(item) for item in entry["ranked"]], entry["summary"], cached=True)
-        metrics.PREDICTION_CACHE.labels("miss").inc()
+        prometheus.PREDICTION_CACHE.labels("miss").inc()
     started = time.perf_counter()
     ranked = model.predict(transcript, k, title, description)  # the pyfunc normalises itself: its own contract
-    metrics.PREDICTION_SECONDS.labels(alias).observe(time.perf_counter() - started)
+    prometheus.PREDICTION_SECONDS.labels(alias).observe(time.perf_counter() - started)
     summary = summarise(model, normalised)
     if enabled:
         try:

@@ -13,7 +13,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import monitoring, predictions
+from api import predictions, request_log
 from api import serializers as s
 from api.errors import ApiError
 from api.model_cache import ALIAS_PATTERN, PRODUCTION, ModelUnavailable, UnknownAlias, get_cache
@@ -135,7 +135,7 @@ class TagsView(APIView):
                 for tag, score, origin in prediction.ranked]
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         described = model.describe(alias)
-        monitoring.record(described, source, params["k"], prediction.summary, tags, prediction.cached, elapsed_ms)
+        request_log.record(described, source, params["k"], prediction.summary, tags, prediction.cached, elapsed_ms)
         response = Response({
             "tags": tags,
             "youtube_tags": youtube_tag_string([tag for tag, _, _ in prediction.ranked]),

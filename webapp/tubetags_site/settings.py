@@ -50,7 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "api.metrics.MetricsMiddleware",  # outermost: counts the status the client finally gets
+    "api.prometheus.MetricsMiddleware",  # outermost: counts the status the client finally gets
     "api.errors.JsonErrorsMiddleware",  # every 4xx/5xx on /api/ is JSON, whoever answered it
     "django.middleware.security.SecurityMiddleware",
     "api.middleware.RequestGuardMiddleware",  # 413 before the body is read
@@ -130,7 +130,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = TUBETAGS_MAX_REQUEST_BYTES  # uploads stay in memo
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
 
-# Drift monitoring: one privacy-safe JSON line per answered request (api/monitoring.py); "off" disables.
+# Drift monitoring: one privacy-safe JSON line per answered request (api/request_log.py); "off" disables.
 TUBETAGS_MONITOR_DIR = str(monitoring.monitor_dir())  # TUBETAGS_MONITOR_DIR, else <work dir>/monitoring; "off"
 # /metrics (Prometheus): loopback clients only, unless this token is set (then `Authorization: Bearer <token>`).
 TUBETAGS_METRICS_TOKEN = os.environ.get("TUBETAGS_METRICS_TOKEN", "")
