@@ -13,7 +13,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import predictions, request_log
+from api import request_log, tagging
 from api import serializers as s
 from api.errors import ApiError
 from api.model_cache import ALIAS_PATTERN, PRODUCTION, ModelUnavailable, UnknownAlias, get_cache
@@ -129,7 +129,7 @@ class TagsView(APIView):
             raise ApiError(400, f"Invalid model alias {alias!r}: use lower-case letters, digits, '-' or '_'.")
         model = _model(alias)
         title, description = params.get("title") or None, params.get("description") or None
-        prediction = predictions.predict(model, alias, transcript, params["k"], title, description)
+        prediction = tagging.predict(model, alias, transcript, params["k"], title, description)
         indexed = index_segments(segments or segments_from_text(normalise_transcript(transcript)))
         tags = [{"tag": tag, "score": round(score, 4), "source": origin, "evidence": _evidence(tag, indexed)}
                 for tag, score, origin in prediction.ranked]

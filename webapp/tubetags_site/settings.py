@@ -76,7 +76,7 @@ TEMPLATES = [
 DATABASES: dict = {}  # the model registry is MLflow's; Django stores nothing
 
 # Two caches, both shared by the gunicorn workers: "default" holds the rate limiter's counters,
-# "predictions" the answers (api/predictions.py). A per-host file cache by default (no extra service);
+# "predictions" the answers (api/tagging.py). A per-host file cache by default (no extra service);
 # TUBETAGS_CACHE_URL=redis://host:6379/0 puts both in Redis, shared across hosts too.
 TUBETAGS_CACHE_URL = os.environ.get("TUBETAGS_CACHE_URL", "").strip()
 TUBETAGS_PREDICTION_CACHE_TTL_S = int(os.environ.get("TUBETAGS_PREDICTION_CACHE_TTL_S", 24 * 3600))  # 0: off
