@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from api import prometheus
+from api.errors import ApiError
 from tubetags import registry
 
 log = logging.getLogger("api")
@@ -34,15 +35,18 @@ HOW_TO_MAKE_ONE = (
 )
 
 
-class ModelUnavailable(Exception):
+class ModelUnavailable(ApiError):
     """No model can answer (503)."""
 
+    def __init__(self, message: str):
+        super().__init__(503, message)
 
-class UnknownAlias(Exception):
-    """The requested alias is not in the registry (400)."""
+
+class UnknownAlias(ApiError):
+    """The requested alias is not in the registry (400, with the aliases that are)."""
 
     def __init__(self, message: str, available: list[str]):
-        super().__init__(message)
+        super().__init__(400, message, available=available)
         self.available = available
 
 

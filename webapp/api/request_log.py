@@ -9,6 +9,7 @@ client address.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
@@ -23,15 +24,15 @@ def monitor_dir() -> Path | None:
     return None if value.lower() in {"", "0", "off", "none"} else Path(value)
 
 
-def record(model: dict[str, str], source: str, k: int, summary: dict, tags: list[dict], cached: bool,
-           elapsed_ms: float) -> None:
-    """Append one summary line; a failure is logged and never fails the request."""
+def record(model: dict[str, str], source: str, k: int, summary: dict, tags: Iterable[tuple[str, float]],
+           cached: bool, elapsed_ms: float) -> None:
+    """Append one summary line (`tags`: (tag, score), best first); a failure is logged and never fails the request."""
     folder = monitor_dir()
     if folder is None:
         return
     line = RequestSummary(ts=utc_now(), model=model, input=source, k=k, words=summary["words"],
                           language=summary["language"], oov_share=summary["oov_share"],
-                          tags=[TagScore(tag=t["tag"], score=t["score"]) for t in tags], cached=cached,
+                          tags=[TagScore(tag=tag, score=score) for tag, score in tags], cached=cached,
                           elapsed_ms=elapsed_ms)
     try:
         append_summary(line, folder)

@@ -1,10 +1,12 @@
-"""Predictions, cached in Django's cache `predictions` and shared by the workers.
+"""Tagging a transcript, the service behind POST /api/tags: the model an alias serves, its ranked tags through the
+prediction cache, the passage that supports each tag, and the request line for the drift monitor.
 
-Key: (registered model, version, k, sha256 of the normalised transcript, title and description). A promotion
-changes the version, so a new model never answers from an old model's entries, and transcripts that differ only in
-what normalisation removes (stage markers, spacing) share one entry. The cache is the per-host file cache
-by default, Redis with TUBETAGS_CACHE_URL (shared across hosts); TUBETAGS_PREDICTION_CACHE_TTL_S=0 turns
-it off. An unreachable cache is logged and skipped: the model still answers.
+Prediction cache: Django's cache `predictions`, shared by the workers. Key: (registered model, version, k, sha256 of
+the normalised transcript, title and description). A promotion changes the version, so a new model never answers
+from an old model's entries, and transcripts that differ only in what normalisation removes (stage markers,
+spacing) share one entry. The cache is the per-host file cache by default, Redis with TUBETAGS_CACHE_URL (shared
+across hosts); TUBETAGS_PREDICTION_CACHE_TTL_S=0 turns it off. An unreachable cache is logged and skipped: the
+model still answers.
 
 An entry also holds the request summary for the drift monitor (words, language, out-of-vocabulary share),
 so a cache hit costs no model or tokeniser time at all.
@@ -20,14 +22,54 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import caches
 
-from api import prometheus
-from api.model_cache import LoadedModel
+from api import prometheus, request_log
+from api.model_cache import LoadedModel, get_cache
+from tubetags.evidence import Evidence, Segment, find_evidence, index_segments, segments_from_text
 from tubetags.language import detect_language
+from tubetags.tags import youtube_tag_string
 from tubetags.text import normalise_transcript
 
 log = logging.getLogger("api")
 
 ENTRY_FORMAT = 2  # bump when the cached value's shape changes
+
+
+@dataclass(frozen=True)
+class ScoredTag:
+    tag: str
+    score: float  # rounded to 4 places
+    source: str  # "closed" (the closed-vocabulary model) or "transcript" (a keyphrase)
+    evidence: Evidence | None  # the passage that says it; None for a topic the model inferred
+
+
+@dataclass(frozen=True)
+class TagsResult:
+    tags: list[ScoredTag]  # best first
+    youtube_tags: str
+    language: str
+    model: dict[str, str]  # name, version, alias, strategy
+    elapsed_ms: float
+    cached: bool  # answered from the prediction cache
+
+
+def tag_transcript(transcript: str, segments: list[Segment] | None, k: int, alias: str, title: str | None,
+                   description: str | None, started: float) -> TagsResult:
+    """The top-k tags of a transcript (`segments`: its subtitle cues, None for a pasted transcript) by the model
+    `alias` serves. `started`: time.perf_counter() when the request came in, for `elapsed_ms`.
+
+    Raises UnknownAlias (400) or ModelUnavailable (503); writes one request line for the drift monitor.
+    """
+    model = get_cache().get(alias)
+    prediction = predict(model, alias, transcript, k, title, description)
+    indexed = index_segments(segments or segments_from_text(normalise_transcript(transcript)))
+    tags = [ScoredTag(tag, round(score, 4), origin, find_evidence(tag, indexed))
+            for tag, score, origin in prediction.ranked]
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    described = model.describe(alias)
+    request_log.record(described, "file" if segments is not None else "json", k, prediction.summary,
+                       [(tag.tag, tag.score) for tag in tags], prediction.cached, elapsed_ms)
+    return TagsResult(tags, youtube_tag_string([tag.tag for tag in tags]), prediction.summary["language"],
+                      described, elapsed_ms, prediction.cached)
 
 
 @dataclass(frozen=True)
