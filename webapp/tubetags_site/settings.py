@@ -181,9 +181,21 @@ CONTENT_SECURITY_POLICY = (
 USE_TZ = True
 LANGUAGE_CODE = "en"
 
+# One console handler (stderr: gunicorn's error log) on the root, so every message is written once: the app's
+# (`api`) and the library's (`tubetags.*`: model loading, language detection, ...) from TUBETAGS_LOG_LEVEL, the
+# rest from WARNING. Django's loggers lose their own handlers (console only with DEBUG, mail to ADMINS, of which
+# there are none) and go through the root too, so a 500's traceback is in the log with DEBUG off as well.
+TUBETAGS_LOG_LEVEL = os.environ.get("TUBETAGS_LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"api": {"handlers": ["console"], "level": os.environ.get("TUBETAGS_LOG_LEVEL", "INFO")}},
+    "formatters": {"plain": {"format": "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+                             "datefmt": "%Y-%m-%d %H:%M:%S %z"}},  # gunicorn's own format, plus the logger
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "api": {"level": TUBETAGS_LOG_LEVEL},
+        "tubetags": {"level": TUBETAGS_LOG_LEVEL},
+        "django": {"handlers": [], "level": "INFO"},
+    },
 }
