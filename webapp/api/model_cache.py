@@ -14,12 +14,16 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from api import prometheus
 from api.errors import ApiError
 from tubetags import registry
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 log = logging.getLogger("api")
 
@@ -55,7 +59,7 @@ class LoadedModel:
     name: str
     version: str
     strategy: str
-    run_id: str
+    run_id: str | None  # None for a version registered without a run
     served: registry.ServedModel  # loaded by registry.load_served_model, as the cost benchmark loads it
 
     def describe(self, alias: str) -> dict[str, str]:
@@ -82,7 +86,7 @@ class ModelCache:
         self._models: dict[str, LoadedModel] = {}  # by version
         self._strategies: dict[str, str] = {}  # version -> strategy tag, for the catalogue
 
-    def _client(self):
+    def _client(self) -> MlflowClient:
         import mlflow
 
         return mlflow.MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
