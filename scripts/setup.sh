@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 # whisper needs ffmpeg; tests use espeak-ng and chromium;
 # postgresql: the tracking server's database (scripts/tracking_server.sh, tests/model/test_tracking_postgres.py)
-SYSTEM_PACKAGES="ffmpeg espeak-ng chromium postgresql redis-server"
+# nginx: the proxy in front of gunicorn (make serve: scripts/serve.py, deploy/nginx/proxy.conf)
+SYSTEM_PACKAGES="ffmpeg espeak-ng chromium postgresql redis-server nginx"
 missing=""
 for pkg in $SYSTEM_PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
