@@ -128,10 +128,13 @@ def nginx(listen: str, upstream: str, env: Mapping[str, str] | None = None, stde
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout_s: float, name: str = "gunicorn") -> None:
+def wait_for_port(
+    host: str, port: int, timeout_s: float, proc: subprocess.Popen | None = None, name: str = "gunicorn"
+) -> None:
+    """Until something accepts connections on host:port; an error if `proc` exits first or after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"{name} exited with {proc.returncode}")
         with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
             return
@@ -162,7 +165,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        wait_for_port(LOOPBACK, app_port, app, timeout_s=120)
+        wait_for_port(LOOPBACK, app_port, timeout_s=120, proc=app)
         with nginx(f"{host}:{port}", f"{LOOPBACK}:{app_port}", env=env) as proxy:
             log.info("serving on http://%s:%s (nginx -> gunicorn on %s:%d)", host, port, LOOPBACK, app_port)
             while not stopping and app.poll() is None and proxy.poll() is None:
