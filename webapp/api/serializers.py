@@ -250,6 +250,10 @@ def read_subtitles(upload: UploadedFile) -> list[Segment]:
     return segments
 
 
+NO_NUL = r"^[^\u0000]*$"
+NOT_BLANK_NO_NUL = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"  # and something other than white space
+
+
 class TagsRequestSchema(OpenApiSerializerExtension):
     """/api/schema shows each kind of body with its own text field, required, and no other field."""
 
@@ -263,11 +267,11 @@ class TagsRequestSchema(OpenApiSerializerExtension):
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         properties = schema["properties"]
         text_field = self.target.text_field
+        for name in ("title", "description"):
+            properties[name]["pattern"] = NO_NUL  # DRF refuses NUL characters in any text field
         if text_field == "transcript":
             properties["transcript"].update(
-                minLength=1,
-                maxLength=settings.TUBETAGS_MAX_TRANSCRIPT_CHARS,
-                pattern=r"\S",  # not blank
+                minLength=1, maxLength=settings.TUBETAGS_MAX_TRANSCRIPT_CHARS, pattern=NOT_BLANK_NO_NUL
             )
         else:
             properties["file"] = {
