@@ -89,6 +89,7 @@ class TagsRequest(serializers.Serializer):
 
     text_field: ClassVar[str]  # where this kind of body carries the text: required in /api/schema
     other_kind: ClassVar[str]  # where the other field goes, said when it is sent here
+    missing_text: ClassVar[str]  # the 400 for a body without its text field
     json_body: ClassVar[bool]  # JSON numbers must be numbers; form fields are strings by nature
 
     transcript = StrictCharField(
@@ -156,8 +157,6 @@ class TagsRequest(serializers.Serializer):
         if unknown:
             allowed = ", ".join(sorted(self.fields))
             raise ApiError(400, f"Unknown field(s): {', '.join(unknown)}. Allowed: {allowed}.{self.other_kind}")
-
-    missing_text: ClassVar[str]  # the 400 for a body without its text field
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.text_field not in attrs:
