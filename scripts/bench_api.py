@@ -165,6 +165,17 @@ def serve(
         scratch.cleanup()
 
 
+def post_tags(conn: http.client.HTTPConnection, body: bytes) -> tuple[bool, http.client.HTTPConnection]:
+    """POST /api/tags on a keep-alive connection: (answered 200, the connection to use next: a new one after an
+    error)."""
+    try:
+        status, _ = request(conn, "POST", "/api/tags", body)
+        return status == 200, conn
+    except (OSError, http.client.HTTPException):
+        conn.close()
+        return False, http.client.HTTPConnection(conn.host, conn.port, timeout=conn.timeout)
+
+
 def bench(port: int, bodies: list[bytes], max_requests: int, duration: float, concurrency: int):
     """POST /api/tags with bodies[i % len(bodies)] for the i-th request; returns (latencies ms, errors, wall s)."""
     latencies: list[float] = []
@@ -183,13 +194,7 @@ def bench(port: int, bodies: list[bytes], max_requests: int, duration: float, co
                 body = bodies[issued % len(bodies)]
                 issued += 1
             started = time.perf_counter()
-            try:
-                status, _ = request(conn, "POST", "/api/tags", body)
-                ok = status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-                conn.close()
-                conn = http.client.HTTPConnection(HOST, port, timeout=60)
+            ok, conn = post_tags(conn, body)
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 if ok:

@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from scripts.bench_api import HOST, request, serve, transcript  # noqa: E402
+from scripts.bench_api import HOST, post_tags, request, serve, transcript  # noqa: E402
 
 
 def slow_clients(port: int, n: int, probes: int = 20) -> str:
@@ -94,13 +94,7 @@ def kill_a_worker(
     def client() -> None:
         conn = http.client.HTTPConnection(HOST, port, timeout=30)
         while time.monotonic() < deadline:
-            try:
-                status, _ = request(conn, "POST", "/api/tags", body)
-                ok = status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-                conn.close()
-                conn = http.client.HTTPConnection(HOST, port, timeout=30)
+            ok, conn = post_tags(conn, body)
             with lock:
                 done.append((time.monotonic() - started, ok))
         conn.close()
