@@ -60,7 +60,7 @@ from tubetags.openvocab.phrase_ranker import (
 from tubetags.openvocab.static_vectors import StaticVectors
 from tubetags.openvocab.talk_style import style_features
 from tubetags.openvocab.tree_models import CompiledTrees, fit_trees
-from tubetags.predictor import Ranked
+from tubetags.predictor import Ranked, fitted
 from tubetags.ranking_metrics import evaluate
 from tubetags.strategies.hybrid import HybridTagger, LearnedMerge, MergeInputs
 from tubetags.tags import channel_key, fit_youtube_tags, tag_key
@@ -235,7 +235,7 @@ def youtube_merge_inputs(
     out = {}
     for setting in RANKER_SETTINGS:
         texts = [with_context(r["transcript"], r["title"] if setting != "transcript" else None) for r in rows]
-        closed = hybrid.closed.predict(texts, DEPTH) if hybrid.closed else [[] for _ in rows]
+        closed = fitted(hybrid.closed, "the closed model").predict(texts, DEPTH)
         out[setting] = MergeInputs(
             closed,
             opened[setting],

@@ -7,7 +7,8 @@ transcript can. How a transcript's phrases are found and ranked:
    never English ones to another language.
 2. Candidates are 1-3-grams that neither begin nor end with a stop word or filler, and hold no filler at
    all (inside, only glue words such as 'of' / 'de': 'theory of mind', 'bolo de chocolate'). Segments end at
-   punctuation when there is some; auto-captions without any still work, as stop words end a phrase.
+   punctuation when there is some (also CJK's full-width marks); auto-captions without any still work, as stop
+   words end a phrase. Chinese, written without spaces, is cut into words first (`tubetags.segmentation`).
    Contractions ('i'm', "don't") and adverbs ('automatically') end a phrase too; a possessive 's goes
    ("Newton's laws" -> 'Newton laws').
 3. Spelling and number variants merge before ranking ('Raspberry Pi' / 'raspberry pi', 'robot' / 'robots',
@@ -40,6 +41,7 @@ from tubetags.inputs import Video, description_opening, hashtags
 from tubetags.openvocab.language import detect_language, is_adverb, phrase_glue, spoken_fillers, stop_words
 from tubetags.openvocab.phrase_ranker import CONTEXT_TOP, Candidates, PhraseRanker, PhraseSources
 from tubetags.openvocab.static_vectors import StaticVectors
+from tubetags.segmentation import CJK_PUNCTUATION, has_han, join_words, split_han
 from tubetags.tags import key_parts, number_stem, tag_key
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,7 @@ BACKGROUND_FILE = "keyphrase_background.tsv.gz"
 RANKER_FILE = "phrase_ranker.pkl"
 VECTORS_DIR = "static_vectors"
 _TITLE_BREAKS = re.compile(r"\s[|/\-–—]\s|\|")  # 'Python Tips | Tech With Tim', 'Review - too much?'
-_SEGMENT_END = re.compile(r"[.!?;:,()\[\]{}\"“”…]+(?:\s|$)|\n")
+_SEGMENT_END = re.compile(rf"[.!?;:,()\[\]{{}}\"“”…]+(?:\s|$)|[{CJK_PUNCTUATION}]+|\n")
 # A word: letters/digits, with inner '-', '.', "'" and trailing '+'/'#' kept (GPT-5, Node.js, C++, C#).
 _WORD = re.compile(r"[^\W_](?:[\w'.\-]*[\w])?[+#]*")
 _TOKEN = re.compile(f"({_WORD.pattern})|(?:{_SEGMENT_END.pattern})")
@@ -181,8 +183,13 @@ class KeyphraseSuggester:
         language = language or detect_language(text)
         lexicon = _LEXICONS.setdefault(language, {})
         versions, max_ngram = self.versions, self.max_ngram
-        # One pass over the text: words, and '' where a segment ends (punctuation, a line break).
-        tokens = [w[:-2] if w.endswith("'s") else w for w in _TOKEN.findall(text.replace("’", "'"))]
+        # One pass over the text: words, and '' where a segment ends (punctuation, a line break). Chinese, written
+        # without spaces, is cut into words (tubetags.segmentation) and its phrases joined without spaces.
+        tokens = _TOKEN.findall(text.replace("’", "'"))
+        han = has_han(text)
+        if han:
+            tokens = [piece for token in tokens for piece in (split_han(token) if token else [""])]
+        tokens = [w[:-2] if w.endswith("'s") else w for w in tokens]
         infos = [lexicon.get(w) or word_info(w, language) if w else _BREAK for w in tokens]
         starts = [True] + [not w for w in tokens[:-1]]  # a word right after a break starts a segment
         positions = list(accumulate(1 if w else 0 for w in tokens))  # words up to and including each token
@@ -211,7 +218,7 @@ class KeyphraseSuggester:
                 candidate.last = position
                 if candidate.first < 0:
                     candidate.first = position
-                phrase = tokens[i] if i == j else " ".join(tokens[i : j + 1])
+                phrase = tokens[i] if i == j else join_words(tokens[i : j + 1]) if han else " ".join(tokens[i : j + 1])
                 spellings = candidate.initial if starts[i] else candidate.surfaces
                 spellings[phrase] = spellings.get(phrase, 0) + 1
         return found

@@ -74,6 +74,22 @@ FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
     "video": ("english", "log_words"),
 }
 FEATURES = tuple(name for group in FEATURE_GROUPS.values() for name in group)
+# What a ranker saved before the title, description, context and history features read, in its order.
+LEGACY_FEATURES = (
+    "log_count",
+    "tfidf",
+    "idf",
+    "log_doc_freq",
+    "first_position",
+    "spread",
+    "words",
+    "capitalised",
+    "inside_sentence",
+    "log_tag_prior",
+    "tfidf_reciprocal_rank",
+    "english",
+    "per_1000_words",
+)
 _MISSING = float("nan")  # a feature that does not apply (not said in the transcript: no position)
 _DIGIT = re.compile(r"\d")
 
@@ -266,10 +282,23 @@ def training_rows(
 
 
 class PhraseRanker:
-    def __init__(self, models: dict[str, Any] | None = None, vocabulary: TagVocabulary | None = None):
+    def __init__(
+        self,
+        models: dict[str, Any] | None = None,
+        vocabulary: TagVocabulary | None = None,
+        columns: Sequence[str] = FEATURES,
+    ):
         self.models = models or {}  # input setting -> fitted trees
         self.vocabulary = vocabulary or TagVocabulary()
+        self.columns = tuple(columns)  # the features the trees read (LEGACY_FEATURES: a ranker saved before)
+        self._index = [FEATURES.index(f) for f in self.columns]
         self._compiled: dict[str, CompiledTrees] = {}
+
+    @property
+    def legacy(self) -> bool:
+        """Saved before the title, description and history were inputs: it reads transcripts (with the title
+        prepended) only."""
+        return self.columns != FEATURES
 
     # --- features -----------------------------------------------------------------------------------------
 
@@ -405,7 +434,8 @@ class PhraseRanker:
         return self._compiled[name]
 
     def probabilities(self, candidates: Candidates, setting: str = "transcript") -> np.ndarray:
-        return self.model_for(setting).probabilities(candidates.features)
+        features = candidates.features if not self.legacy else candidates.features[:, self._index]
+        return self.model_for(setting).probabilities(features)
 
     def rank(self, candidates: Candidates, k: int, setting: str = "transcript") -> list[tuple[str, float]]:
         """The k most probable tags (display form, probability), best first; ties keep the TF-IDF order."""
@@ -420,5 +450,11 @@ class PhraseRanker:
 
     @classmethod
     def load(cls, path: Path) -> PhraseRanker:
-        state = load_model(path, FEATURES, "phrase ranker")
+        """A saved ranker; one saved before this version (one model over LEGACY_FEATURES, a tag prior) still
+        ranks as it did: its features are columns of today's."""
+        try:
+            state = load_model(path, FEATURES, "phrase ranker")
+        except ValueError:
+            state = load_model(path, LEGACY_FEATURES, "phrase ranker")
+            return cls({"transcript": state["model"]}, TagVocabulary(state["prior"]), LEGACY_FEATURES)
         return cls(state["model"], state["vocabulary"])

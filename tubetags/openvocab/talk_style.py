@@ -60,6 +60,15 @@ class TalkStyle:
         z = (np.vstack(features) - scaler.mean_) / scaler.scale_
         return 1.0 / (1.0 + np.exp(-(z @ linear.coef_[0] + linear.intercept_[0])))
 
+    def of(self, vector: np.ndarray | None, text: str) -> float:
+        """P(talk) of one transcript from its content-word vector; a talk style saved before this version (hashed
+        words and punctuation) reads the text itself. 0.5 when unfitted or without a vector."""
+        if self.model is not None and type(self.model[0]).__name__ == "HashingVectorizer":
+            return float(self.model.predict_proba([text])[0, 1])
+        if vector is None:
+            return 0.5
+        return float(self.probability([style_features(vector, text)])[0])
+
     def save(self, path: Path) -> None:
         with Path(path).open("wb") as handle:
             pickle.dump(self.model, handle)

@@ -36,9 +36,9 @@ from tubetags.openvocab.history import HISTORY_FEATURES, ChannelProfile, channel
 from tubetags.openvocab.keyphrases import KeyphraseSuggester
 from tubetags.openvocab.language import detect_language, stop_words
 from tubetags.openvocab.phrase_ranker import SETTINGS
-from tubetags.openvocab.talk_style import TalkStyle, style_features
+from tubetags.openvocab.talk_style import TalkStyle
 from tubetags.openvocab.tree_models import CompiledTrees, fit_trees, load_model, save_model
-from tubetags.predictor import Ranked, Sourced, TagPredictor, load_predictor
+from tubetags.predictor import Ranked, Sourced, TagPredictor, fitted, load_predictor
 from tubetags.tags import tag_key
 from tubetags.text import with_context
 
@@ -219,7 +219,11 @@ class LearnedMerge:
 
     @classmethod
     def load(cls, path: Path) -> LearnedMerge:
-        return cls(load_model(path, ALL_FEATURES, "merge")["model"])
+        """A saved merge; one saved before this version (one model over FEATURES) serves every setting."""
+        try:
+            return cls(load_model(path, ALL_FEATURES, "merge")["model"])
+        except ValueError:
+            return cls({SETTINGS[0]: load_model(path, FEATURES, "merge")["model"]})
 
 
 class HybridTagger(TagPredictor):
@@ -264,21 +268,19 @@ class HybridTagger(TagPredictor):
         description's opening before the transcript, as it always has; the keyphrases read each on its own."""
         videos = [Video(v) if isinstance(v, str) else v for v in videos]
         texts = [with_context(v.transcript, v.title, v.description) for v in videos]
+        if self.keyphrases.ranker is not None and self.keyphrases.ranker.legacy:
+            videos = [Video(text) for text in texts]  # saved before other inputs: the text as it read it
         closed = self.closed.predict(texts, self.depth) if self.closed else [[] for _ in videos]
         opened, styles, profiles = [], [], []
         for video in videos:
             language = detect_language(video.transcript)
             sources = self.keyphrases.sources(video, language)
             opened.append(self.keyphrases.rank_sources(sources, self.depth, video.setting))
-            vector = sources.doc_vector
-            styles.append(
-                float(self.style.probability([style_features(vector, video.transcript)])[0])
-                if vector is not None
-                else 0.5
-            )
+            styles.append(self.style.of(sources.doc_vector, video.transcript))
             profile = None
             if video.history:
-                this = video_vector(vector, sources.title_vector)
+                vector = sources.doc_vector
+                this = video_vector(vector, sources.title_vector) if vector is not None else None
                 profile = channel_profile(video.history, this, self.keyphrases.vectors, stop_words(language))
             profiles.append(profile)
         return MergeInputs(closed, opened, styles, [], [v.setting for v in videos], profiles)
@@ -291,8 +293,9 @@ class HybridTagger(TagPredictor):
     def merge_parts(self, inputs: MergeInputs, k: int, method: str | None = None) -> list[list[Sourced]]:
         method = method or ("learned" if self.merge else "rrf")
         if method == "learned":
+            merge = fitted(self.merge, "the learned merge")
             return [
-                self.merge.merge(c, o, k, style, setting, profile)
+                merge.merge(c, o, k, style, setting, profile)
                 for c, o, style, setting, profile in zip(
                     inputs.closed, inputs.opened, inputs.styles, inputs.settings, inputs.profiles
                 )
@@ -315,7 +318,7 @@ class HybridTagger(TagPredictor):
         return [[(t, s) for t, s, _ in row] for row in self.predict_with_sources(transcripts, k)]
 
     def save_state(self, directory: Path) -> None:
-        self.closed.save(directory / "closed")
+        fitted(self.closed, "the closed model").save(directory / "closed")
         self.keyphrases.save(directory / "keyphrases")
         (directory / "hybrid.json").write_text(
             json.dumps(
@@ -336,7 +339,9 @@ class HybridTagger(TagPredictor):
         self.closed = load_predictor(directory / "closed")
         # Versions saved by the KeyBERT suggester carry its parameters (diversity...): only today's are passed on.
         known = KeyphraseSuggester().params()
-        self.keyphrases = KeyphraseSuggester(**{k: v for k, v in meta["keyphrases"].items() if k in known})
+        params = {k: v for k, v in meta["keyphrases"].items() if k in known}
+        params.setdefault("versions", False)  # saved before numbers could be part of a phrase
+        self.keyphrases = KeyphraseSuggester(**params)
         if (directory / "keyphrases").exists():
             self.keyphrases.load(directory / "keyphrases")
         # A merge saved in an older form (not a file name) is not loaded: the model then merges by rank fusion.
