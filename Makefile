@@ -14,8 +14,10 @@ MLRUN := mlflow run . --env-manager local
 SEEDS ?= 5
 DEMO_STRATEGIES ?= baseline,zero_shot
 PORT ?= 8000
+# make channel-report CHANNEL=@handle: the videos `ingest` collected (or any file with a transcript column)
+BATCH_INPUT ?= data/collected
 
-.PHONY: setup demo corpus train experiment compare monitor serve ui tracking-server lint test bench clean help
+.PHONY: setup demo corpus train experiment compare monitor channel-report serve ui tracking-server lint test bench clean help
 
 help:
 	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -41,6 +43,10 @@ compare: $(STAMP) ## CIs, chart, error analysis, costs, promotion, production re
 	$(MLRUN) -e compare --experiment-name tubetags-compare
 	$(MLRUN) -e refit --experiment-name tubetags-refit
 	$(MLRUN) -e open_vocab --experiment-name tubetags-open-vocab
+
+channel-report: $(STAMP) ## tag one channel's collected videos on Spark and report -> reports/channels/ (CHANNEL=@handle)
+	@test -n "$(CHANNEL)" || { echo "usage: make channel-report CHANNEL=@handle [BATCH_INPUT=$(BATCH_INPUT)]" >&2; exit 2; }
+	python -m tubetags batch-tag --input "$(BATCH_INPUT)" --output "data/batch/$(CHANNEL)" --channel "$(CHANNEL)" --report true
 
 serve: $(STAMP) ## serve the production model on 127.0.0.1:$(PORT) (gunicorn, webapp/gunicorn.conf.py)
 	cd webapp && DJANGO_DEBUG=$${DJANGO_DEBUG:-1} PORT=$(PORT) python -m gunicorn -c gunicorn.conf.py tubetags_site.wsgi
