@@ -74,25 +74,30 @@ def read_channel(batch: str | Path, channel: str) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
+def _text(value: Any) -> str:
+    """A cell as text: '' for a missing one (None, or NaN in pandas' string columns)."""
+    return value if isinstance(value, str) else ""
+
+
 def _tags(value: Any) -> list[str]:
-    return [] if value is None else [str(t) for t in value]
+    return [] if value is None or isinstance(value, float) else [str(t) for t in value]
 
 
 def _fitted(row: Any) -> list[str]:
-    return [t for t in str(row["youtube_tags"] or "").split(",") if t]
+    return [t for t in _text(row["youtube_tags"]).split(",") if t]
 
 
 def analyse(rows: pd.DataFrame, min_videos: int = 2) -> dict[str, Any]:
     """Everything the report shows, as data (the test reads it too)."""
-    videos = []
+    videos: list[dict[str, Any]] = []
     for _, row in rows.iterrows():
         current = _tags(row["current_tags"])
         current_keys = {variant_key(t) for t in current}
         suggested = _fitted(row)
         videos.append(
             {
-                "video_id": row["video_id"],
-                "title": row["title"] or row["video_id"] or "",
+                "video_id": _text(row["video_id"]),
+                "title": _text(row["title"]) or _text(row["video_id"]),
                 "current": current,
                 "suggested": suggested,
                 "missing": [t for t in suggested if variant_key(t) not in current_keys],
@@ -110,7 +115,8 @@ def analyse(rows: pd.DataFrame, min_videos: int = 2) -> dict[str, Any]:
     ]
     said: dict[str, Counter] = {}
     for _, row in rows.iterrows():
-        for tag, is_said in zip(_tags(row["tags"]), list(row["said"]) if row["said"] is not None else []):
+        said_flags = [] if row["said"] is None or isinstance(row["said"], float) else [bool(x) for x in row["said"]]
+        for tag, is_said in zip(_tags(row["tags"]), said_flags):
             key = variant_key(tag)
             if is_said and key and key not in used:
                 said.setdefault(key, Counter())[tag] += 1

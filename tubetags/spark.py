@@ -20,6 +20,8 @@ import sys
 import warnings
 from typing import Any
 
+from tubetags import settings
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MASTER = "local[*]"
@@ -54,6 +56,10 @@ def session(master: str = DEFAULT_MASTER, app_name: str = "tubetags", conf: dict
     # Workers (and a local Connect server's workers) run this interpreter: the project's environment.
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    # ... and import the project's modules (the functions Spark ships to them are pickled by reference).
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if str(settings.REPO_ROOT) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(settings.REPO_ROOT), *filter(None, paths)])
     # pyspark 4.3 supports pandas 3 but still warns on every conversion.
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     if is_connect(master):
@@ -67,7 +73,7 @@ def session(master: str = DEFAULT_MASTER, app_name: str = "tubetags", conf: dict
         cores = local_cores(master)
         if cores is not None:
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # before the JVM starts: never the LAN address
-        settings: dict[str, Any] = {
+        values: dict[str, Any] = {
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",
             # Arrow moves pandas batches between the JVM and the Python workers (spark_udf, mapInPandas).
@@ -77,13 +83,15 @@ def session(master: str = DEFAULT_MASTER, app_name: str = "tubetags", conf: dict
         }
         if cores is not None:
             # One machine: stay on the loopback interface, and few shuffle partitions (default 200 is for clusters).
-            settings |= {
+            values |= {
+                # Local mode runs the executors inside the driver's JVM: its heap is the cluster's memory.
+                "spark.driver.memory": os.environ.get("TUBETAGS_SPARK_MEMORY", "4g"),
                 "spark.driver.host": "127.0.0.1",
                 "spark.driver.bindAddress": "127.0.0.1",
                 "spark.sql.shuffle.partitions": str(max(2 * cores, 2)),
                 "spark.default.parallelism": str(max(2 * cores, 2)),
             }
-        for key, value in (settings | (conf or {})).items():
+        for key, value in (values | (conf or {})).items():
             builder = builder.config(key, value)
     spark = builder.appName(app_name).getOrCreate()
     if not is_connect(master):
