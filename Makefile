@@ -16,6 +16,7 @@ DEMO_STRATEGIES ?= baseline,zero_shot
 PORT ?= 8000
 # make channel-report CHANNEL=@handle: the videos `ingest` collected (or any file with a transcript column)
 BATCH_INPUT ?= data/collected
+SPARK_BENCH_SCALE ?= 64
 
 .PHONY: setup demo corpus train experiment compare monitor channel-report serve ui tracking-server lint test bench clean help
 
@@ -68,10 +69,11 @@ lint: $(STAMP) ## ruff (rules in pyproject.toml), ruff format --check, mypy (def
 test: lint ## lint, then the whole test suite (code, data, model-behaviour, web)
 	python -m pytest -q
 
-bench: $(STAMP) ## benchmarks: streaming memory/speed, Whisper real-time factor, API load
+bench: $(STAMP) ## benchmarks: streaming memory/speed, Whisper real-time factor, API load, Spark (SPARK_BENCH_SCALE)
 	python scripts/bench_streaming.py
 	python scripts/bench_asr.py
 	python scripts/bench_api.py
+	python scripts/bench_spark.py --scale $(SPARK_BENCH_SCALE)
 
 clean:
 	rm -rf data/corpus data/cache reports/*.png

@@ -113,7 +113,8 @@ def test_rerun_replaces_the_output(first_run, videos, tiny_model):
 def test_channel_report_on_a_shared_data_channel(spark, tiny_model, tmp_path):
     """The raw shared YouTube file (CSV, tags as JSON) filtered to its largest channel, tagged, reported."""
     source = settings.require_source_file("youtube")
-    channels = pd.read_csv(source, usecols=["channel"])["channel"].map(channel_key).value_counts()
+    channels = pd.read_csv(source, usecols=["channel"], dtype=str, keep_default_na=False)["channel"]
+    channels = channels.map(channel_key).value_counts()
     handle = "@" + channels.index[0]  # the largest channel, by its key as a handle ('@techwithtim')
     result = tag(
         source, tmp_path / "out", "--channel", handle, "--report", "true", "--report-dir", str(tmp_path / "reports"),
