@@ -5,13 +5,16 @@
 2. tagging: `--transcripts` corpus transcripts (repeated to that many) tagged by one process calling the pyfunc's
    `predict` in batches, and by the batch_tag job (`spark_udf`, local[2]), each in a fresh process.
 
-Every run's rows/s and peak RSS (the whole process tree, sampled: Spark's JVM and Python workers count) are
-printed, then the ratios spark / local. Needs a registered model (`--model-uri`, default production) and the corpus.
+Every run's rows/s, CPU seconds and peak RSS (the whole process tree, sampled: Spark's JVM and Python workers count;
+RSS is summed per process, so pages the forked Python workers share count once per worker) are printed, then the
+ratios spark / local. On a loaded machine wall time stretches; CPU seconds (rows per CPU second: the per-core rate)
+do not, much. Needs a registered model (`--model-uri`, default production) and the corpus.
 
     python scripts/bench_spark.py [--scale 64] [--transcripts 20000] [--model-uri models:/tubetags@production]
     python scripts/bench_spark.py --skip-build   (only the tagging half)
 
-Last line: build_rows_per_s_ratio=<spark/local> build_rss_ratio=<...> tag_rows_per_s_ratio=<...> tag_rss_ratio=<...>
+Last line: build_rows_per_s_ratio=<spark/local> build_rss_ratio=<...> build_cpu_ratio=<...> tag_rows_per_s_ratio=<...>
+tag_rss_ratio=<...> tag_cpu_ratio=<...>
 """
 
 from __future__ import annotations
@@ -51,15 +54,24 @@ def measured(command: list[str], env: dict[str, str] | None = None, memory_gb: f
         command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, preexec_fn=cap
     )
     parent, peak = psutil.Process(process.pid), 0
+    cpu: dict[int, float] = {}  # pid -> its CPU seconds (user + system) when last seen
     while process.poll() is None:
         try:
             tree = [parent, *parent.children(recursive=True)]
             peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            for p in tree:
+                times = p.cpu_times()
+                cpu[p.pid] = max(cpu.get(p.pid, 0.0), times.user + times.system)
         except psutil.Error:
             pass
         time.sleep(0.2)
     output = process.stdout.read().decode() if process.stdout else ""
-    result = {"seconds": time.perf_counter() - started, "peak_rss_mb": peak / 2**20, "output": output}
+    result = {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": sum(cpu.values()),  # of the tree, sampled: a loaded machine stretches wall time, not this
+        "peak_rss_mb": peak / 2**20,
+        "output": output,
+    }
     if process.returncode:
         if not memory_gb:
             raise SystemExit(f"{' '.join(command)} failed ({process.returncode})")
@@ -96,9 +108,11 @@ def bench_build(scale: int, work: Path, local_memory_gb: float) -> dict[str, dic
         result = measured(command, env, memory_gb=local_memory_gb if engine == "local" else 0)
         result["rows"] = rows
         result["rows_per_s"] = rows / result["seconds"]
+        result["rows_per_cpu_s"] = rows / max(result["cpu_seconds"], 1e-9)
         out[engine] = result
         print(f"build {scale}x ({rows} records) {engine}: {result['seconds']:.1f} s, {result['rows_per_s']:.1f} "
-              f"records/s, peak RSS {result['peak_rss_mb']:.0f} MB"
+              f"records/s, {result['cpu_seconds']:.0f} CPU s ({result['rows_per_cpu_s']:.1f} records per CPU s), "
+              f"peak RSS {result['peak_rss_mb']:.0f} MB"
               + (f", FAILED: {result['failed']}" if "failed" in result else ""), flush=True)  # fmt: skip
     if any("failed" in r for r in out.values()):
         return out
@@ -143,15 +157,19 @@ def bench_tagging(corpus: Path, n: int, model_uri: str, work: Path) -> dict[str,
     path = transcripts_file(corpus, n, work / "transcripts.parquet")
     single = measured([sys.executable, __file__, "--child", str(path), "--model-uri", model_uri])
     single["rows_per_s"] = n / single["seconds"]
+    single["rows_per_cpu_s"] = n / max(single["cpu_seconds"], 1e-9)
     inner = json.loads(single["output"].strip().splitlines()[-1])
     print(f"tag {n} transcripts, one process (pyfunc predict, batches of 1000): {single['seconds']:.1f} s "
           f"({single['rows_per_s']:.1f} rows/s; predict alone {n / inner['predict_seconds']:.1f} rows/s), "
+          f"{single['cpu_seconds']:.0f} CPU s ({single['rows_per_cpu_s']:.1f} rows per CPU s), "
           f"peak RSS {single['peak_rss_mb']:.0f} MB", flush=True)  # fmt: skip
     command = [sys.executable, "-m", "tubetags", "batch-tag", "--input", str(path), "--output", str(work / "tagged")]
     command += ["--model", model_uri, "--master", "local[2]", "--track", "false"]
     spark = measured(command)
     spark["rows_per_s"] = n / spark["seconds"]
+    spark["rows_per_cpu_s"] = n / max(spark["cpu_seconds"], 1e-9)
     print(f"tag {n} transcripts, spark_udf local[2]: {spark['seconds']:.1f} s ({spark['rows_per_s']:.1f} rows/s), "
+          f"{spark['cpu_seconds']:.0f} CPU s ({spark['rows_per_cpu_s']:.1f} rows per CPU s), "
           f"peak RSS {spark['peak_rss_mb']:.0f} MB; job's own figure: {spark['output'].strip().splitlines()[0]}",
           flush=True)  # fmt: skip
     return {"local": single, "spark": spark}
@@ -182,12 +200,14 @@ def main() -> None:
                 ratios += [
                     f"build_rows_per_s_ratio={build['spark']['rows_per_s'] / build['local']['rows_per_s']:.2f}",
                     f"build_rss_ratio={build['spark']['peak_rss_mb'] / build['local']['peak_rss_mb']:.2f}",
+                    f"build_cpu_ratio={build['spark']['cpu_seconds'] / build['local']['cpu_seconds']:.2f}",
                 ]
         if not args.skip_tagging:
             tag = bench_tagging(args.corpus, args.transcripts, args.model_uri, work)
             ratios += [
                 f"tag_rows_per_s_ratio={tag['spark']['rows_per_s'] / tag['local']['rows_per_s']:.2f}",
                 f"tag_rss_ratio={tag['spark']['peak_rss_mb'] / tag['local']['peak_rss_mb']:.2f}",
+                f"tag_cpu_ratio={tag['spark']['cpu_seconds'] / tag['local']['cpu_seconds']:.2f}",
             ]
     print(" ".join(ratios))
 
