@@ -32,6 +32,7 @@ from tubetags import spark as sparkutil
 from tubetags.config import JobConfig
 from tubetags.jobs import Job, JobError
 from tubetags.openvocab.evidence import words
+from tubetags.registry import resolve_model
 from tubetags.tags import channel_key, youtube_tag_length, youtube_tag_string
 
 log = logging.getLogger(__name__)
@@ -71,27 +72,6 @@ class BatchTagConfig(JobConfig):
     )
     track: bool = Field(True, description="log the run to MLflow")
     experiment: str = Field("tubetags-batch", description="MLflow experiment (inside `mlflow run`: the run's)")
-
-
-def model_version_uri(model: str) -> tuple[str, str]:
-    """(models:/name/VERSION, VERSION) for an alias, a version number or a models:/ URI (aliases resolved now)."""
-    if model.startswith("models:/"):
-        name, _, rest = model.removeprefix("models:/").partition("/")
-        if "@" in name:
-            name, alias = name.split("@", 1)
-            version = str(registry.mlflow.MlflowClient().get_model_version_by_alias(name, alias).version)
-            return f"models:/{name}/{version}", version
-        return model, rest
-    if model.isdigit():
-        return registry.version_uri(model), model
-    try:
-        version = str(registry.version_behind(model).version)
-    except Exception as error:
-        raise JobError(
-            f"no model behind alias {model!r} of {registry.registered_model()!r}: train and promote one first "
-            "(`make demo`, or `make experiment && make compare`), or pass --model VERSION"
-        ) from error
-    return registry.version_uri(version), version
 
 
 def read_input(spark, path: str):
@@ -218,7 +198,7 @@ def run(config: BatchTagConfig) -> dict[str, Any]:
     from pyspark.sql import functions as F
 
     spark = sparkutil.session(config.master, "tubetags-batch-tag")
-    uri, version = model_version_uri(config.model)
+    uri, version = resolve_model(config.model)
     raw = read_input(spark, config.input)
     context = tuple(c for c in ("title", "description") if c in raw.columns)
     df = with_columns(raw)

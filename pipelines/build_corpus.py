@@ -297,7 +297,7 @@ def summary_lines(manifest: dict[str, Any]) -> list[str]:
     return lines
 
 
-def log_to_mlflow(manifest: dict[str, Any], output: Path) -> None:
+def log_to_mlflow(manifest: dict[str, Any], output: Path, engine: str = "local", master: str = "") -> None:
     import mlflow
 
     from tubetags import tracking
@@ -305,6 +305,7 @@ def log_to_mlflow(manifest: dict[str, Any], output: Path) -> None:
     tracking.configure("tubetags-corpus")
     with mlflow.start_run(run_name="build_corpus"):
         mlflow.log_params({f"build.{k}": v for k, v in manifest["config"].items()})
+        mlflow.log_params({"build.engine": engine} | ({"build.master": master} if engine == "spark" else {}))
         metrics = {
             "rejected_total": manifest["rejected"]["total"],
             "near_duplicates_removed": manifest["leakage"]["near_duplicates_removed"],
@@ -326,7 +327,7 @@ def run(config: BuildConfig) -> dict[str, Any]:
     """Build the corpus and (with `track`) log it as an MLflow run; returns the manifest."""
     manifest = build(config)
     if config.track:
-        log_to_mlflow(manifest, Path(config.output))
+        log_to_mlflow(manifest, Path(config.output), config.engine, config.master)
     return manifest
 
 
