@@ -49,8 +49,8 @@ channel-report: $(STAMP) ## tag one channel's collected videos on Spark and repo
 	@test -n "$(CHANNEL)" || { echo "usage: make channel-report CHANNEL=@handle [BATCH_INPUT=$(BATCH_INPUT)]" >&2; exit 2; }
 	python -m tubetags batch-tag --input "$(BATCH_INPUT)" --output "data/batch/$(CHANNEL)" --channel "$(CHANNEL)" --report true
 
-serve: $(STAMP) ## serve the production model on 127.0.0.1:$(PORT) (gunicorn, webapp/gunicorn.conf.py)
-	cd webapp && DJANGO_DEBUG=$${DJANGO_DEBUG:-1} PORT=$(PORT) python -m gunicorn -c gunicorn.conf.py tubetags_site.wsgi
+serve: $(STAMP) ## serve the production model on 127.0.0.1:$(PORT): nginx in front of gunicorn (scripts/serve.py)
+	PORT=$(PORT) python scripts/serve.py
 
 tracking-server: $(STAMP) ## MLflow tracking server + registry on PostgreSQL, artifacts served (http://127.0.0.1:5000)
 	./scripts/tracking_server.sh

@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # whisper needs ffmpeg; tests use espeak-ng and chromium;
-# postgresql: the tracking server's database (scripts/tracking_server.sh, tests/model/test_tracking_postgres.py);
+# postgresql: the tracking server's database (scripts/tracking_server.sh, tests/model/test_tracking_postgres.py)
+# nginx: the proxy in front of gunicorn (make serve: scripts/serve.py, deploy/nginx/proxy.conf)
 # openjdk-17-jre-headless: Apache Spark's JVM (batch_tag, build_corpus --engine spark, their tests)
-SYSTEM_PACKAGES="ffmpeg espeak-ng chromium postgresql redis-server openjdk-17-jre-headless"
+SYSTEM_PACKAGES="ffmpeg espeak-ng chromium postgresql redis-server nginx openjdk-17-jre-headless"
 missing=""
 for pkg in $SYSTEM_PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
