@@ -18,7 +18,7 @@ PORT ?= 8000
 BATCH_INPUT ?= data/collected
 SPARK_BENCH_SCALE ?= 64
 
-.PHONY: setup demo corpus train experiment compare monitor channel-report serve ui tracking-server lint test bench clean help
+.PHONY: setup demo corpus train experiment compare monitor channel-report serve ui tracking-server image lint test bench clean help
 
 help:
 	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -60,6 +60,9 @@ monitor: $(STAMP) ## drift of the last 7 days of requests against the reference 
 
 ui: $(STAMP) ## MLflow UI on the project's tracking store
 	mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --port 5000
+
+image: ## build the container image without Docker (root, buildah), run it, check /api/health and /api/tags
+	./scripts/build_image.sh
 
 lint: $(STAMP) ## ruff (rules in pyproject.toml), ruff format --check, mypy (default mode)
 	ruff check .
