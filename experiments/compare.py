@@ -135,7 +135,12 @@ def compare(config: CompareConfig) -> dict[str, Any]:
         }
         (out / "results.json").write_text(json.dumps(result, indent=2, default=str))
 
-        mlflow.set_tags({"production_strategy": winner, "production_version": str(summary[winner]["version"])})
+        chosen = {"production_strategy": winner, "production_version": str(summary[winner]["version"])}
+        mlflow.set_tags(chosen)
+        # The experiment's parent row in the UI then also says what was promoted, and where the reports are.
+        client = mlflow.MlflowClient()
+        for key, value in (chosen | {"compare_run_id": run.info.run_id}).items():
+            client.set_tag(parent.info.run_id, key, value)
         mlflow.log_metrics(
             {f"{s}_{HEADLINE}": e["metrics"][HEADLINE]["mean"] for s, e in summary.items()}
             | {
