@@ -36,8 +36,9 @@ demo: corpus ## set up, build the corpus, train (quick), register, promote and s
 	python -m tubetags compare --experiment tubetags-demo --latency-runs 3 --out data/demo-reports
 	$(MAKE) serve
 
-experiment: corpus ## every strategy, $(SEEDS) seeds each (MLflow parent run); QUICK=true: quick settings
-	$(MLRUN) -e experiment --experiment-name tubetags -P seeds=$(SEEDS) -P quick=$(QUICK)
+experiment: corpus ## every strategy, $(SEEDS) seeds each (MLflow parent run); QUICK=true, STRATEGIES=a,b: fewer
+	$(MLRUN) -e experiment --experiment-name tubetags -P seeds=$(SEEDS) -P quick=$(QUICK) \
+	  $(if $(STRATEGIES),-P strategies=$(STRATEGIES))
 
 compare: $(STAMP) ## CIs, chart, error analysis, costs, promotion, production refit, open vocabulary -> reports/
 	$(MLRUN) -e compare --experiment-name tubetags-compare

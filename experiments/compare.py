@@ -11,7 +11,10 @@ tubetags.kind=experiment) and writes to --out:
 - costs.md: size, memory, latency and throughput of each strategy's best version, loaded as a
   gunicorn worker loads it, and where to run it (scripts/vm_prices.yaml).
 Then it points registry aliases at each strategy's best version and `production` at the winner
-(the rule: tubetags.evaluation.promotion). The computations are the library's (tubetags.evaluation).
+(the rule: tubetags.evaluation.promotion), and tags the compared parent run with `production_strategy`,
+`production_version` and `compare_run_id`, so that its row in the MLflow UI says what was promoted (the parent
+already holds each strategy's mean test P@5 with its CI and the chart: the experiment job logs them).
+The computations are the library's (tubetags.evaluation).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@
 
 Seeds run in this one process so that encoder caches and imported frameworks are shared.
 A deterministic strategy (zero-shot: nothing learned) runs once; its uncertainty is a bootstrap
-over test items, logged on its run as <metric>_ci_low / _ci_high.
+over test items, logged on its run as <metric>_ci_low / _ci_high. At the end the parent run gets the
+comparison's headline (`log_summary`): each strategy's mean test P@5 and 95% CI, the best one, the chart.
 """
 
 from __future__ import annotations
