@@ -77,7 +77,7 @@ def compare(config: CompareConfig) -> dict[str, Any]:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    with mlflow.start_run(**({} if resumed else {"run_name": "compare"})) as run:
+    with mlflow.start_run(run_name=None if resumed else "compare") as run:
         # log_new_params: `mlflow run` already logged its own parameters as the strings it was given.
         tracking.log_new_params(
             {

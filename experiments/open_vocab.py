@@ -39,7 +39,7 @@ from tubetags.corpus import Corpus
 from tubetags.jobs import Job
 from tubetags.openvocab.keyphrases import KeyphraseSuggester
 from tubetags.openvocab.phrase_ranker import LabelledVideo, PhraseRanker
-from tubetags.predictor import Ranked
+from tubetags.predictor import Ranked, fitted
 from tubetags.ranking_metrics import evaluate, precision_at_k
 from tubetags.strategies.hybrid import HybridTagger, MergeInputs
 from tubetags.tags import fit_youtube_tags, tag_key
@@ -210,7 +210,7 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
     if ranker_videos:
         texts = [r["transcript"] for r in ranker_videos]
         youtube_merge = MergeInputs(
-            hybrid.closed.predict(texts, hybrid.depth),
+            fitted(hybrid.closed, "the closed model").predict(texts, hybrid.depth),
             out_of_fold,
             [float(p) for p in hybrid.style.probability(texts)],
             [r["tags"] for r in ranker_videos],

@@ -57,6 +57,8 @@ def refit_settings(version: str) -> dict[str, Any]:
             "run compare first (it points production at the chosen strategy's held-out version)"
         )
     model_version = mlflow.MlflowClient().get_model_version(registry.registered_model(), version)
+    if not model_version.run_id:
+        raise RefitError(f"version {version} has no run: no held-out settings to refit with")
     run = mlflow.get_run(model_version.run_id)
     if run.data.tags.get("fit_splits", "train") != "train":
         raise RefitError(f"version {version} was not trained on train only: no held-out settings to refit with")

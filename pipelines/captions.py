@@ -56,7 +56,7 @@ def choose_track(tracks: TranscriptList, languages: Iterable[str]):
             pass
     manual = [t for t in tracks if not t.is_generated]
     generated = [t for t in tracks if t.is_generated]
-    return (manual or generated or [None])[0]
+    return next(iter(manual or generated), None)
 
 
 def fetch_captions(

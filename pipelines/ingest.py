@@ -169,8 +169,9 @@ def list_videos(
         if request.kind == "playlist":
             state["playlist_id"] = request.value
         else:
-            state["playlist_id"], state["channel_title"] = client.uploads_playlist(
-                **({"handle": request.value} if request.kind == "handle" else {"channel_id": request.value})
+            value = str(request.value)
+            state["playlist_id"], state["channel_title"] = (
+                client.uploads_playlist(handle=value) if request.kind == "handle" else client.uploads_playlist(value)
             )
         store.save_state(request, state)
     pages = client.playlist_pages(state["playlist_id"], state.get("page_token"))
@@ -252,7 +253,7 @@ def _log_to_mlflow(request: Request, options: IngestConfig, summary: Summary) ->
         }
         metrics |= {f"accepted_{k}": n for k, n in summary.accepted.items()}
         metrics |= {f"rejected_{k}": n for k, n in summary.rejected.items()}
-        mlflow.log_metrics(metrics)
+        mlflow.log_metrics({name: float(value) for name, value in metrics.items()})
 
 
 def run(options: IngestConfig, http: Any = None) -> Summary:

@@ -33,7 +33,7 @@ def group_split(groups: Sequence[str], valid_share: float = 0.15, test_share: fl
     sizes = Counter(groups)
     n = len(groups)
     assignment: dict[str, str] = {}
-    filled = Counter()
+    filled: Counter[str] = Counter()
     for group in sorted(sizes, key=lambda g: hashlib.sha1(g.encode()).hexdigest()):
         if filled["test"] < test_share * n:
             split = "test"

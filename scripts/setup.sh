@@ -21,6 +21,14 @@ if [ -n "$missing" ]; then
   fi
 fi
 
+# A .venv that is a symbolic link belongs to another checkout (a git worktree sharing one environment):
+# installing into it would repoint its editable install here. Its owner sets it up.
+if [ -L .venv ]; then
+  echo "==> .venv links to $(readlink -f .venv): shared with another checkout, not reinstalled"
+  touch .venv/.installed
+  exit 0
+fi
+
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv

@@ -1,10 +1,10 @@
 """One way for every job to get its parameters: a pydantic model per job.
 
-Values come, later ones winning, from the model's defaults, the job's YAML file
-(`configs/strategies/<job>.yaml`, or `--config PATH`) and the command line: one `--name VALUE`
-flag per field (also what MLproject passes). Everything arrives as text and is parsed once, by
-pydantic: `--seeds 5` is an int, `--quick false` a bool, `--strategies a,b` a list. A dict field
-(a strategy's hyper-parameters) takes repeated `--param KEY=VALUE`, each value read as YAML.
+Values come, later ones winning, from the model's defaults, the job's YAML file (`configs/<job>.yaml` if it
+exists; a training run's is its strategy's `configs/strategies/<strategy>.yaml`; `--config PATH` instead, which
+must exist) and the command line: one `--name VALUE` flag per field (also what MLproject passes). Everything
+arrives as text and is parsed once, by pydantic: `--seeds 5` is an int, `--quick false` a bool, `--strategies a,b`
+a list. A dict field (a strategy's hyper-parameters) takes repeated `--param KEY=VALUE`, each value read as YAML.
 """
 
 from __future__ import annotations

@@ -168,9 +168,11 @@ def tf_dataset(
     index = {tag: i for i, tag in enumerate(vocabulary)}
     n_tags = len(vocabulary)
 
+    epochs_started = [0]  # tf.data calls the generator afresh for each epoch: a new shard order each time
+
     def generate():
-        shard_seed = None if seed is None else seed + generate.epoch
-        generate.epoch += 1
+        shard_seed = None if seed is None else seed + epochs_started[0]
+        epochs_started[0] += 1
         for record in split.records(columns=("transcript", "tags"), shuffle_shards_seed=shard_seed):
             target = np.zeros(n_tags, dtype=np.float32)
             for tag in record["tags"]:
@@ -178,7 +180,6 @@ def tf_dataset(
                     target[index[tag]] = 1.0
             yield record["transcript"], target
 
-    generate.epoch = 0
     ds = tf.data.Dataset.from_generator(
         generate,
         output_signature=(tf.TensorSpec((), tf.string), tf.TensorSpec((n_tags,), tf.float32)),

@@ -156,9 +156,9 @@ class ReferenceProfile(BaseModel):
 
 
 def _numeric_profile(values: Sequence[float]) -> dict[str, list[float]]:
-    values = np.asarray([v for v in values if v is not None], dtype=float)
-    edges = np.unique(np.quantile(values, np.linspace(0, 1, 11)[1:-1])) if len(values) else np.array([])
-    return {"edges": edges.tolist(), "shares": _bin_shares(values, edges).tolist()}
+    array = np.asarray([v for v in values if v is not None], dtype=float)
+    edges = np.unique(np.quantile(array, np.linspace(0, 1, 11)[1:-1])) if len(array) else np.array([])
+    return {"edges": edges.tolist(), "shares": _bin_shares(array, edges).tolist()}
 
 
 def _bin_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -203,7 +203,7 @@ def build_reference(
     )
 
 
-def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
+def psi(expected: Sequence[float] | np.ndarray, actual: Sequence[float] | np.ndarray) -> float:
     """Population stability index between two share vectors over the same bins."""
     e = np.clip(np.asarray(expected, float), EPSILON, None)
     a = np.clip(np.asarray(actual, float), EPSILON, None)

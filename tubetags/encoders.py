@@ -222,7 +222,7 @@ class HubEncoder:
     @property
     def dim(self) -> int:
         if self._dim is None:
-            self.encode(["probe"])
+            self._dim = self.encode(["probe"]).shape[1]
         return self._dim
 
 

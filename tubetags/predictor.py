@@ -16,7 +16,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import pandas as pd
 
@@ -25,6 +25,18 @@ from tubetags.corpus import CorpusSplit
 Ranked = list[tuple[str, float]]
 Sourced = tuple[str, float, str]  # (tag, score, where it came from: "closed" model or "transcript" keyphrase)
 META_FILE = "predictor.json"
+T = TypeVar("T")
+
+
+class NotFittedError(RuntimeError):
+    """A predictor was asked to predict or save before it was fitted or loaded."""
+
+
+def fitted(state: T | None, what: str) -> T:
+    """`state` (learned by fit or restored by load_state), or NotFittedError naming what is missing."""
+    if state is None:
+        raise NotFittedError(f"{what} is not fitted: call fit() or load the predictor first")
+    return state
 
 
 class TagPredictor(ABC):

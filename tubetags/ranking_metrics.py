@@ -70,11 +70,14 @@ def best_threshold(
 ) -> float:
     """Score cut-off maximising micro-F1; chosen on validation, then applied unchanged to test."""
     scores = sorted({s for ranked in predictions for _, s in ranked})
-    if grid is None:
-        grid = np.quantile(scores, np.linspace(0, 1, 101)) if scores else [0.5]
+    candidates: Sequence[float]
+    if grid is not None:
+        candidates = grid
+    else:
+        candidates = [float(q) for q in np.quantile(scores, np.linspace(0, 1, 101))] if scores else [0.5]
     best, best_f1 = 0.5, -1.0
     labels = label_space(predictions, truths)
-    for threshold in grid:
+    for threshold in candidates:
         f1 = threshold_f1(predictions, truths, float(threshold), labels)["micro_f1"]
         if f1 > best_f1:
             best, best_f1 = float(threshold), f1

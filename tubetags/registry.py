@@ -25,6 +25,7 @@ from typing import Any
 import mlflow
 import mlflow.pyfunc
 from mlflow.models import ModelSignature
+from mlflow.pyfunc import PythonModel
 from mlflow.types import ColSpec, DataType, ParamSchema, ParamSpec, Schema
 from mlflow.types.schema import Array
 from typing_extensions import override
@@ -59,7 +60,7 @@ def version_uri(version: str | int) -> str:
     return f"models:/{registered_model()}/{version}"
 
 
-class PyfuncTagger(mlflow.pyfunc.PythonModel):
+class PyfuncTagger(PythonModel):
     """DataFrame with a `transcript` column (optional `title`, `description`) in; ranked `tags`, `scores` and
     `sources` (closed model or transcript keyphrase) out. Param `k`."""
 
@@ -152,10 +153,13 @@ def set_alias(alias: str, version: str | int, describe: bool = True) -> None:
 
 def promote(best_versions: Mapping[str, str | None], production_strategy: str) -> None:
     """Point each strategy's alias at its best version, and `production` at the chosen strategy's."""
+    chosen = best_versions[production_strategy]
+    if chosen is None:
+        raise ValueError(f"{production_strategy} has no registered version to promote")
     for name, version in best_versions.items():
         if version and name in STRATEGY_ALIASES:
             set_alias(STRATEGY_ALIASES[name], version, describe=False)
-    set_alias(PRODUCTION, best_versions[production_strategy])
+    set_alias(PRODUCTION, chosen)
 
 
 def aliases() -> dict[str, str]:
@@ -338,7 +342,7 @@ class ServedModel:
         # A TF-IDF model (or the closed part of the hybrid) knows which words it has features for.
         inner = getattr(self.predictor, "closed", None) or self.predictor
         vectorizer = getattr(inner, "vectorizer", None)
-        if getattr(vectorizer, "vocabulary_", None) is None:
+        if vectorizer is None or getattr(vectorizer, "vocabulary_", None) is None:
             return None, None
         preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
         return vectorizer.vocabulary_, lambda text: tokenize(preprocess(text))

@@ -4,11 +4,18 @@ Environment: HOST (127.0.0.1), PORT (8000), WEB_CONCURRENCY (workers, 2), GUNICO
 GUNICORN_TIMEOUT (120 s), PROMETHEUS_MULTIPROC_DIR (default: a fresh temporary folder per server).
 """
 
+from __future__ import annotations
+
 import os
 import shutil
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gunicorn.arbiter import Arbiter
+    from gunicorn.workers.base import Worker
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", 2))  # each holds its own copy of the model(s)
@@ -35,26 +42,26 @@ if _OWN_METRICS_DIR:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tubetags-prometheus-")
 
 
-def on_starting(server):
+def on_starting(server: Arbiter) -> None:
     folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.db"):
         stale.unlink()
 
 
-def child_exit(server, worker):
+def child_exit(server: Arbiter, worker: Worker) -> None:
     """A dead worker's live gauges (the model info) must not be reported any more."""
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
 
 
-def on_exit(server):
+def on_exit(server: Arbiter) -> None:
     if _OWN_METRICS_DIR:
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
-def post_worker_init(worker):
+def post_worker_init(worker: Worker) -> None:
     """Load models:/tubetags@production in this worker (after fork, app imported) before serving.
 
     A missing production model is not fatal: /api/health then answers 503 saying how to
@@ -62,7 +69,7 @@ def post_worker_init(worker):
     """
     done = threading.Event()
 
-    def heartbeat():  # the arbiter kills a worker silent for `timeout` s; a big model may take long
+    def heartbeat() -> None:  # the arbiter kills a worker silent for `timeout` s; a big model may take long
         while not done.wait(5):
             worker.notify()
 

@@ -43,7 +43,8 @@ def config_params(strategy: str) -> dict:
 
 
 def load_split(corpus: Corpus, split: str, limit: int) -> tuple[list[str], list[list[str]]]:
-    texts, tags = [], []
+    texts: list[str] = []
+    tags: list[list[str]] = []
     for record in corpus.split("ted", split).records(columns=("transcript", "tags")):
         if limit and len(texts) >= limit:
             break

@@ -49,6 +49,8 @@ def old_suggester(rev: str):
     path = Path(tempfile.mkdtemp()) / "old_keyphrases.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("old_keyphrases", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.KeyphraseSuggester()

@@ -5,7 +5,7 @@
   binary): the real parser, schema, interpolation and cross-references; it needs no engine.
 - deploy/k8s/*.yaml: kubernetes-validate, strict, against the Kubernetes JSON schemas it bundles.
 - And consistency: the port, health path, user and environment variables in all three match the
-  app (webapp/gunicorn.conf.py, webapp/tubetags_site, tubetags/, README).
+  app (webapp/gunicorn.conf.py, webapp/tubetags_site, tubetags/, README and docs/).
 The tools are pinned in requirements/lock.txt; a test skips, naming the pin, only where the tool is
 missing, and fails instead under CI (CI=true) where setup must have installed it.
 """
@@ -88,12 +88,17 @@ def app_env_names() -> set[str]:
     return {name for path in sources for name in pattern.findall(path.read_text())}
 
 
+def _documentation() -> str:
+    """README.md and the topic pages in docs/, where deployment and its settings are documented."""
+    return "\n".join(p.read_text() for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))])
+
+
 def test_health_path_and_static_file_exist_in_the_app():
     urls = (REPO / "webapp" / "tubetags_site" / "urls.py").read_text()
     assert f'path("{HEALTH_PATH.lstrip("/")}"' in urls
     assert r're_path(r"^static/(?P<path>.+)$"' in urls  # the liveness probe's file is served by the app
     assert (REPO / "webapp" / "static" / "tubetags" / "style.css").exists()
-    assert HEALTH_PATH in (REPO / "README.md").read_text()
+    assert HEALTH_PATH in _documentation()
 
 
 # ---------------------------------------------------------------- Dockerfile
@@ -412,7 +417,7 @@ def test_kubernetes_manifests_are_wired_to_the_app():
 
 def test_environment_variable_names_are_the_apps(compose_config):
     """Every variable the deploy files set is one the app (or a library) reads; none is misspelt."""
-    readme = (REPO / "README.md").read_text()
+    documented = _documentation()
     named = {
         "Dockerfile": set(_dockerfile_env()),
         "compose.yaml (web)": set(compose_config["services"]["web"]["environment"]),
@@ -423,7 +428,7 @@ def test_environment_variable_names_are_the_apps(compose_config):
     unknown = {where: sorted(names - known - PENDING_APP_SETTINGS) for where, names in named.items()}
     assert not any(unknown.values()), f"not read by the app: {unknown}"
     for name in set().union(*named.values()) & {n for n in known if n.startswith(("DJANGO_", "WEB_"))}:
-        assert name in readme, f"{name} is set for deployment but not documented in README.md"
+        assert name in documented, f"{name} is set for deployment but not documented in README.md or docs/"
     pending = PENDING_APP_SETTINGS - app_env_names()
     if pending:
         pytest.xfail(f"{sorted(pending)}: the web app's setting for it comes from another branch")

@@ -62,29 +62,27 @@ def test_p_at_k_stopping_logs_stops_after_patience_and_restores_the_best_epoch()
 def test_window_pooling_averages_tokens_per_window_and_masks_padding():
     from keras import ops
 
-    from tubetags.strategies.bilstm import _layers
+    from tubetags.strategies import bilstm_layers as layers
 
-    layers = _layers()
     ids = np.array([[5, 6, 7, 0, 0, 0, 0, 0]])  # windows of 2: [5 6] [7 pad] [pad pad] [pad pad]
     vectors = np.arange(8, dtype=np.float32).reshape(1, 8, 1) + 1.0
-    pooled = ops.convert_to_numpy(layers["WindowMean"](2)([vectors, ids]))
+    pooled = ops.convert_to_numpy(layers.WindowMean(2)([vectors, ids]))
     np.testing.assert_allclose(pooled[0, :, 0], [1.5, 3.0, 0.0, 0.0])
-    mask = ops.convert_to_numpy(layers["WindowMask"](2)(ids))
+    mask = ops.convert_to_numpy(layers.WindowMask(2)(ids))
     assert mask.tolist() == [[True, True, False, False]]
     states = np.array([[[1.0], [3.0], [100.0], [100.0]]], dtype=np.float32)
-    assert float(ops.convert_to_numpy(layers["MaskedMean"]()(states, mask))[0, 0]) == pytest.approx(2.0)
-    attended = ops.convert_to_numpy(layers["AttentionPooling"](4)(states, mask=mask))
+    assert float(ops.convert_to_numpy(layers.MaskedMean()(states, mask))[0, 0]) == pytest.approx(2.0)
+    attended = ops.convert_to_numpy(layers.AttentionPooling(4)(states, mask=mask))
     assert 1.0 <= float(attended[0, 0]) <= 3.0  # padding windows get no weight
 
 
 def test_drop_frequent_turns_oov_and_the_most_frequent_words_into_padding():
     from keras import ops
 
-    from tubetags.strategies.bilstm import _layers
+    from tubetags.strategies import bilstm_layers as layers
 
-    layers = _layers()
     ids = np.array([[0, 1, 2, 3, 4, 5]])  # 0 pad, 1 OOV, 2.. words by falling frequency
-    assert ops.convert_to_numpy(layers["DropFrequent"](2)(ids)).tolist() == [[0, 0, 0, 0, 4, 5]]
+    assert ops.convert_to_numpy(layers.DropFrequent(2)(ids)).tolist() == [[0, 0, 0, 0, 4, 5]]
     states = np.array([[[1.0], [3.0], [100.0]]], dtype=np.float32)
     mask = np.array([[True, True, False]])
-    assert float(ops.convert_to_numpy(layers["MaskedMax"]()(states, mask))[0, 0]) == 3.0
+    assert float(ops.convert_to_numpy(layers.MaskedMax()(states, mask))[0, 0]) == 3.0

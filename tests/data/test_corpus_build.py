@@ -1,7 +1,7 @@
 """The data contract and the corpus build over the real source files (../shared/data).
 
 `real_corpus` (tests/conftest.py) builds the corpus exactly as `make corpus` does; these tests check
-what the build promises in the README (section Data) against what it actually wrote: shards,
+what the build promises in docs/data.md against what it actually wrote: shards,
 manifest and rejects.
 """
 

@@ -24,7 +24,10 @@ def error_analysis(
     suggestions, true_tags = ranked(rows), truths(rows)
     items = per_item(suggestions, true_tags)
     n = len(rows)
-    suggested, false_pos, false_neg, carried = Counter(), Counter(), Counter(), Counter()
+    suggested: Counter[str] = Counter()
+    false_pos: Counter[str] = Counter()
+    false_neg: Counter[str] = Counter()
+    carried: Counter[str] = Counter()
     for pred, truth in zip(suggestions, true_tags):
         top = [t for t, _ in pred[:k]]
         suggested.update(top)

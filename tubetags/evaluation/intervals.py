@@ -17,11 +17,11 @@ from scipy import stats
 
 def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
     """(mean, low, high). With one value the interval is that value (no spread can be measured)."""
-    values = np.asarray(values, dtype=float)
-    mean = float(values.mean())
-    if len(values) < 2:
+    array = np.asarray(values, dtype=float)
+    mean = float(array.mean())
+    if len(array) < 2:
         return mean, mean, mean
-    sem = stats.sem(values)
+    sem = stats.sem(array)
     if sem == 0:
         return mean, mean, mean
     low, high = stats.t.interval(confidence, len(values) - 1, loc=mean, scale=sem)
@@ -29,7 +29,7 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float
 
 
 def bootstrap_interval(
-    per_item: Sequence[float], confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0
+    per_item: Sequence[float] | np.ndarray, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0
 ) -> tuple[float, float, float]:
     """(mean, low, high) of the mean of per-item values, percentile bootstrap over items."""
     values = np.asarray(per_item, dtype=float)
@@ -66,7 +66,7 @@ BOOTSTRAP_METRICS = ("p_at_1", "p_at_3", "p_at_5", "p_at_10", "r_at_5", "r_at_10
 HEADLINE = "test_p_at_5"
 
 
-def bootstrap_metrics(per_item_values: Mapping[str, Sequence[float]]) -> dict[str, float]:
+def bootstrap_metrics(per_item_values: Mapping[str, Sequence[float] | np.ndarray]) -> dict[str, float]:
     """test_<metric>_ci_low/_ci_high for each bootstrapped metric, from per-item values."""
     out = {}
     for name in BOOTSTRAP_METRICS:

@@ -41,8 +41,9 @@ def choose_production(summary: Mapping[str, Mapping[str, Any]], latency_budget_m
     """(strategy, reason) per the module's rule; the reason also says why each other strategy lost."""
     if not summary:
         raise ValueError("no strategies to choose from")
-    measured = {s: e for s, e in summary.items() if _latency(e) is not None}
-    eligible = {s: e for s, e in measured.items() if _latency(e) <= latency_budget_ms}
+    latencies = {s: latency for s, e in summary.items() if (latency := _latency(e)) is not None}
+    measured = {s: summary[s] for s in latencies}
+    eligible = {s: e for s, e in measured.items() if latencies[s] <= latency_budget_ms}
     if not measured:
         eligible = dict(summary)
     if eligible:
@@ -53,7 +54,7 @@ def choose_production(summary: Mapping[str, Mapping[str, Any]], latency_budget_m
             else f"it has the best mean test P@5 among the strategies within the {latency_budget_ms:.0f} ms p50 budget"
         )
     else:
-        winner = sorted(measured, key=lambda s: (_latency(measured[s]), s))[0]
+        winner = sorted(measured, key=lambda s: (latencies[s], s))[0]
         why = (
             f"no strategy meets the {latency_budget_ms:.0f} ms p50 budget, so the fastest is chosen; it is OVER BUDGET"
         )
@@ -65,7 +66,7 @@ def choose_production(summary: Mapping[str, Mapping[str, Any]], latency_budget_m
         entry, p5, latency = summary[name], _p5(summary[name]), _latency(summary[name])
         if measured and latency is None:
             lost = "its latency was not measured"
-        elif measured and latency > latency_budget_ms and eligible:
+        elif measured and latency is not None and latency > latency_budget_ms and eligible:
             lost = f"over the latency budget ({latency:.0f} ms > {latency_budget_ms:.0f} ms)"
         elif not eligible:
             lost = f"slower ({latency:.0f} ms)"

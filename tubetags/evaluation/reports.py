@@ -219,7 +219,7 @@ def costs_markdown(summary: Mapping[str, Any], winner: str, prices: Mapping[str,
         f"| RAM for {sizing['workers']} workers (GiB) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    host = {}
+    host: dict[str, Any] = {}
     for strategy, entry in summary.items():
         c = entry.get("cost") or {}
         if "latency_p50_ms" not in c:

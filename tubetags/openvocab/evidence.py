@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 _WORD = re.compile(r"[^\W_]+(?:[+#]+|(?:['’-][^\W_]+)*)", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -92,7 +93,12 @@ def find_evidence(tag: str, segments: Sequence[Segment] | Sequence[IndexedSegmen
     wanted = words(tag)
     if not wanted:
         return None
-    indexed = segments if segments and isinstance(segments[0], IndexedSegment) else index_segments(segments)
+    # The sequence is one kind throughout: its first item says which.
+    indexed = (
+        cast(Sequence[IndexedSegment], segments)
+        if segments and isinstance(segments[0], IndexedSegment)
+        else index_segments(cast(Sequence[Segment], segments))
+    )
     unique, phrase = set(wanted), f" {' '.join(wanted)} "
     best, best_score = None, 0.0
     for item in indexed:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from tubetags.corpus import CorpusSplit, multi_hot, tf_dataset
-from tubetags.predictor import Ranked, TagPredictor
+from tubetags.predictor import Ranked, TagPredictor, fitted
 from tubetags.strategies.baseline import reservoir_sample
 from tubetags.strategies.keras_training import (
     curves,
@@ -83,7 +83,8 @@ class BiLSTMTagger(TagPredictor):
         self.adapt_sample, self.drop_frequent, self.min_epochs = adapt_sample, drop_frequent, min_epochs
         self.normalize = normalize
         self.vocabulary: list[str] = []
-        self.model = None  # string in -> tag probabilities out
+        self.model: Any = None  # keras.Model: string in -> tag probabilities out
+        self._serve: Any = None  # its traced serving function
         self.best_epoch: int | None = None
 
     _PARAMS = (
@@ -229,9 +230,10 @@ class BiLSTMTagger(TagPredictor):
         import tensorflow as tf
 
         # Keras 3's predict() does not take string arrays: one traced function instead of eager calls.
-        if getattr(self, "_serve", None) is None:
+        model = fitted(self.model, "the BiLSTM")
+        if self._serve is None:
             self._serve = tf.function(
-                lambda text: self.model(text, training=False),
+                lambda text: model(text, training=False),
                 reduce_retracing=True,
                 input_signature=[tf.TensorSpec((None, 1), tf.string)],
             )
@@ -245,7 +247,7 @@ class BiLSTMTagger(TagPredictor):
         return top_k(scores, self.vocabulary, k)
 
     def save_state(self, directory: Path) -> None:
-        self.model.save(directory / "bilstm.keras")
+        fitted(self.model, "the BiLSTM").save(directory / "bilstm.keras")
         (directory / "bilstm.json").write_text(json.dumps({"vocabulary": self.vocabulary}))
 
     def load_state(self, directory: Path) -> None:

@@ -25,7 +25,7 @@ from typing_extensions import override
 
 from tubetags.corpus import CorpusSplit, multi_hot
 from tubetags.encoders import MODEL2VEC, HubEncoder, Model2VecEncoder, cached_shard_embeddings, encoder_from_param
-from tubetags.predictor import Ranked, TagPredictor
+from tubetags.predictor import Ranked, TagPredictor, fitted
 from tubetags.strategies.keras_training import curves, early_stopping, seed_everything
 from tubetags.strategies.ranking import sigmoid, top_k
 
@@ -56,8 +56,8 @@ class EncoderHeadTagger(TagPredictor):
         # encoder. Lazy: a model2vec name is its vectors' checksum (distilled on first use, not on construction).
         self._encoder_name: str | None = None
         self.vocabulary: list[str] = []
-        self.head = None
-        self._dense: list | None = None  # the head as NumPy layers, for predict
+        self.head: Any = None  # keras.Model, once fitted or loaded
+        self._dense: list[tuple[Any, ...]] | None = None  # the head as NumPy layers, for predict
 
     @property
     def encoder_name(self) -> str:
@@ -144,10 +144,10 @@ class EncoderHeadTagger(TagPredictor):
         )
         return curves(history)
 
-    def _numpy_layers(self) -> list:
+    def _numpy_layers(self) -> list[tuple[Any, ...]]:
         """The trained head as NumPy steps (normalise, dense + activation; dropout is off at inference)."""
-        steps = []
-        for layer in self.head.layers:
+        steps: list[tuple[Any, ...]] = []
+        for layer in fitted(self.head, "the head").layers:
             kind = type(layer).__name__
             if kind == "Normalization":
                 mean, variance = (
@@ -202,7 +202,7 @@ class EncoderHeadTagger(TagPredictor):
             self.encoder.name  # noqa: B018 (distils them first if they are missing)
             shutil.copytree(spec["path"], directory / "encoder", dirs_exist_ok=True)
             spec = {**spec, "path": "encoder"}
-        self.head.save(directory / "head.keras")
+        fitted(self.head, "the head").save(directory / "head.keras")
         (directory / "encoder_head.json").write_text(json.dumps({"encoder": spec, "vocabulary": self.vocabulary}))
 
     def load_state(self, directory: Path) -> None:

@@ -30,7 +30,7 @@ from tubetags.corpus import CorpusSplit
 from tubetags.openvocab.keyphrases import KeyphraseSuggester
 from tubetags.openvocab.talk_style import TalkStyle
 from tubetags.openvocab.tree_models import load_model, save_model, single_openmp_thread
-from tubetags.predictor import Ranked, Sourced, TagPredictor, load_predictor
+from tubetags.predictor import Ranked, Sourced, TagPredictor, fitted, load_predictor
 from tubetags.tags import tag_key
 
 RRF_K = 10  # small: the first few ranks of each list matter most
@@ -211,9 +211,8 @@ class HybridTagger(TagPredictor):
     def merge_parts(self, inputs: MergeInputs, k: int, method: str | None = None) -> list[list[Sourced]]:
         method = method or ("learned" if self.merge else "rrf")
         if method == "learned":
-            return [
-                self.merge.merge(c, o, k, style) for c, o, style in zip(inputs.closed, inputs.opened, inputs.styles)
-            ]
+            merge = fitted(self.merge, "the learned merge")
+            return [merge.merge(c, o, k, style) for c, o, style in zip(inputs.closed, inputs.opened, inputs.styles)]
         out = []
         for c, o in zip(inputs.closed, inputs.opened):
             closed_keys = {tag_key(t) for t, _ in c}
@@ -228,7 +227,7 @@ class HybridTagger(TagPredictor):
         return [[(t, s) for t, s, _ in row] for row in self.predict_with_sources(transcripts, k)]
 
     def save_state(self, directory: Path) -> None:
-        self.closed.save(directory / "closed")
+        fitted(self.closed, "the closed model").save(directory / "closed")
         self.keyphrases.save(directory / "keyphrases")
         (directory / "hybrid.json").write_text(
             json.dumps(

@@ -22,7 +22,7 @@ from typing_extensions import override
 
 from tubetags.corpus import CorpusSplit
 from tubetags.encoders import MINILM, MODEL2VEC, Model2VecEncoder, cached_shard_embeddings, encoder_from_param
-from tubetags.predictor import Ranked, TagPredictor
+from tubetags.predictor import Ranked, TagPredictor, fitted
 from tubetags.strategies.ranking import top_k
 
 
@@ -50,19 +50,20 @@ class ZeroShotTagger(TagPredictor):
         self.vocabulary = list(vocabulary)
         self.tag_vectors = self.encoder.encode_phrases(self.vocabulary)
         if self.center:
-            total, count = None, 0
+            total: np.ndarray | None = None
+            count = 0
             for batch in train.batches(64, columns=("transcript",)):
                 vectors = self.encoder.encode(batch["transcript"])
                 total = vectors.sum(axis=0) if total is None else total + vectors.sum(axis=0)
                 count += len(vectors)
-            self.transcript_mean = (total / max(count, 1)).astype(np.float32)
+            self.transcript_mean = (fitted(total, "the transcript mean") / max(count, 1)).astype(np.float32)
         return {}
 
     def scores(self, transcript_vectors: np.ndarray) -> np.ndarray:
         if self.transcript_mean is not None:
             centred = transcript_vectors - self.transcript_mean
             transcript_vectors = centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
-        return (transcript_vectors @ self.tag_vectors.T + 1.0) / 2.0
+        return (transcript_vectors @ fitted(self.tag_vectors, "the tag vectors").T + 1.0) / 2.0
 
     def predict(self, transcripts: Sequence[str], k: int = 10) -> list[Ranked]:
         if not len(transcripts):
@@ -76,7 +77,7 @@ class ZeroShotTagger(TagPredictor):
             yield from top_k(self.scores(vectors), self.vocabulary, k)
 
     def save_state(self, directory: Path) -> None:
-        np.save(directory / "tag_vectors.npy", self.tag_vectors)
+        np.save(directory / "tag_vectors.npy", fitted(self.tag_vectors, "the tag vectors"))
         if self.transcript_mean is not None:
             np.save(directory / "transcript_mean.npy", self.transcript_mean)
         spec = self.encoder.spec()

@@ -10,6 +10,8 @@ Three layers keep that contract on /api/ paths, whatever the cause:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -19,19 +21,19 @@ from rest_framework.views import exception_handler as drf_exception_handler
 log = logging.getLogger("api")
 
 
-def error_response(status: int, message: str, **details) -> JsonResponse:
+def error_response(status: int, message: str, **details: Any) -> JsonResponse:
     return JsonResponse({"error": message, **details}, status=status)
 
 
 class ApiError(Exception):
     """Raised inside views; turned into `error_response(status, message, **details)`."""
 
-    def __init__(self, status: int, message: str, **details):
+    def __init__(self, status: int, message: str, **details: Any) -> None:
         super().__init__(message)
         self.status, self.message, self.details = status, message, details
 
 
-def _flatten(detail, prefix: str = "") -> list[str]:
+def _flatten(detail: Any, prefix: str = "") -> list[str]:
     """DRF's nested error detail -> ["k: Ensure this value is ...", ...]."""
     if isinstance(detail, dict):
         return [
@@ -44,7 +46,7 @@ def _flatten(detail, prefix: str = "") -> list[str]:
     return [f"{prefix}{detail}"]
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
     if isinstance(exc, ApiError):
         response = error_response(exc.status, exc.message, **exc.details)
         if "retry_after_s" in exc.details:
@@ -70,19 +72,19 @@ def exception_handler(exc, context):
 
 
 # Django-level handlers (404 for unknown paths, 400 for SuspiciousOperation, 500 for bugs).
-def handler400(request, exception=None):
+def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(400, f"Bad request: {exception}" if exception else "Bad request.")
 
 
-def handler403(request, exception=None):
+def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(403, "Forbidden.")
 
 
-def handler404(request, exception=None):
+def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(404, f"No such endpoint: {request.path}. See /api/schema.")
 
 
-def handler500(request):
+def handler500(request: HttpRequest) -> JsonResponse:
     return error_response(500, "Internal server error; it has been logged.")
 
 
@@ -97,7 +99,7 @@ class JsonErrorsMiddleware:
     of `make serve`, SuspiciousOperation in DEBUG); API clients must still get JSON.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

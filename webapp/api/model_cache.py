@@ -14,11 +14,16 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from api import metrics
+from api import prometheus
+from api.errors import ApiError
 from tubetags import registry
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 log = logging.getLogger("api")
 
@@ -34,15 +39,18 @@ HOW_TO_MAKE_ONE = (
 )
 
 
-class ModelUnavailable(Exception):
+class ModelUnavailable(ApiError):
     """No model can answer (503)."""
 
+    def __init__(self, message: str):
+        super().__init__(503, message)
 
-class UnknownAlias(Exception):
-    """The requested alias is not in the registry (400)."""
+
+class UnknownAlias(ApiError):
+    """The requested alias is not in the registry (400, with the aliases that are)."""
 
     def __init__(self, message: str, available: list[str]):
-        super().__init__(message)
+        super().__init__(400, message, available=available)
         self.available = available
 
 
@@ -51,7 +59,7 @@ class LoadedModel:
     name: str
     version: str
     strategy: str
-    run_id: str
+    run_id: str | None  # None for a version registered without a run
     served: registry.ServedModel  # loaded by registry.load_served_model, as the cost benchmark loads it
 
     def describe(self, alias: str) -> dict[str, str]:
@@ -79,7 +87,7 @@ class ModelCache:
         self._models: dict[str, LoadedModel] = {}  # by version
         self._strategies: dict[str, str] = {}  # version -> strategy tag, for the catalogue
 
-    def _client(self):
+    def _client(self) -> MlflowClient:
         import mlflow
 
         return mlflow.MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
@@ -141,7 +149,7 @@ class ModelCache:
             if version not in self._models:
                 self._models[version] = self._load(version)
             model = self._models[version]
-        metrics.observe_model(model.describe(alias))
+        prometheus.observe_model(model.describe(alias))
         return model
 
     def _load(self, version: str) -> LoadedModel:

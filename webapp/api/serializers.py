@@ -1,14 +1,29 @@
-"""Request validation and the shapes that drf-spectacular publishes in /api/schema."""
+"""The API's input and output: POST /api/tags's body checked in full (`TagsRequest.read`), and the answers'
+shapes. drf-spectacular publishes both in /api/schema."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.http import QueryDict
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.request import Request
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from tubetags.registry import SERVED_ALIASES
+from api.errors import ApiError
+from api.model_cache import ALIAS_PATTERN, PRODUCTION, SERVED_ALIASES
+from api.subtitles import EXTENSIONS, SubtitleError, subtitle_segments
+from tubetags.openvocab.evidence import Segment, format_time
+
+if TYPE_CHECKING:
+    from drf_spectacular.openapi import AutoSchema
+    from drf_spectacular.utils import Direction
 
 JSON_TYPES = {
     bool: "a boolean",
@@ -27,7 +42,7 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 class FastSurrogateValidator(ProhibitSurrogateCharactersValidator):
     """DRF's check with one regex search: its per-character generator took ~3 ms of a 2,000-word request."""
 
-    def __call__(self, value):
+    def __call__(self, value: object) -> None:
         found = _SURROGATE.search(str(value))
         if found:
             raise serializers.ValidationError(self.message.format(code_point=ord(found.group())), code=self.code)
@@ -38,30 +53,41 @@ class StrictCharField(serializers.CharField):
 
     default_error_messages = {"type": "Must be a string, not {kind}."}
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.validators = [
+        self.validators: list[Callable[[Any], None]] = [
             FastSurrogateValidator() if type(v) is ProhibitSurrogateCharactersValidator else v for v in self.validators
         ]
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: object) -> str:
         if not isinstance(data, str):
             self.fail("type", kind=JSON_TYPES.get(type(data), type(data).__name__))
         return super().to_internal_value(data)
 
 
 class StrictIntegerField(serializers.IntegerField):
-    """An integer; in JSON not "10", 10.0 or true. Multipart form fields are strings by nature."""
+    """An integer; in a JSON body (the root serializer's `json_body`) not "10", 10.0 or true. Multipart form
+    fields are strings by nature."""
 
     default_error_messages = {"type": "Must be a whole number (a JSON integer), not {kind}."}
 
-    def to_internal_value(self, data):
-        if isinstance(data, (bool, float)) or (isinstance(data, str) and self.context.get("json")):
+    def to_internal_value(self, data: object) -> int:
+        if isinstance(data, (bool, float)) or (isinstance(data, str) and self.root.json_body):
             self.fail("type", kind=JSON_TYPES[type(data)] if not isinstance(data, float) else repr(data))
         return super().to_internal_value(data)
 
 
 class TagsRequest(serializers.Serializer):
+    """POST /api/tags: a transcript or a subtitle file, and what to return.
+
+    `read(request)` picks the kind of body (`TagsJsonRequest`, `TagsUploadRequest`) and checks it in the order the
+    errors are reported: the body's shape, each field (DRF), then the transcript or the file itself and the alias.
+    Its checked data are the service's arguments (`tagging.tag_transcript`).
+    """
+
+    text_field: ClassVar[str]  # where this kind of body carries the text: required in /api/schema
+    json_body: ClassVar[bool]  # JSON numbers must be numbers; form fields are strings by nature
+
     transcript = StrictCharField(
         required=False,
         allow_blank=True,
@@ -97,42 +123,152 @@ class TagsRequest(serializers.Serializer):
         help_text="Optional: the video's description; its opening (links dropped) is used with the transcript.",
     )
 
-    def validate(self, attrs):
+    @staticmethod
+    def read(request: Request) -> dict[str, Any]:
+        """The checked body: transcript, segments (the subtitle cues, None for a transcript), k, alias, title,
+        description. Raises ApiError (400, 413, 415) or ValidationError (400) saying what is wrong."""
+        if not int(request.META.get("CONTENT_LENGTH") or 0):  # DRF would read an empty body as {}
+            raise ApiError(
+                400,
+                'The request body is empty: send JSON {"transcript": "..."} or a '
+                "multipart form with an .srt/.vtt file in field 'file'.",
+            )
+        is_json = request.content_type.split(";")[0].strip().lower() == "application/json"
+        kind = TagsJsonRequest if is_json else TagsUploadRequest
+        checked = kind(data=request.data)  # parse errors and other media types: 400 and 415 in api.errors
+        checked.is_valid(raise_exception=True)
+        return checked.validated_data
+
+    def run_validation(self, data: Any = empty) -> dict[str, Any]:
+        self.check_shape(data)
+        return super().run_validation(data)
+
+    def check_shape(self, data: object) -> None:
+        """An object with known fields, before DRF looks at any field."""
+        if not isinstance(data, Mapping):
+            raise ApiError(400, 'The JSON body must be an object, e.g. {"transcript": "...", "k": 10}.')
+        unknown = sorted(set(data.keys()) - set(self.fields))
+        if unknown:
+            allowed = ", ".join(sorted(self.fields))
+            raise ApiError(400, f"Unknown field(s): {', '.join(unknown)}. Allowed: {allowed}.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "transcript" in attrs and "file" in attrs:
             raise serializers.ValidationError("Send either 'transcript' or 'file', not both.")
         if "transcript" not in attrs and "file" not in attrs:
             raise serializers.ValidationError(
                 "'transcript' is required (or upload an .srt/.vtt file as multipart field 'file')."
             )
-        return attrs
+        segments = read_subtitles(attrs["file"]) if "file" in attrs else None
+        if segments is not None:
+            transcript = "\n".join(segment.text for segment in segments)
+        else:
+            transcript = attrs["transcript"]
+            check_transcript(transcript)
+        alias = attrs.get("model") or PRODUCTION
+        if not ALIAS_PATTERN.match(alias):
+            raise ApiError(400, f"Invalid model alias {alias!r}: use lower-case letters, digits, '-' or '_'.")
+        return {
+            "transcript": transcript,
+            "segments": segments,
+            "k": attrs["k"],
+            "alias": alias,
+            "title": attrs.get("title") or None,
+            "description": attrs.get("description") or None,
+        }
 
 
-class TagsJsonRequest(serializers.Serializer):
-    """The JSON body, for the schema (the same checks as TagsRequest)."""
+class TagsJsonRequest(TagsRequest):
+    """A JSON object: the transcript as text."""
 
-    transcript = serializers.CharField(help_text=TagsRequest().fields["transcript"].help_text)
-    k = serializers.IntegerField(required=False, default=10, min_value=1, max_value=settings.TUBETAGS_MAX_K)
-    model = serializers.CharField(required=False, help_text=TagsRequest().fields["model"].help_text)
-    title = serializers.CharField(required=False, max_length=100, help_text=TagsRequest().fields["title"].help_text)
-    description = serializers.CharField(
-        required=False, max_length=5000, help_text=TagsRequest().fields["description"].help_text
-    )
+    text_field = "transcript"
+    json_body = True
 
 
-class TagsUploadRequest(serializers.Serializer):
-    """The multipart body, for the schema."""
+class TagsUploadRequest(TagsRequest):
+    """A multipart form: an .srt or .vtt subtitle file in field `file`."""
 
-    file = serializers.FileField(help_text=TagsRequest().fields["file"].help_text)
-    k = serializers.IntegerField(required=False, default=10, min_value=1, max_value=settings.TUBETAGS_MAX_K)
-    model = serializers.CharField(required=False)
-    title = serializers.CharField(required=False, max_length=100)
-    description = serializers.CharField(required=False, max_length=5000)
+    text_field = "file"
+    json_body = False
+
+    def check_shape(self, data: object) -> None:
+        super().check_shape(data)
+        if isinstance(data, QueryDict):  # what DRF's MultiPartParser gives
+            repeated = sorted(key for key in data if len(data.getlist(key)) > 1)
+            if repeated:  # a form field sent twice would otherwise be silently dropped
+                raise ApiError(400, f"Field(s) sent more than once: {', '.join(repeated)}.")
+
+
+def check_transcript(transcript: str) -> None:
+    if len(transcript) > settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:
+        raise ApiError(
+            413,
+            f"The transcript has {len(transcript):,} characters; the limit is "
+            f"{settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:,}.",
+            limit_chars=settings.TUBETAGS_MAX_TRANSCRIPT_CHARS,
+        )
+    if not transcript.strip():
+        raise ApiError(400, "The transcript is empty.")
+
+
+def read_subtitles(upload: UploadedFile) -> list[Segment]:
+    """The caption lines of an uploaded .srt/.vtt file: 415 for another type, 413 over the limits, 400 unreadable."""
+    name = upload.name or ""
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in EXTENSIONS:
+        raise ApiError(
+            415, f"Unsupported file type {suffix or '(no extension)'!r}: upload an .srt or .vtt subtitle file."
+        )
+    if upload.size > settings.TUBETAGS_MAX_UPLOAD_BYTES:
+        raise ApiError(
+            413,
+            f"The file is {upload.size:,} bytes; the limit is {settings.TUBETAGS_MAX_UPLOAD_BYTES:,} bytes.",
+            limit_bytes=settings.TUBETAGS_MAX_UPLOAD_BYTES,
+        )
+    try:
+        segments = subtitle_segments(upload.read(), name)
+    except SubtitleError as exc:
+        raise ApiError(400, str(exc)) from exc
+    chars = sum(len(segment.text) + 1 for segment in segments)
+    if chars > settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:
+        raise ApiError(
+            413,
+            f"The subtitles hold {chars:,} characters of text; the limit is "
+            f"{settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:,}.",
+        )
+    return segments
+
+
+class TagsRequestSchema(OpenApiSerializerExtension):
+    """/api/schema shows each kind of body with its own text field, required, and without the other one.
+
+    Both kinds accept both fields: `TagsRequest.validate` asks for exactly one, to say so in one message.
+    """
+
+    target_class = "api.serializers.TagsRequest"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: AutoSchema, direction: Direction) -> dict[str, Any]:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        text_field = self.target.text_field
+        other = "file" if text_field == "transcript" else "transcript"
+        del schema["properties"][other]
+        schema["properties"][text_field].pop("nullable", None)  # drf-spectacular's mark of an optional file
+        schema["required"] = [text_field]
+        return schema
+
+
+class VideoTimeField(serializers.CharField):
+    """Seconds from the start of the video, written as YouTube shows them: 1:05, 1:02:03."""
+
+    def to_representation(self, value: float) -> str | None:
+        return format_time(value)
 
 
 class Evidence(serializers.Serializer):
     passage = serializers.CharField(help_text="The transcript passage that supports the tag.")
     start_s = serializers.FloatField(allow_null=True, help_text="Its start in the video, s (subtitle uploads).")
-    start = serializers.CharField(allow_null=True, help_text="The same as YouTube shows it, e.g. 1:05.")
+    start = VideoTimeField(source="start_s", allow_null=True, help_text="The same as YouTube shows it, e.g. 1:05.")
 
 
 class ScoredTag(serializers.Serializer):
@@ -154,7 +290,7 @@ class ModelInfo(serializers.Serializer):
     strategy = serializers.CharField()
 
 
-class TagsResponse(serializers.Serializer):
+class TagsResponse(serializers.Serializer):  # from a tagging.TagsResult; its `cached` is the X-Cache header
     tags = ScoredTag(many=True, help_text="Best first.")
     youtube_tags = serializers.CharField(
         help_text="The tags comma-joined, best first, cut to fit YouTube's 500-character tag box."

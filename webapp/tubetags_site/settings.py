@@ -50,7 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "api.metrics.MetricsMiddleware",  # outermost: counts the status the client finally gets
+    "api.prometheus.MetricsMiddleware",  # outermost: counts the status the client finally gets
     "api.errors.JsonErrorsMiddleware",  # every 4xx/5xx on /api/ is JSON, whoever answered it
     "django.middleware.security.SecurityMiddleware",
     "api.middleware.RequestGuardMiddleware",  # 413 before the body is read
@@ -76,7 +76,7 @@ TEMPLATES = [
 DATABASES: dict = {}  # the model registry is MLflow's; Django stores nothing
 
 # Two caches, both shared by the gunicorn workers: "default" holds the rate limiter's counters,
-# "predictions" the answers (api/predictions.py). A per-host file cache by default (no extra service);
+# "predictions" the answers (api/tagging.py). A per-host file cache by default (no extra service);
 # TUBETAGS_CACHE_URL=redis://host:6379/0 puts both in Redis, shared across hosts too.
 TUBETAGS_CACHE_URL = os.environ.get("TUBETAGS_CACHE_URL", "").strip()
 TUBETAGS_PREDICTION_CACHE_TTL_S = int(os.environ.get("TUBETAGS_PREDICTION_CACHE_TTL_S", 24 * 3600))  # 0: off
@@ -123,7 +123,7 @@ RATELIMIT_ENABLE = TUBETAGS_RATE_LIMIT.strip().lower() not in {"", "0", "off", "
 if os.environ.get("TUBETAGS_CLIENT_IP_HEADER"):
     RATELIMIT_IP_META_KEY = os.environ["TUBETAGS_CLIENT_IP_HEADER"]
 
-# Input limits (documented in the README and in the OpenAPI schema).
+# Input limits (documented in docs/serving.md and in the OpenAPI schema).
 TUBETAGS_MAX_TRANSCRIPT_CHARS = int(os.environ.get("TUBETAGS_MAX_TRANSCRIPT_CHARS", 200_000))
 TUBETAGS_MAX_UPLOAD_BYTES = int(os.environ.get("TUBETAGS_MAX_UPLOAD_BYTES", 2 * 1024 * 1024))
 # Whole request body: a 200,000-character transcript is up to ~1.2 MB as escaped JSON.
@@ -139,7 +139,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = TUBETAGS_MAX_REQUEST_BYTES  # uploads stay in memo
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
 
-# Drift monitoring: one privacy-safe JSON line per answered request (api/monitoring.py); "off" disables.
+# Drift monitoring: one privacy-safe JSON line per answered request (api/request_log.py); "off" disables.
 TUBETAGS_MONITOR_DIR = str(drift.monitor_dir())  # TUBETAGS_MONITOR_DIR, else <work dir>/monitoring; "off"
 # /metrics (Prometheus): loopback clients only, unless this token is set (then `Authorization: Bearer <token>`).
 TUBETAGS_METRICS_TOKEN = os.environ.get("TUBETAGS_METRICS_TOKEN", "")
@@ -190,9 +190,25 @@ CONTENT_SECURITY_POLICY = (
 USE_TZ = True
 LANGUAGE_CODE = "en"
 
+# One console handler (stderr: gunicorn's error log) on the root, so every message is written once: the app's
+# (`api`) and the library's (`tubetags.*`: model loading, language detection, ...) from TUBETAGS_LOG_LEVEL, the
+# rest from WARNING. Django's loggers lose their own handlers (console only with DEBUG, mail to ADMINS, of which
+# there are none) and go through the root too, so a 500's traceback is in the log with DEBUG off as well.
+TUBETAGS_LOG_LEVEL = os.environ.get("TUBETAGS_LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"api": {"handlers": ["console"], "level": os.environ.get("TUBETAGS_LOG_LEVEL", "INFO")}},
+    "formatters": {
+        "plain": {
+            "format": "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+            "datefmt": "%Y-%m-%d %H:%M:%S %z",
+        }
+    },  # gunicorn's own format, plus the logger
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "api": {"level": TUBETAGS_LOG_LEVEL},
+        "tubetags": {"level": TUBETAGS_LOG_LEVEL},
+        "django": {"handlers": [], "level": "INFO"},
+    },
 }

@@ -5,7 +5,7 @@ from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
 from api import views
-from api.metrics import metrics_view
+from api.prometheus import metrics_view
 
 urlpatterns = [
     path("", views.index, name="index"),

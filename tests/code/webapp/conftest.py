@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,12 @@ def api(registry_uri, settings, monkeypatch, tmp_path):
     model_cache.reset()
     yield Client()
     model_cache.reset()
+
+
+@pytest.fixture
+def fixed_rate_window(monkeypatch):
+    """django-ratelimit counts in one-minute windows whose edge is a fixed second per client: an edge between a
+    test's requests restarts the count (a 200 where the test expects its 429, now and then on a loaded machine).
+    Pinned here, one window covers the whole test."""
+    end = int(time.time()) + 60
+    monkeypatch.setattr("django_ratelimit.core._get_window", lambda value, period: end)

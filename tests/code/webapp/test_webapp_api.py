@@ -174,3 +174,14 @@ def test_demo_page_lists_models_and_sets_csp(api):
     assert 'value="production"' in html and 'value="baseline"' in html
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert api.get("/static/tubetags/app.js").status_code == 200
+
+
+def test_schema_shows_each_body_with_its_own_required_text_field(api):
+    """One serializer validates both kinds of body; the schema still tells them apart."""
+    components = api.get("/api/schema").json()["components"]["schemas"]
+    json_body, upload = components["TagsJsonRequest"], components["TagsUploadRequest"]
+    assert json_body["required"] == ["transcript"] and "file" not in json_body["properties"]
+    assert upload["required"] == ["file"] and "transcript" not in upload["properties"]
+    assert "nullable" not in upload["properties"]["file"]
+    shared = ["k", "model", "title", "description"]
+    assert [json_body["properties"][name] for name in shared] == [upload["properties"][name] for name in shared]

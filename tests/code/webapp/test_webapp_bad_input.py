@@ -162,7 +162,7 @@ def test_wrong_method_and_unknown_path(api):
     check_error(api.post("/api/tags/", {"transcript": GOOD}, content_type="application/json"), 404)
 
 
-def test_rate_limit(api, settings):
+def test_rate_limit(api, settings, fixed_rate_window):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.RATELIMIT_ENABLE = True
     settings.TUBETAGS_RATE_LIMIT = "2/m"

@@ -41,7 +41,7 @@ def redis_url():
         proc.wait(timeout=10)
 
 
-def test_prediction_cache_and_rate_limit_in_redis(api, settings, redis_url):
+def test_prediction_cache_and_rate_limit_in_redis(api, settings, redis_url, fixed_rate_window):
     redis = "django.core.cache.backends.redis.RedisCache"
     settings.CACHES = {
         "default": {"BACKEND": redis, "LOCATION": redis_url, "KEY_PREFIX": "tubetags-rate"},

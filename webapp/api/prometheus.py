@@ -21,6 +21,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -87,7 +88,7 @@ def route_of(request: HttpRequest) -> str:
 class MetricsMiddleware:
     """Outermost: counts every request with the status the client finally gets, and times it."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

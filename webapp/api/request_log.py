@@ -9,6 +9,7 @@ client address.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
@@ -24,9 +25,15 @@ def monitor_dir() -> Path | None:
 
 
 def record(
-    model: dict[str, str], source: str, k: int, summary: dict, tags: list[dict], cached: bool, elapsed_ms: float
+    model: dict[str, str],
+    source: str,
+    k: int,
+    summary: dict,
+    tags: Iterable[tuple[str, float]],
+    cached: bool,
+    elapsed_ms: float,
 ) -> None:
-    """Append one summary line; a failure is logged and never fails the request."""
+    """Append one summary line (`tags`: (tag, score), best first); a failure is logged and never fails the request."""
     folder = monitor_dir()
     if folder is None:
         return
@@ -38,7 +45,7 @@ def record(
         words=summary["words"],
         language=summary["language"],
         oov_share=summary["oov_share"],
-        tags=[TagScore(tag=t["tag"], score=t["score"]) for t in tags],
+        tags=[TagScore(tag=tag, score=score) for tag, score in tags],
         cached=cached,
         elapsed_ms=elapsed_ms,
     )
