@@ -226,41 +226,44 @@ def _data_line(run: Any) -> str:
 
 
 def describe_version(version: str | int, scores: Mapping[str, float] | None = None, notes: Sequence[str] = ()) -> str:
-    """Write the version's description (shown on its page in the UI) from what MLflow holds about it: strategy,
-    seed, its test P@5 (`scores`: other figures instead, e.g. the hybrid's per dataset) with its run's link, the
-    data the run logged, and for a refit the held-out version it was refit from with that version's test P@5.
-    `notes`: more Markdown paragraphs. Returns the description."""
+    """Write the version's description from what MLflow holds about it. Its first line (what the UI's list of
+    versions shows) says strategy, seed, what it was trained on and its test P@5 (`scores`: other figures instead,
+    e.g. the hybrid's per dataset), or for a refit the version it was refit from and that version's test P@5; then
+    the strategy in words with the run's link, and the data the run logged. `notes`: more Markdown paragraphs.
+    Returns the description."""
     client = mlflow.MlflowClient()
     model_version = client.get_model_version(registered_model(), str(version))
     run = client.get_run(model_version.run_id) if model_version.run_id else None
     tags = run.data.tags if run else {}
     strategy = model_version.tags.get("strategy") or tags.get("strategy", "?")
     known = STRATEGIES.get(strategy)
-    facts = [f"seed {tags['seed']}"] if known and known.learns and "seed" in tags else []
-    facts += [f"trained on {tags['fit_splits']}"] if "fit_splits" in tags else []
-    paragraphs = [
-        f"**{strategy}**"
-        + (f" — {known.summary}" if known and known.summary else "")
-        + (f"; {', '.join(facts)}" if facts else "")
-    ]
+    head = ", ".join(
+        [strategy]
+        + ([f"seed {tags['seed']}"] if known and known.learns and "seed" in tags else [])
+        + ([f"trained on {tags['fit_splits']}"] if "fit_splits" in tags else [])
+    )
     if scores is None and run and HEADLINE_METRIC in run.data.metrics:
-        scores = {"Test P@5": run.data.metrics[HEADLINE_METRIC]}
-    figures = ", ".join(f"{name} **{value:.3f}**" for name, value in (scores or {}).items())
-    if run:
-        paragraphs.append(
-            f"{figures} — run {run_link(run.info.run_id)}" if figures else f"Run {run_link(run.info.run_id)}"
-        )
+        scores = {"test P@5": run.data.metrics[HEADLINE_METRIC]}
+    figures = ", ".join(f"{name} {value:.3f}" for name, value in (scores or {}).items())
     held_out = model_version.tags.get(REFIT_OF)
+    refit_note = ""
     if held_out:
         source = client.get_model_version(registered_model(), held_out)
         p5 = client.get_run(source.run_id).data.metrics.get(HEADLINE_METRIC) if source.run_id else None
-        paragraphs.append(
+        figures = figures or f"refit of version {held_out}" + (
+            f", held-out test P@5 {p5:.3f}" if p5 is not None else ""
+        )
+        refit_note = (
             f"Refit of version {held_out}: its settings, trained on all labelled data, so no test split is left to "
             f"score it; its quality is version {held_out}'s held-out test P@5"
-            + (f" **{p5:.3f}**" if p5 is not None else "")
             + (f" (run {run_link(source.run_id)})" if source.run_id else "")
+            + "."
         )
-    text = "\n\n".join(p for p in [*paragraphs, _data_line(run) if run else "", *notes] if p) + "\n"
+    words = (f"{known.summary}. " if known and known.summary else "") + (
+        f"Run {run_link(run.info.run_id)}." if run else ""
+    )
+    paragraphs = [f"{head}: {figures}." if figures else f"{head}.", words, refit_note, _data_line(run) if run else ""]
+    text = "\n\n".join(p for p in [*paragraphs, *notes] if p) + "\n"
     client.update_model_version(registered_model(), str(version), description=text)
     return text
 
