@@ -1,5 +1,5 @@
-"""The MLflow UI as a newcomer uses it: `mlflow ui` on a store, the experiment's training runs, and the strategies
-compared in three clicks (Group by > strategy, chart view, search `^test_p_at`), saved as a screenshot.
+r"""The MLflow UI as a newcomer uses it: `mlflow ui` on a store, the experiment's training runs, and the strategies
+compared in three clicks (Group by > strategy, chart view, search `^test_p_at_\d+$`), saved as a screenshot.
 
     python scripts/mlflow_ui.py [--experiment tubetags] [--out docs/images/mlflow-ui-strategies.png]
 
@@ -30,7 +30,7 @@ from scripts.bench_api import HOST, free_port, stop_group  # noqa: E402
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 HEADLINE = "test_p_at_5"
-CHART_SEARCH = "^test_p_at"  # test P@1, P@3, P@5, P@10 (not the parent's per-strategy summary)
+CHART_SEARCH = r"^test_p_at_\d+$"  # P@1, P@3, P@5, P@10; not their CIs, nor the parent's per-strategy summary
 MAX_PNG_BYTES = 300_000
 
 

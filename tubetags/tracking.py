@@ -79,7 +79,7 @@ def runs_page_url(ui_url: str, experiment: str) -> str:
 
 def corpus_split_dataset(corpus: Corpus, dataset: str, split: str) -> Any:
     """One corpus split as an MLflow dataset: named `<dataset>-<split>`, its digest the split's checksum
-    (Corpus.split_digest), its source the manifest, its profile the rows, shards and build time."""
+    (Corpus.split_digest), its source the manifest, its profile the rows and shards."""
     from mlflow.data.dataset_source_registry import get_dataset_source_from_json
     from mlflow.data.meta_dataset import MetaDataset
 
@@ -99,11 +99,8 @@ def corpus_split_dataset(corpus: Corpus, dataset: str, split: str) -> Any:
 
     source = get_dataset_source_from_json(json.dumps({"uri": str(corpus.manifest_path.resolve())}), "local")
     return CorpusSplitDataset(
-        profile={
-            "rows": corpus.size(dataset, split),
-            "shards": len(corpus.shards(dataset, split)),
-            "corpus_built_at": corpus.manifest.get("built_at", ""),
-        },
+        # No build time: MLflow keeps one dataset per name and digest, so the same rows built again are that one.
+        profile={"rows": corpus.size(dataset, split), "shards": len(corpus.shards(dataset, split))},
         source=source,
         name=f"{dataset}-{split}",
         digest=corpus.split_digest(dataset, split)[:DIGEST_CHARS],

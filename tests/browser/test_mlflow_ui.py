@@ -101,3 +101,15 @@ def test_the_experiment_opens_on_its_training_runs_with_their_data_and_p_at_5(pa
     mlflow_ui.chart_view(page)
     assert page.get_by_text("Group: baseline").first.is_visible()
     screenshot(page, tmp_path, "mlflow-ui-chart.png")
+
+
+def test_a_registered_version_says_what_it_is_with_its_run_link(page, ui, experiment):
+    run = experiment["runs"][0]
+    page.goto(f"{ui}/#/models/tubetags/versions/{run['version']}?workflowType=machine_learning")
+    description = page.get_by_test_id("note-editor-preview-content")  # the description, as Markdown rendered
+    link = description.get_by_role("link", name="baseline-seed0")
+    link.wait_for()
+    assert (
+        f"baseline, seed 0, trained on train: test P@5 {run['metrics']['test_p_at_5']:.3f}." in description.inner_text()
+    )
+    assert link.get_attribute("href").endswith(f"/runs/{run['run_id']}")
