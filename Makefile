@@ -12,6 +12,8 @@ export TOKENIZERS_PARALLELISM := false
 export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlruns/mlflow.db
 MLRUN := mlflow run . --env-manager local
 SEEDS ?= 5
+QUICK ?= false
+UI_PORT ?= 5000
 DEMO_STRATEGIES ?= baseline,zero_shot
 PORT ?= 8000
 # make channel-report CHANNEL=@handle: the videos `ingest` collected (or any file with a transcript column)
@@ -37,8 +39,9 @@ demo: corpus ## set up, build the corpus, train (quick), register, promote and s
 	python -m tubetags compare --experiment tubetags-demo --latency-runs 3 --out data/demo-reports
 	$(MAKE) serve
 
-experiment: corpus ## every strategy, $(SEEDS) seeds each (MLflow parent run)
-	$(MLRUN) -e experiment --experiment-name tubetags -P seeds=$(SEEDS)
+experiment: corpus ## every strategy, $(SEEDS) seeds each (MLflow parent run); QUICK=true, STRATEGIES=a,b: fewer
+	$(MLRUN) -e experiment --experiment-name tubetags -P seeds=$(SEEDS) -P quick=$(QUICK) \
+	  $(if $(STRATEGIES),-P strategies=$(STRATEGIES))
 
 compare: $(STAMP) ## CIs, chart, error analysis, costs, promotion, production refit, open vocabulary -> reports/
 	$(MLRUN) -e compare --experiment-name tubetags-compare
@@ -58,8 +61,10 @@ tracking-server: $(STAMP) ## MLflow tracking server + registry on PostgreSQL, ar
 monitor: $(STAMP) ## drift of the last 7 days of requests against the reference profile -> reports/monitoring/
 	$(MLRUN) -e monitor --experiment-name tubetags-monitor
 
-ui: $(STAMP) ## MLflow UI on the project's tracking store
-	mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --port 5000
+ui: $(STAMP) ## MLflow UI on the project's tracking store; prints the link to the training runs
+	@python -c 'from tubetags import tracking; tracking.configure(); \
+	  print("Training runs:", tracking.runs_page_url("http://127.0.0.1:$(UI_PORT)", "tubetags"))'
+	mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --port $(UI_PORT)
 
 image: ## build the container image without Docker (root, buildah), run it, check /api/health and /api/tags
 	./scripts/build_image.sh

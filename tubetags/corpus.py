@@ -78,6 +78,16 @@ class Corpus:
             )
         return cls(Path(root), json.loads(path.read_text()))
 
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST
+
+    def split_digest(self, dataset: str, split: str) -> str:
+        """sha256 over the split's shard checksums, in manifest order: one fingerprint of the rows a split holds
+        (another corpus build with other rows, or other shards, gets another)."""
+        shards = self.manifest["datasets"][dataset]["splits"][split]["shards"]
+        return hashlib.sha256("\n".join(s["sha256"] for s in shards).encode()).hexdigest()
+
     def shards(self, dataset: str, split: str) -> list[Path]:
         entries = self.manifest["datasets"][dataset]["splits"][split]["shards"]
         return [self.root / e["path"] for e in entries]
