@@ -97,3 +97,26 @@ class FakeYoutubeDL:
 
     def prepare_filename(self, info: dict[str, Any]) -> str:
         return self.options["outtmpl"].replace("%(id)s", info["id"]).replace("%(ext)s", info["ext"])
+
+
+class RecordedOembed:
+    """Stands in for youtube_links.http_session(): answers oEmbed requests from recorded files in
+    tests/fixtures/youtube, per video id: {video_id: (HTTP status, file name)}; other ids get YouTube's 404."""
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "youtube"
+
+    def __init__(self, answers: dict[str, tuple[int, str]]):
+        self.answers = answers
+        self.asked: list[str] = []
+
+    def __call__(self) -> RecordedOembed:  # used as the session factory
+        return self
+
+    def get(self, url: str, params: dict[str, str], timeout: float) -> requests.Response:
+        video_id = params["url"].rsplit("v=", 1)[-1]
+        self.asked.append(video_id)
+        status, name = self.answers.get(video_id, (404, "oembed_404.txt"))
+        response = requests.Response()
+        response.status_code = status
+        response._content = (self.fixtures / name).read_bytes()
+        return response

@@ -21,16 +21,16 @@ from api.model_cache import PRODUCTION, ModelUnavailable, get_cache
 from api.parsers import JSONParser
 
 
-def _rate(_group: str, _request: HttpRequest) -> str:
-    return settings.TUBETAGS_RATE_LIMIT
+def _rate(group: str, _request: HttpRequest) -> str:
+    return settings.TUBETAGS_JOBS_RATE_LIMIT if group == "api.jobs" else settings.TUBETAGS_RATE_LIMIT
 
 
-def _check_rate_limit(request: Request) -> None:
-    usage = get_usage(request, group="api.tags", key="ip", rate=_rate, method="POST", increment=True)
+def _check_rate_limit(request: Request, group: str = "api.tags") -> None:
+    usage = get_usage(request, group=group, key="ip", rate=_rate, method="POST", increment=True)
     if usage and usage["should_limit"]:
         raise ApiError(
             429,
-            f"Too many requests: the limit is {settings.TUBETAGS_RATE_LIMIT} per client IP. "
+            f"Too many requests: the limit is {_rate(group, request)} per client IP. "
             f"Retry in {max(usage['time_left'], 1)} s.",
             retry_after_s=max(usage["time_left"], 1),
         )
