@@ -45,8 +45,10 @@ STATES = ("queued", "fetching", "transcribing", "tagging", "done", "failed")
 JOB_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 # Overall progress: each stage's share of the bar.
 STAGE_SPAN = {"queued": (0.0, 0.0), "fetching": (0.0, 0.05), "transcribing": (0.05, 0.95), "tagging": (0.95, 1.0)}
-# Retries for transient faults (YouTube not answering, a worker killed mid-job), after 10 s, then 30 s.
-RETRY = Retry(max=2, interval=[10, 30])
+# A job whose worker was killed (out of memory, a restart) is queued again, twice at most, at once: no scheduler
+# needed (a killed worker's scheduler lock would hold back delayed retries for minutes). Transient faults inside a
+# job (YouTube not answering) are retried by the job itself (api.video_jobs.RETRY_WAITS_S).
+RETRY = Retry(max=2)
 NOT_FOUND = (
     "No such job: the id is unknown, the token is not this job's, or the job expired (results are kept {hours:g} h)."
 )
@@ -225,10 +227,9 @@ def status(job: Job) -> dict[str, Any]:
             "eta_s": eta_s(meta, time.time()),
             "detail": meta.get("detail", ""),
         }
-    # queued, scheduled (waiting for a retry), deferred
     detail = "Waiting for a worker."
-    if meta.get("error"):
-        detail = f"Trying again after a temporary problem: {meta['error']}"
+    if job.retries_left is not None and job.retries_left < (RETRY.max or 0):
+        detail = "Queued again: the worker stopped while working on this video."
     return {**answer, "state": "queued", "progress": 0.0, "detail": detail}
 
 

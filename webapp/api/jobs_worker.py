@@ -1,6 +1,6 @@
 """The RQ worker of the video jobs:
 
-    cd webapp && python manage.py rqworker --worker-class api.jobs_worker.VideoWorker --with-scheduler videos
+    cd webapp && python manage.py rqworker --worker-class api.jobs_worker.VideoWorker videos
 
 RQ's default worker forks a fresh process for every job, so a Whisper model loaded by one job dies with it, and
 loading it in the parent before the fork is unsafe (CTranslate2's and PyTorch's thread pools do not survive a
@@ -11,8 +11,7 @@ SimpleWorker tells Redis a job may run for its whole time-out plus a minute befo
 killed worker's job would look "running" for up to hours. This one keeps RQ's short heartbeat: a thread beats every
 TUBETAGS_JOBS_HEARTBEAT_S seconds while a job runs, and the job's entry in the started registry expires
 HEARTBEAT_GRACE_S after the last beat. Then RQ's clean-up (this worker's maintenance, or a GET /api/jobs/{id})
-requeues the job while it has retries left, or fails it with its reason. `--with-scheduler` runs the retries that
-wait (10 s, then 30 s).
+requeues the job while it has retries left, or fails it with its reason.
 """
 
 from __future__ import annotations
@@ -52,7 +51,7 @@ class VideoWorker(SimpleWorker):
 
     def prepare(self) -> None:
         """Whisper and the production tag model into memory, stale job folders away: once, before the first job
-        (after the scheduler's fork: nothing with threads is forked)."""
+        (after a --with-scheduler fork, if any: a process holding thread pools is never forked)."""
         backend = settings.TUBETAGS_JOBS_ASR_BACKEND
         asr.load_model(backend)
         log.info("worker %s: %s loaded", self.name, backend)

@@ -5,8 +5,9 @@ A file: ffmpeg decodes the upload's sound track, Whisper transcribes it. Then `a
 service behind POST /api/tags, tags the transcript with the timed segments as evidence.
 
 The job reports its stage and progress in the RQ job's meta (read by GET /api/jobs/{id}), at most once a second.
-A failure is raised as `JobFailure` with words a creator understands and whether it is worth retrying; the
-worker's exception handler stops the retries for the others. The job's folder (the upload, a download) is removed
+A transient fault (YouTube blocking or not answering) is tried again in the job, after RETRY_WAITS_S; a failure is
+raised as `JobFailure` in words a creator understands, and the worker's exception handler keeps RQ from running the
+job again: RQ's retries are for workers killed mid-job. The job's folder (the upload, a download) is removed
 when the job ends, unless a retry will need it; `sweep_media` removes what a killed worker left.
 """
 
@@ -15,9 +16,10 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 from django.conf import settings
@@ -40,8 +42,10 @@ from tubetags.openvocab.evidence import Segment
 
 log = logging.getLogger("api")
 
+T = TypeVar("T")
 SOURCES = {"manual_captions": "manual captions", "auto_captions": "auto captions", "whisper": "whisper"}
 REPORT_EVERY_S = 1.0
+RETRY_WAITS_S = (5.0, 20.0)  # a transient fault: two more tries, after these pauses
 
 
 class JobFailure(Exception):
@@ -74,6 +78,25 @@ class Reporter:
         if changed or force or time.monotonic() - self.written >= REPORT_EVERY_S:
             self.job.save_meta()
             self.written = time.monotonic()
+
+
+def retrying(step: Callable[[], T], report: Reporter) -> T:
+    """`step()`, tried again after each pause of RETRY_WAITS_S while it fails with a transient JobFailure."""
+    for wait in (*RETRY_WAITS_S, None):
+        try:
+            return step()
+        except JobFailure as failure:
+            if not failure.transient or wait is None:
+                raise
+            log.info("transient failure, trying again in %g s: %s", wait, failure.message)
+            report(
+                str(report.job.meta.get("state", "fetching")) if report.job else "fetching",
+                0.0,
+                f"{failure.message} Trying again in {wait:g} s.",
+                force=True,
+            )
+            time.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 def backend() -> str:
@@ -127,10 +150,27 @@ def from_file(spec: dict[str, Any], report: Reporter) -> TimedTranscript:
 def from_link(spec: dict[str, Any], report: Reporter) -> TimedTranscript:
     video = spec["video_id"]
     report("fetching", 0.0, "Looking for captions", force=True)
+    found = retrying(lambda: read_captions(video), report)
+    if found is not None:
+        transcript, lines = found
+        segments = [(start, None, text) for start, text in lines]
+        return TimedTranscript(segments, transcript.language, SOURCES[transcript.source], None)
+    report("fetching", 0.1, "No captions: downloading the sound track", force=True)
+    path = retrying(lambda: download(video, jobs.job_folder(spec["job_id"]), report), report)
     try:
-        found = captions.fetch_caption_track(video)
+        audio = media.decode_audio(path)
+    except media.MediaError as exc:
+        raise JobFailure(str(exc)) from exc
+    finally:
+        path.unlink(missing_ok=True)
+    return whisper(audio, report)
+
+
+def read_captions(video: str) -> tuple[captions.Transcript, list[tuple[float, str]]] | None:
+    try:
+        return captions.fetch_caption_track(video)
     except captions.CaptionsTransient as exc:
-        raise JobFailure("YouTube did not let us read the captions just now; trying again.", transient=True) from exc
+        raise JobFailure("YouTube did not let us read the captions just now.", transient=True) from exc
     except (VideoUnavailable, InvalidVideoId) as exc:
         raise JobFailure("This YouTube video is not available (removed, private, or the link is wrong).") from exc
     except AgeRestricted as exc:
@@ -138,15 +178,12 @@ def from_link(spec: dict[str, Any], report: Reporter) -> TimedTranscript:
     except VideoUnplayable as exc:
         raise JobFailure("YouTube says this video cannot be played (it may be private or blocked).") from exc
     except CouldNotRetrieveTranscript as exc:
-        raise JobFailure(f"YouTube's captions could not be read: {type(exc).__name__}.", transient=True) from exc
-    if found is not None:
-        transcript, lines = found
-        segments = [(start, None, text) for start, text in lines]
-        return TimedTranscript(segments, transcript.language, SOURCES[transcript.source], None)
-    folder = jobs.job_folder(spec["job_id"])
-    report("fetching", 0.1, "No captions: downloading the sound track", force=True)
+        raise JobFailure(f"YouTube's captions could not be read ({type(exc).__name__}).", transient=True) from exc
+
+
+def download(video: str, folder: Path, report: Reporter) -> Path:
     try:
-        path = asr.download_audio(
+        return asr.download_audio(
             video,
             folder,
             max_seconds=settings.TUBETAGS_JOBS_MAX_DURATION_S,
@@ -163,22 +200,12 @@ def from_link(spec: dict[str, Any], report: Reporter) -> TimedTranscript:
             raise JobFailure("This YouTube video is not available (removed, private, or blocked).") from exc
         if "live stream" in text:
             raise JobFailure("This is a live stream: tag it once it has ended.") from exc
-        raise JobFailure("The video's sound track could not be downloaded just now; trying again.", True) from exc
-    try:
-        audio = media.decode_audio(path)
-    except media.MediaError as exc:
-        raise JobFailure(str(exc)) from exc
-    finally:
-        path.unlink(missing_ok=True)
-    return whisper(audio, report)
+        raise JobFailure("The video's sound track could not be downloaded just now.", transient=True) from exc
 
 
-def tag(spec: dict[str, Any], transcript: TimedTranscript, report: Reporter) -> dict[str, Any]:
-    report("tagging", 0.0, "Choosing the tags", force=True)
-    text = "\n".join(text for _, _, text in transcript.segments)
-    segments = [Segment(text, start) for start, _, text in transcript.segments]
+def tag_text(spec: dict[str, Any], text: str, segments: list[Segment]) -> tagging.TagsResult:
     try:
-        result = tagging.tag_transcript(
+        return tagging.tag_transcript(
             text[: settings.TUBETAGS_MAX_TRANSCRIPT_CHARS],
             segments,
             spec["k"],
@@ -187,8 +214,15 @@ def tag(spec: dict[str, Any], transcript: TimedTranscript, report: Reporter) -> 
             spec.get("description"),
             started=time.perf_counter(),
         )
-    except ApiError as exc:  # no such model, or the registry is down
+    except ApiError as exc:  # no such model any more, or the registry is down
         raise JobFailure(exc.message, transient=exc.status >= 500) from exc
+
+
+def tag(spec: dict[str, Any], transcript: TimedTranscript, report: Reporter) -> dict[str, Any]:
+    report("tagging", 0.0, "Choosing the tags", force=True)
+    text = "\n".join(text for _, _, text in transcript.segments)
+    segments = [Segment(text, start) for start, _, text in transcript.segments]
+    result = retrying(lambda: tag_text(spec, text, segments), report)
     video_id = spec.get("video_id")
     return {
         **TagsResponse(result).data,
@@ -213,23 +247,20 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     """The job: spec is what POST /api/jobs checked (kind, k, alias, title, description; video_id or file)."""
     job = get_current_job()
     report = Reporter(job)
-    finished = False
+    keep = False  # the job's folder stays only for a retry after the worker was stopped mid-job
     try:
         transcript = from_link(spec, report) if spec["kind"] == "url" else from_file(spec, report)
-        answer = tag(spec, transcript, report)
-        finished = True
-        return answer
+        return tag(spec, transcript, report)
     except JobFailure as failure:
         if job is not None:
             job.meta["error"] = failure.message
             job.save_meta()
-        finished = not (failure.transient and job is not None and job.retries_left)
         raise
-    except Exception:  # a time-out or a bug: not retried (failure_handler)
-        finished = True
+    except (SystemExit, KeyboardInterrupt):
+        keep = True
         raise
     finally:
-        if finished:
+        if not keep:
             shutil.rmtree(jobs.job_folder(spec["job_id"]), ignore_errors=True)
 
 
@@ -255,10 +286,10 @@ def sweep_media(min_age_s: float = 60.0) -> int:
 
 
 def failure_handler(job: Job, exc_type: type[BaseException], exc_value: BaseException, *_traceback: Any) -> bool:
-    """RQ exception handler: only transient failures and killed workers are retried; a job's own message stays."""
+    """RQ exception handler: only a job whose worker was killed runs again (RQ's retries); a job's own message
+    stays as its reason."""
     if isinstance(exc_value, JobFailure):
-        if not exc_value.transient:
-            job.retries_left = 0
+        job.retries_left = 0  # transient faults were tried again inside the job already
         return True
     if exc_type.__name__ == "AbandonedJobError":
         return True  # retried while retries are left (RQ's clean-up)

@@ -17,6 +17,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/code: recorded_youtube
+
+from recorded_youtube import FakeTranscriptApi, RecordedOembed  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[3]
 WEBAPP = REPO / "webapp"
 COOKING = (
@@ -88,6 +94,41 @@ def speech_video(folder: Path, text: str = COOKING, name: str = "speech.mp4", re
     )
     audio.unlink()
     return path
+
+
+# ---- fixtures (imported by the test modules that use them)
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("clips")
+    return {"mp4": speech_video(folder), "wav": speech_audio(folder)}
+
+
+@pytest.fixture
+def jobs_api(api, settings, redis_url, tmp_path, monkeypatch):
+    """The API's test client with the job queue in a clean private Redis, uploads under tmp_path, recorded YouTube."""
+    import redis
+
+    from api import jobs
+    from pipelines import captions, youtube_links
+
+    settings.TUBETAGS_JOBS_REDIS_URL = redis_url
+    settings.TUBETAGS_MEDIA_DIR = str(tmp_path / "media")
+    jobs.connection.cache_clear()
+    redis.Redis.from_url(redis_url).flushdb()
+    oembed = RecordedOembed({"aX3kT9pLq2E": (200, "oembed_aX3kT9pLq2E.json"), "Wh1sper0nly": (401, "oembed_401.txt")})
+    monkeypatch.setattr(youtube_links, "http_session", oembed)
+    monkeypatch.setattr(captions, "YouTubeTranscriptApi", FakeTranscriptApi)
+    monkeypatch.setattr(FakeTranscriptApi, "tracks", {"aX3kT9pLq2E": [("en", False, COOKING)]})
+    yield api
+    jobs.connection.cache_clear()
 
 
 def worker_env(redis_url: str, registry_uri: str, media_dir: Path, **extra: str) -> dict[str, str]:

@@ -15,45 +15,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/code: recorded_youtube
 
-from jobs_support import COOKING, missing_tools, redis_server, speech_audio, speech_video  # noqa: E402
+from jobs_support import COOKING, missing_tools  # noqa: E402
 from recorded_youtube import FakeTranscriptApi, FakeYoutubeDL, RecordedOembed  # noqa: E402
 
 pytestmark = pytest.mark.skipif(bool(missing_tools()), reason=f"needs {', '.join(missing_tools())}")
 
 LINK = "https://www.youtube.com/watch?v=aX3kT9pLq2E"
 WHISPER_LINK = "https://youtu.be/Wh1sper0nly"
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    with redis_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("clips")
-    return {"mp4": speech_video(folder), "wav": speech_audio(folder)}
-
-
-@pytest.fixture
-def jobs_api(api, settings, redis_url, tmp_path, monkeypatch):
-    """The API's test client with the job queue in a clean private Redis, uploads under tmp_path, recorded YouTube."""
-    import redis
-
-    from api import jobs
-    from pipelines import captions, youtube_links
-
-    settings.TUBETAGS_JOBS_REDIS_URL = redis_url
-    settings.TUBETAGS_MEDIA_DIR = str(tmp_path / "media")
-    jobs.connection.cache_clear()
-    redis.Redis.from_url(redis_url).flushdb()
-    oembed = RecordedOembed({"aX3kT9pLq2E": (200, "oembed_aX3kT9pLq2E.json"), "Wh1sper0nly": (401, "oembed_401.txt")})
-    monkeypatch.setattr(youtube_links, "http_session", oembed)
-    monkeypatch.setattr(captions, "YouTubeTranscriptApi", FakeTranscriptApi)
-    monkeypatch.setattr(FakeTranscriptApi, "tracks", {"aX3kT9pLq2E": [("en", False, COOKING)]})
-    yield api
-    jobs.connection.cache_clear()
 
 
 def run_worker() -> None:
@@ -63,7 +31,7 @@ def run_worker() -> None:
 
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        VideoWorker([jobs.queue()], connection=jobs.connection()).work(burst=True, with_scheduler=True)
+        VideoWorker([jobs.queue()], connection=jobs.connection()).work(burst=True)
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
@@ -270,24 +238,42 @@ def test_a_video_youtube_will_not_serve_fails_in_words_and_is_not_retried(jobs_a
     assert failed["state"] == "failed" and "not available" in failed["error"] and "Traceback" not in failed["error"]
 
 
-def test_a_transient_fault_is_retried_and_the_job_then_finishes(jobs_api, monkeypatch):
+def test_a_transient_fault_is_tried_again_in_the_job_and_the_job_then_finishes(jobs_api, monkeypatch):
     from youtube_transcript_api import RequestBlocked
 
-    from api import jobs
+    from api import video_jobs
 
-    monkeypatch.setattr(FakeTranscriptApi, "tracks", {"aX3kT9pLq2E": RequestBlocked("aX3kT9pLq2E")})
+    class BlockedOnce(FakeTranscriptApi):
+        calls = 0
+
+        def list(self, video_id):
+            BlockedOnce.calls += 1
+            if BlockedOnce.calls == 1:
+                raise RequestBlocked(video_id)
+            return super().list(video_id)
+
+    from pipelines import captions
+
+    monkeypatch.setattr(captions, "YouTubeTranscriptApi", BlockedOnce)
+    monkeypatch.setattr(FakeTranscriptApi, "tracks", {"aX3kT9pLq2E": [("en", True, COOKING)]})
+    monkeypatch.setattr(video_jobs, "RETRY_WAITS_S", (0.0, 0.0))
     created = post_link(jobs_api, LINK).json()
     run_worker()
-    waiting = read(jobs_api, created).json()
-    assert waiting["state"] == "queued" and "Trying again" in waiting["detail"]
-    monkeypatch.setattr(FakeTranscriptApi, "tracks", {"aX3kT9pLq2E": [("en", True, COOKING)]})
-    scheduled = jobs.queue().scheduled_job_registry
-    assert scheduled.get_job_ids() == [created["job_id"]]  # in 10 s; moved to the queue now rather than waiting
-    jobs.queue().enqueue_job(jobs.queue().fetch_job(created["job_id"]))
-    scheduled.remove(created["job_id"])
-    run_worker()
     done = read(jobs_api, created).json()
-    assert done["state"] == "done" and done["transcript"]["source"] == "auto captions"
+    assert BlockedOnce.calls == 2 and done["state"] == "done" and done["transcript"]["source"] == "auto captions"
+
+
+def test_a_fault_that_stays_fails_after_the_tries_in_words(jobs_api, monkeypatch):
+    from youtube_transcript_api import RequestBlocked
+
+    from api import video_jobs
+
+    monkeypatch.setattr(FakeTranscriptApi, "tracks", {"aX3kT9pLq2E": RequestBlocked("aX3kT9pLq2E")})
+    monkeypatch.setattr(video_jobs, "RETRY_WAITS_S", (0.0, 0.0))
+    created = post_link(jobs_api, LINK).json()
+    run_worker()
+    failed = read(jobs_api, created).json()
+    assert failed["state"] == "failed" and failed["error"] == "YouTube did not let us read the captions just now."
 
 
 def test_tags_fit_counts_as_the_server_does():
