@@ -54,11 +54,21 @@ RUN groupadd --system --gid 10001 tubetags \
  && mkdir -p /var/lib/mlflow/artifacts \
  && chown -R 10001:10001 /var/lib/mlflow
 COPY --from=builder /opt/venv /opt/venv
+# Video jobs: ffprobe checks an upload before it is queued (web), ffmpeg decodes it (worker). Debian's security
+# updates replace the package's version, so an exact pin would break later builds.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ffmpeg \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /var/lib/tubetags/media \
+ && chown 10001:10001 /var/lib/tubetags/media
 WORKDIR /app
 # Only what serving imports: the library (the pyfunc wrapper and the strategies the models pickle
-# references to), the Django project, and the container's entry point and health check.
-# Owned by root and read-only to the app user.
+# references to), the pipelines the video jobs use (media, captions, Whisper), the Django project, and the
+# container's entry point and health check. Owned by root and read-only to the app user.
+# The video worker is this image with another command (compose.yaml, deploy/k8s/worker.yaml).
 COPY tubetags/ tubetags/
+COPY pipelines/ pipelines/
 COPY webapp/ webapp/
 COPY deploy/entrypoint.sh deploy/healthcheck.py deploy/
 USER 10001:10001

@@ -263,7 +263,7 @@ def _command_option(command: list[str], option: str) -> str:
 
 def test_compose_stack_is_wired_to_the_app(compose_config):
     services = compose_config["services"]
-    assert set(services) == {"web", "mlflow", "postgres", "redis"}
+    assert set(services) == {"web", "mlflow", "postgres", "redis", "worker", "jobs-redis"}
     web, mlflow = services["web"], services["mlflow"]
     env = web["environment"]
 
@@ -310,9 +310,13 @@ def _k8s_documents() -> list[tuple[Path, dict]]:
     return docs
 
 
-def _k8s(kind: str) -> dict:
-    found = [doc for _, doc in _k8s_documents() if doc["kind"] == kind]
-    assert len(found) == 1, f"expected one {kind} in deploy/k8s"
+def _k8s(kind: str, component: str = "web") -> dict:
+    found = [
+        doc
+        for _, doc in _k8s_documents()
+        if doc["kind"] == kind and doc["metadata"]["labels"]["app.kubernetes.io/component"] == component
+    ]
+    assert len(found) == 1, f"expected one {kind} of component {component} in deploy/k8s"
     return found[0]
 
 
@@ -348,7 +352,7 @@ def test_kubernetes_manifests_match_the_schemas(version):
                 f"{path.name}: {doc['kind']} invalid for Kubernetes {version}: {exc.message} at {list(exc.path)}"
             )
         kinds.add(doc["kind"])
-    assert kinds == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"}
+    assert kinds == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PersistentVolumeClaim"}
 
 
 def test_kubernetes_validation_is_strict():
@@ -421,8 +425,12 @@ def test_environment_variable_names_are_the_apps(compose_config):
     named = {
         "Dockerfile": set(_dockerfile_env()),
         "compose.yaml (web)": set(compose_config["services"]["web"]["environment"]),
+        "compose.yaml (worker)": set(compose_config["services"]["worker"]["environment"]),
         "deploy/k8s ConfigMap": set(_k8s("ConfigMap")["data"]),
         "deploy/k8s Deployment": {e["name"] for e in _deployment_container()["env"]},
+        "deploy/k8s worker": {
+            e["name"] for e in _k8s("Deployment", "worker")["spec"]["template"]["spec"]["containers"][0]["env"]
+        },
     }
     known = app_env_names() | LIBRARY_ENV
     unknown = {where: sorted(names - known - PENDING_APP_SETTINGS) for where, names in named.items()}
@@ -432,3 +440,41 @@ def test_environment_variable_names_are_the_apps(compose_config):
     pending = PENDING_APP_SETTINGS - app_env_names()
     if pending:
         pytest.xfail(f"{sorted(pending)}: the web app's setting for it comes from another branch")
+
+
+def test_the_video_worker_is_the_web_image_with_its_queue_and_uploads(compose_config):
+    """compose and Kubernetes run the RQ worker from the web image, on the jobs' own Redis, sharing the uploads."""
+    worker_command = ["python", "manage.py", "rqworker", "--worker-class", "api.jobs_worker.VideoWorker", "videos"]
+    assert (REPO / "webapp" / "api" / "jobs_worker.py").read_text().count("class VideoWorker(") == 1
+    services = compose_config["services"]
+    web, worker, queue = services["web"], services["worker"], services["jobs-redis"]
+    assert worker["image"] == web["image"] and worker["command"] == worker_command
+    for name in ("MLFLOW_TRACKING_URI", "TUBETAGS_JOBS_REDIS_URL", "TUBETAGS_MEDIA_DIR"):
+        assert worker["environment"][name] == web["environment"][name], name
+    assert web["environment"]["TUBETAGS_JOBS_REDIS_URL"].startswith("redis://jobs-redis:")
+    media = web["environment"]["TUBETAGS_MEDIA_DIR"]
+    for service in (web, worker):
+        assert [v["source"] for v in service["volumes"] if v["target"] == media] == ["media"]
+    assert "noeviction" in queue["command"] and "--appendonly" in queue["command"]  # a queue, not a cache
+    assert worker["depends_on"]["jobs-redis"]["condition"] == "service_healthy"
+
+    deployment = _k8s("Deployment", "worker")
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == _deployment_container()["image"]
+    assert container["command"] == ["/app/deploy/entrypoint.sh"] and container["args"] == worker_command
+    assert [ref["configMapRef"]["name"] for ref in container["envFrom"]] == [_k8s("ConfigMap")["metadata"]["name"]]
+    data = _k8s("ConfigMap")["data"]
+    claim = _k8s("PersistentVolumeClaim", "jobs")
+    assert "ReadWriteMany" in claim["spec"]["accessModes"]
+    web_pod = _k8s("Deployment")["spec"]["template"]["spec"]
+    for spec, mounts in ((pod, container["volumeMounts"]), (web_pod, _deployment_container()["volumeMounts"])):
+        volume = {v["name"]: v for v in spec["volumes"]}
+        mounted = [m["name"] for m in mounts if m["mountPath"] == data["TUBETAGS_MEDIA_DIR"]]
+        assert (
+            len(mounted) == 1 and volume[mounted[0]]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+        )
+    assert (
+        pod["securityContext"]["runAsUser"]
+        == _k8s("Deployment")["spec"]["template"]["spec"]["securityContext"]["runAsUser"]
+    )
