@@ -98,5 +98,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "max_chars": settings.TUBETAGS_MAX_TRANSCRIPT_CHARS,
             "max_upload_mb": settings.TUBETAGS_MAX_UPLOAD_BYTES / 1024 / 1024,
             "max_k": settings.TUBETAGS_MAX_K,
+            "max_video_gb": settings.TUBETAGS_JOBS_MAX_UPLOAD_BYTES / 1024**3,
+            "max_video_hours": settings.TUBETAGS_JOBS_MAX_DURATION_S / 3600,
         },
     )

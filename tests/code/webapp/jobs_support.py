@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[3]
 WEBAPP = REPO / "webapp"
 COOKING = (
     "Today we bake bread in the kitchen. Mix the flour, the sugar and the butter into a dough, add a little salt, "
-    "and bake it in the oven until the crust is golden. The recipe takes one hour."
+    "and bake it in the oven until the crust is golden. Cooking it takes one hour."
 )
 
 
