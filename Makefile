@@ -63,10 +63,11 @@ lint: $(STAMP) ## ruff (rules in pyproject.toml), ruff format --check, mypy (def
 test: lint ## lint, then the whole test suite (code, data, model-behaviour, web)
 	python -m pytest -q
 
-bench: $(STAMP) ## benchmarks: streaming memory/speed, Whisper real-time factor, API load
+bench: $(STAMP) ## benchmarks: streaming memory/speed, Whisper real-time factor, API load, a video's time to tags
 	python scripts/bench_streaming.py
 	python scripts/bench_asr.py
 	python scripts/bench_api.py
+	python scripts/bench_video.py
 
 clean:
 	rm -rf data/corpus data/cache reports/*.png

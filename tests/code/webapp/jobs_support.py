@@ -121,6 +121,7 @@ def jobs_api(api, settings, redis_url, tmp_path, monkeypatch):
 
     settings.TUBETAGS_JOBS_REDIS_URL = redis_url
     settings.TUBETAGS_MEDIA_DIR = str(tmp_path / "media")
+    settings.TUBETAGS_JOBS_MAX_QUEUED = 1000  # generated requests may queue many; one test sets a small limit
     jobs.connection.cache_clear()
     redis.Redis.from_url(redis_url).flushdb()
     oembed = RecordedOembed({"aX3kT9pLq2E": (200, "oembed_aX3kT9pLq2E.json"), "Wh1sper0nly": (401, "oembed_401.txt")})
