@@ -115,8 +115,8 @@ def _whisper_progress(on_progress: Progress | None) -> Iterator[None]:
     if on_progress is None:
         yield
         return
-    import whisper.transcribe as whisper_transcribe
-
+    # The module, not the function the package re-exports under the same name.
+    whisper_transcribe = importlib.import_module("whisper.transcribe")
     report = on_progress
 
     class Bar(tqdm):
