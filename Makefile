@@ -42,9 +42,8 @@ compare: $(STAMP) ## CIs, chart, error analysis, costs, promotion, production re
 	$(MLRUN) -e refit --experiment-name tubetags-refit
 	$(MLRUN) -e open_vocab --experiment-name tubetags-open-vocab
 
-serve: $(STAMP) ## serve on 127.0.0.1:$(PORT) (gunicorn, webapp/gunicorn.conf.py) + the video jobs' Redis and worker
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} ./scripts/with_jobs.sh \
-	bash -c 'cd webapp && DJANGO_DEBUG=$${DJANGO_DEBUG:-1} PORT=$(PORT) exec python -m gunicorn -c gunicorn.conf.py tubetags_site.wsgi'
+serve: $(STAMP) ## serve on 127.0.0.1:$(PORT): nginx in front of gunicorn (scripts/serve.py), + Redis and a video worker
+	PORT=$(PORT) ./scripts/with_jobs.sh python scripts/serve.py
 
 tracking-server: $(STAMP) ## MLflow tracking server + registry on PostgreSQL, artifacts served (http://127.0.0.1:5000)
 	./scripts/tracking_server.sh

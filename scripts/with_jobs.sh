@@ -10,6 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# DEBUG off (scripts/serve.py's default) needs a secret key, in the worker too: one for this run when none is set.
+case "${DJANGO_DEBUG:-0}" in
+  1|true|yes|on) ;;
+  *) export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-$(python -c 'import secrets; print(secrets.token_urlsafe(50))')}" ;;
+esac
+
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done

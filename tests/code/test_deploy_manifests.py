@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # scripts.serve
 DOCKERFILE = REPO / "Dockerfile"
 COMPOSE = REPO / "compose.yaml"
 K8S = REPO / "deploy" / "k8s"
@@ -91,6 +93,51 @@ def app_env_names() -> set[str]:
 def _documentation() -> str:
     """README.md and the topic pages in docs/, where deployment and its settings are documented."""
     return "\n".join(p.read_text() for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))])
+
+
+# ---------------------------------------------------------------- nginx in front (compose, Kubernetes)
+
+NGINX_CONF = REPO / "deploy" / "nginx" / "nginx.conf"  # the containers' main configuration
+NGINX_RULES = REPO / "deploy" / "nginx" / "proxy.conf"  # the request rules, shared with `make serve`
+NGINX_RULES_PATH = "/etc/nginx/tubetags/proxy.conf"  # where the containers mount them
+NGINX_PORT = 8080  # the nginx-unprivileged image's port
+
+
+def nginx_upstream() -> str:
+    match = re.search(r"upstream tubetags_app \{\s*server (\S+);", NGINX_CONF.read_text())
+    assert match, "deploy/nginx/nginx.conf has no tubetags_app upstream"
+    return match.group(1)
+
+
+def test_container_nginx_configuration_is_valid():
+    """`nginx -t` on the containers' configuration (with the rules where this checkout has them, and the upstream
+    resolvable here): the same nginx that `make serve` runs."""
+    from scripts.serve import nginx_binary
+
+    nginx = nginx_binary()
+    if nginx is None:
+        message = "nginx not installed: scripts/setup.sh installs it (apt-get install nginx)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    text = NGINX_CONF.read_text()
+    assert f"listen {NGINX_PORT};" in text and f"include {NGINX_RULES_PATH};" in text
+    here = text.replace(NGINX_RULES_PATH, str(NGINX_RULES)).replace(nginx_upstream(), f"127.0.0.1:{app_port()}")
+    with tempfile.TemporaryDirectory() as folder:
+        for path in ("/tmp/nginx.pid", "/tmp/client_temp", "/tmp/proxy_temp", "/tmp/fastcgi_temp", "/tmp/uwsgi_temp"):
+            here = here.replace(path, folder + path.removeprefix("/tmp"))
+        here = here.replace("/tmp/scgi_temp", folder + "/scgi_temp")
+        (Path(folder) / "nginx.conf").write_text(here)
+        result = subprocess.run(
+            [nginx, "-t", "-p", folder, "-e", "stderr", "-c", f"{folder}/nginx.conf"], capture_output=True, text=True
+        )
+    assert result.returncode == 0, result.stderr
+
+
+def test_kubernetes_proxy_configmap_is_the_nginx_files():
+    """deploy/k8s/proxy-configmap.yaml carries deploy/nginx/*.conf unchanged (kubectl apply cannot read files)."""
+    data = _k8s("ConfigMap", "tubetags-proxy")["data"]
+    assert data == {"nginx.conf": NGINX_CONF.read_text(), "proxy.conf": NGINX_RULES.read_text()}
 
 
 def test_health_path_and_static_file_exist_in_the_app():
@@ -263,13 +310,19 @@ def _command_option(command: list[str], option: str) -> str:
 
 def test_compose_stack_is_wired_to_the_app(compose_config):
     services = compose_config["services"]
-    assert set(services) == {"web", "mlflow", "postgres", "redis", "worker", "jobs-redis"}
-    web, mlflow = services["web"], services["mlflow"]
+    assert set(services) == {"web", "proxy", "mlflow", "postgres", "redis", "worker", "jobs-redis"}
+    web, mlflow, proxy = services["web"], services["mlflow"], services["proxy"]
     env = web["environment"]
 
-    # web: the app's port, published on loopback; the image's health check (not disabled) on /api/health
+    # web: the app's port, reachable by the other services only; the image's health check on /api/health
     assert env["PORT"] == app_port() and env["HOST"] == "0.0.0.0"
-    assert [(p["target"], p.get("host_ip")) for p in web["ports"]] == [(int(app_port()), "127.0.0.1")]
+    assert "ports" not in web and web["expose"] == [app_port()]
+    # proxy: nginx, published on loopback, in front of web (the upstream deploy/nginx/nginx.conf names)
+    assert [(p["target"], p.get("host_ip")) for p in proxy["ports"]] == [(NGINX_PORT, "127.0.0.1")]
+    mounts = {v["target"]: Path(v["source"]) for v in proxy["volumes"]}
+    assert mounts == {"/etc/nginx/nginx.conf": NGINX_CONF, NGINX_RULES_PATH: NGINX_RULES}
+    assert nginx_upstream() == f"web:{app_port()}" and proxy["depends_on"]["web"]["restart"] is True
+    assert env["TUBETAGS_CLIENT_IP_HEADER"] == "HTTP_X_REAL_IP"
     assert "healthcheck" not in web or not web["healthcheck"].get("disable")
     assert web["depends_on"]["mlflow"]["condition"] == "service_healthy"
     assert web["depends_on"]["redis"]["condition"] == "service_healthy"
@@ -310,18 +363,18 @@ def _k8s_documents() -> list[tuple[Path, dict]]:
     return docs
 
 
-def _k8s(kind: str, component: str = "web") -> dict:
-    found = [
-        doc
-        for _, doc in _k8s_documents()
-        if doc["kind"] == kind and doc["metadata"]["labels"]["app.kubernetes.io/component"] == component
-    ]
-    assert len(found) == 1, f"expected one {kind} of component {component} in deploy/k8s"
+WEB, WORKER = "tubetags-web", "tubetags-worker"  # the two Deployments
+
+
+def _k8s(kind: str, name: str | None = None) -> dict:
+    found = [doc for _, doc in _k8s_documents() if doc["kind"] == kind and name in {None, doc["metadata"]["name"]}]
+    assert len(found) == 1, f"expected one {kind} {name or ''} in deploy/k8s"
     return found[0]
 
 
-def _deployment_container() -> dict:
-    return _k8s("Deployment")["spec"]["template"]["spec"]["containers"][0]
+def _deployment_container(name: str = "web") -> dict:
+    containers = _k8s("Deployment", WEB)["spec"]["template"]["spec"]["containers"]
+    return next(c for c in containers if c["name"] == name)
 
 
 def _bytes(quantity: str) -> int:
@@ -358,16 +411,15 @@ def test_kubernetes_manifests_match_the_schemas(version):
 def test_kubernetes_validation_is_strict():
     """The check above can fail: a misspelt field in the Deployment is rejected."""
     kv = _validator()
-    broken = json.loads(json.dumps(_k8s("Deployment")))
+    broken = json.loads(json.dumps(_k8s("Deployment", WEB)))
     broken["spec"]["replica"] = broken["spec"].pop("replicas")
     with pytest.raises(kv.ValidationError):
         kv.validate(broken, kv.latest_version(), strict=True)
 
 
 def test_kubernetes_manifests_are_wired_to_the_app():
-    deployment, service, hpa, config = (
-        _k8s(k) for k in ("Deployment", "Service", "HorizontalPodAutoscaler", "ConfigMap")
-    )
+    deployment, service, hpa = _k8s("Deployment", WEB), _k8s("Service"), _k8s("HorizontalPodAutoscaler")
+    config = _k8s("ConfigMap", "tubetags-config")
     pod = deployment["spec"]["template"]
     container = _deployment_container()
     data = config["data"]
@@ -383,9 +435,17 @@ def test_kubernetes_manifests_are_wired_to_the_app():
     assert [ref["configMapRef"]["name"] for ref in container["envFrom"]] == [config["metadata"]["name"]]
 
     # the app's port
+    # gunicorn on the pod's loopback only; the proxy container holds the pod's port, where the Service points
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"http": int(app_port())} and data["PORT"] == app_port() and data["HOST"] == "0.0.0.0"
-    assert service["spec"]["ports"][0]["targetPort"] in ports
+    assert ports == {"app": int(app_port())} and data["PORT"] == app_port() and data["HOST"] == "127.0.0.1"
+    proxy = _deployment_container("proxy")
+    proxy_ports = {p["name"]: p["containerPort"] for p in proxy["ports"]}
+    assert proxy_ports == {"http": NGINX_PORT} and service["spec"]["ports"][0]["targetPort"] == "http"
+    assert {"ip": "127.0.0.1", "hostnames": ["web"]} in pod["spec"]["hostAliases"]  # nginx.conf's upstream `web`
+    assert nginx_upstream() == f"web:{app_port()}"
+    mounts = {m["mountPath"]: m.get("subPath") for m in proxy["volumeMounts"]}
+    assert mounts["/etc/nginx/nginx.conf"] == "nginx.conf" and mounts[NGINX_RULES_PATH] == "proxy.conf"
+    assert proxy["securityContext"]["readOnlyRootFilesystem"] is True and mounts["/tmp"] is None
 
     # probes: readiness on /api/health; all with the Host Django allows and the proxy's https header
     assert container["readinessProbe"]["httpGet"]["path"] == HEALTH_PATH
@@ -393,7 +453,7 @@ def test_kubernetes_manifests_are_wired_to_the_app():
     allowed = data["DJANGO_ALLOWED_HOSTS"].split(",")
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         get = container[probe]["httpGet"]
-        assert get["port"] in ports
+        assert get["port"] == NGINX_PORT  # through the proxy: the whole path a client's request takes
         headers = {h["name"]: h["value"] for h in get["httpHeaders"]}
         assert headers["Host"] in allowed, f"{probe}: Django would answer 400 to Host {headers['Host']}"
         assert headers["X-Forwarded-Proto"] == "https" and data["DJANGO_BEHIND_PROXY"] == "1"
@@ -426,10 +486,10 @@ def test_environment_variable_names_are_the_apps(compose_config):
         "Dockerfile": set(_dockerfile_env()),
         "compose.yaml (web)": set(compose_config["services"]["web"]["environment"]),
         "compose.yaml (worker)": set(compose_config["services"]["worker"]["environment"]),
-        "deploy/k8s ConfigMap": set(_k8s("ConfigMap")["data"]),
+        "deploy/k8s ConfigMap": set(_k8s("ConfigMap", "tubetags-config")["data"]),
         "deploy/k8s Deployment": {e["name"] for e in _deployment_container()["env"]},
         "deploy/k8s worker": {
-            e["name"] for e in _k8s("Deployment", "worker")["spec"]["template"]["spec"]["containers"][0]["env"]
+            e["name"] for e in _k8s("Deployment", WORKER)["spec"]["template"]["spec"]["containers"][0]["env"]
         },
     }
     known = app_env_names() | LIBRARY_ENV
@@ -458,16 +518,16 @@ def test_the_video_worker_is_the_web_image_with_its_queue_and_uploads(compose_co
     assert "noeviction" in queue["command"] and "--appendonly" in queue["command"]  # a queue, not a cache
     assert worker["depends_on"]["jobs-redis"]["condition"] == "service_healthy"
 
-    deployment = _k8s("Deployment", "worker")
+    deployment = _k8s("Deployment", WORKER)
     pod = deployment["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert container["image"] == _deployment_container()["image"]
     assert container["command"] == ["/app/deploy/entrypoint.sh"] and container["args"] == worker_command
-    assert [ref["configMapRef"]["name"] for ref in container["envFrom"]] == [_k8s("ConfigMap")["metadata"]["name"]]
-    data = _k8s("ConfigMap")["data"]
-    claim = _k8s("PersistentVolumeClaim", "jobs")
+    assert [ref["configMapRef"]["name"] for ref in container["envFrom"]] == ["tubetags-config"]
+    data = _k8s("ConfigMap", "tubetags-config")["data"]
+    claim = _k8s("PersistentVolumeClaim", "tubetags-media")
     assert "ReadWriteMany" in claim["spec"]["accessModes"]
-    web_pod = _k8s("Deployment")["spec"]["template"]["spec"]
+    web_pod = _k8s("Deployment", WEB)["spec"]["template"]["spec"]
     for spec, mounts in ((pod, container["volumeMounts"]), (web_pod, _deployment_container()["volumeMounts"])):
         volume = {v["name"]: v for v in spec["volumes"]}
         mounted = [m["name"] for m in mounts if m["mountPath"] == data["TUBETAGS_MEDIA_DIR"]]
@@ -476,5 +536,5 @@ def test_the_video_worker_is_the_web_image_with_its_queue_and_uploads(compose_co
         )
     assert (
         pod["securityContext"]["runAsUser"]
-        == _k8s("Deployment")["spec"]["template"]["spec"]["securityContext"]["runAsUser"]
+        == _k8s("Deployment", WEB)["spec"]["template"]["spec"]["securityContext"]["runAsUser"]
     )

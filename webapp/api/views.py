@@ -7,6 +7,7 @@ import time
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import get_usage
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.parsers import MultiPartParser
@@ -16,7 +17,7 @@ from rest_framework.views import APIView
 
 from api import serializers as s
 from api import tagging
-from api.errors import ApiError
+from api.errors import ApiError, method_not_allowed
 from api.model_cache import PRODUCTION, ModelUnavailable, get_cache
 from api.parsers import JSONParser
 
@@ -58,9 +59,13 @@ class TagsView(APIView):
         request={"application/json": s.TagsJsonRequest, "multipart/form-data": s.TagsUploadRequest},
         responses={
             200: s.TagsResponse,
-            400: OpenApiResponse(s.Error, "Invalid input (the message says what)."),
+            400: OpenApiResponse(s.Error, "Not what this schema describes (the message says what)."),
+            404: OpenApiResponse(s.Error, "No model with that alias in the registry."),
             413: OpenApiResponse(s.Error, "Transcript, file or body over the size limit."),
             415: OpenApiResponse(s.Error, "Not JSON/multipart, or not an .srt/.vtt file."),
+            422: OpenApiResponse(
+                s.Error, "Too few words (markup, emoji, digits left out), or a language written without spaces."
+            ),
             429: OpenApiResponse(s.Error, "Rate limit exceeded."),
             503: OpenApiResponse(s.Error, "No production model in the registry."),
         },
@@ -81,8 +86,11 @@ class TagsView(APIView):
         return response
 
 
+@csrf_exempt  # a page to read: other methods get a JSON 405, not the CSRF middleware's 403
 def index(request: HttpRequest) -> HttpResponse:
     """The demo page; the model menu lists the aliases present in the registry."""
+    if request.method not in {"GET", "HEAD"}:
+        return method_not_allowed(request, "GET", "HEAD")
     try:
         models, problem = get_cache().catalogue(), ""
     except ModelUnavailable as exc:

@@ -129,6 +129,8 @@ TUBETAGS_MAX_UPLOAD_BYTES = int(os.environ.get("TUBETAGS_MAX_UPLOAD_BYTES", 2 * 
 # Whole request body: a 200,000-character transcript is up to ~1.2 MB as escaped JSON.
 TUBETAGS_MAX_REQUEST_BYTES = TUBETAGS_MAX_UPLOAD_BYTES + 1024 * 1024
 TUBETAGS_MAX_K = 50
+# Fewer real words than this (markup, emoji, digits, symbols left out) is a 422, not invented tags.
+TUBETAGS_MIN_WORDS = int(os.environ.get("TUBETAGS_MIN_WORDS", 5))
 # A body over the limit is answered 413 without parsing, but read and thrown away first (up to this
 # many bytes, for at most TUBETAGS_DRAIN_MAX_S): a client still sending (urllib, requests) would
 # otherwise get "connection reset"/"broken pipe" instead of the 413. Bigger bodies: 413, then close.
@@ -178,6 +180,7 @@ CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 if env_bool("DJANGO_BEHIND_PROXY", False):  # trust X-Forwarded-Proto from the TLS proxy
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_FAILURE_VIEW = "api.errors.csrf_failure"  # JSON, like every other error
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -188,6 +191,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 USE_TZ = True
+TIME_ZONE = "UTC"  # Django's default is America/Chicago, which it also sets as the workers' process time zone
 LANGUAGE_CODE = "en"
 
 # One console handler (stderr: gunicorn's error log) on the root, so every message is written once: the app's
