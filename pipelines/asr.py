@@ -130,11 +130,11 @@ def _whisper_progress(on_progress: Progress | None) -> Iterator[None]:
             return super().update(n)
 
     original = whisper_transcribe.tqdm
-    whisper_transcribe.tqdm = types.SimpleNamespace(tqdm=Bar)  # type: ignore[assignment]
+    setattr(whisper_transcribe, "tqdm", types.SimpleNamespace(tqdm=Bar))  # noqa: B010  (a module attribute)
     try:
         yield
     finally:
-        whisper_transcribe.tqdm = original
+        setattr(whisper_transcribe, "tqdm", original)  # noqa: B010
 
 
 def _transcribe_openai_whisper(
