@@ -51,8 +51,13 @@ def video_id(link: str) -> str:
     text = link.strip()
     if _ID.match(text):
         return text  # a bare id
-    parts = urlsplit(text if "://" in text else f"https://{text}")
-    host = (parts.hostname or "").lower().removeprefix("www.")
+    try:
+        parts = urlsplit(text if "://" in text else f"https://{text}")
+        host = (parts.hostname or "").lower().removeprefix("www.")
+    except ValueError as error:  # e.g. an unbalanced "[" read as an IPv6 address
+        raise BadLink(
+            "That is not a web link. Paste the video's YouTube link, e.g. https://www.youtube.com/watch?v=…"
+        ) from error
     if parts.scheme not in {"http", "https"} or not host:
         raise BadLink("That is not a web link. Paste the video's YouTube link, e.g. https://www.youtube.com/watch?v=…")
     segments = [s for s in parts.path.split("/") if s]

@@ -5,8 +5,9 @@
 #   scripts/with_jobs.sh COMMAND...          (what `make serve` runs around gunicorn)
 #
 # TUBETAGS_JOBS_REDIS_URL set: that Redis is used and nothing is started. Else a private redis-server on
-# 127.0.0.1:TUBETAGS_JOBS_REDIS_PORT (6380, beside any system Redis on 6379), appending to data/jobs-redis/ so that
-# queued jobs survive a restart, with no eviction (a queue must never lose a job). TUBETAGS_JOBS_WORKERS (1) workers.
+# 127.0.0.1:TUBETAGS_JOBS_REDIS_PORT (6380, beside any system Redis on 6379), appending to TUBETAGS_JOBS_REDIS_DIR
+# (data/jobs-redis/) so that queued jobs survive a restart, with no eviction (a queue must never lose a job).
+# TUBETAGS_JOBS_WORKERS (1) workers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,8 +32,9 @@ if [ -z "${TUBETAGS_JOBS_REDIS_URL:-}" ]; then
   elif redis-cli -p "$port" ping >/dev/null 2>&1; then
     echo "video jobs: using the Redis already on 127.0.0.1:$port" >&2
   else
-    mkdir -p data/jobs-redis
-    redis-server --port "$port" --bind 127.0.0.1 --dir "$PWD/data/jobs-redis" --save "" --appendonly yes \
+    dir=$(realpath -m "${TUBETAGS_JOBS_REDIS_DIR:-data/jobs-redis}")
+    mkdir -p "$dir"
+    redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly yes \
       --maxmemory-policy noeviction --loglevel warning &
     pids+=($!)
     for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done

@@ -24,11 +24,14 @@ class JobsView(APIView):
         request={"application/json": sj.JobJsonRequest, "multipart/form-data": sj.JobUploadRequest},
         responses={
             202: sj.JobCreated,
-            400: OpenApiResponse(s.Error, "Invalid input: not a YouTube video link, an empty file, bad fields."),
+            400: OpenApiResponse(s.Error, "Not what this schema describes (the message says what)."),
             404: OpenApiResponse(s.Error, "YouTube says the video does not exist (removed or mistyped)."),
             413: OpenApiResponse(s.Error, "File over the size limit, or video over the length limit."),
             415: OpenApiResponse(s.Error, "Not a video or audio file (also: a picture, or another kind of file)."),
-            422: OpenApiResponse(s.Error, "A video without a sound track, or a private YouTube video."),
+            422: OpenApiResponse(
+                s.Error,
+                "Not a link to one YouTube video, a private video, an empty file or one without a sound track.",
+            ),
             429: OpenApiResponse(s.Error, "Rate limit exceeded (TUBETAGS_JOBS_RATE_LIMIT)."),
             503: OpenApiResponse(s.Error, "The job queue is down or full, or no production model."),
         },

@@ -20,7 +20,15 @@ from rest_framework.request import Request
 
 from api.errors import ApiError
 from api.model_cache import ALIAS_PATTERN, PRODUCTION, UnknownAlias, get_cache
-from api.serializers import ModelInfo, ScoredTag, StrictCharField, TagsRequest, TagsUploadRequest
+from api.serializers import (
+    NO_NUL,
+    NOT_BLANK_NO_NUL,
+    ModelInfo,
+    ScoredTag,
+    StrictCharField,
+    TagsRequest,
+    TagsUploadRequest,
+)
 from pipelines import media, youtube_links
 
 if TYPE_CHECKING:
@@ -52,6 +60,7 @@ class JobRequest(TagsRequest):
     )
     file = serializers.FileField(
         required=False,
+        allow_empty_file=True,  # refused below with the other unusable files (422), not as a malformed body
         help_text=f"multipart only: a video or audio file ({', '.join(e.lstrip('.') for e in MEDIA_EXTENSIONS)}), "
         f"at most {settings.TUBETAGS_JOBS_MAX_UPLOAD_BYTES:,} bytes and "
         f"{_length(settings.TUBETAGS_JOBS_MAX_DURATION_S)} long, with a sound track.",
@@ -72,10 +81,8 @@ class JobRequest(TagsRequest):
         return checked.validated_data
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if ("url" in attrs) == ("file" in attrs):
-            raise serializers.ValidationError(
-                "Send either 'url' (a YouTube link, JSON) or 'file' (a video or audio file, multipart), one of them."
-            )
+        if self.text_field not in attrs:
+            raise serializers.ValidationError(self.missing_text)
         alias = check_alias(attrs.get("model") or PRODUCTION)
         common = {
             "k": attrs["k"],
@@ -95,14 +102,20 @@ class JobJsonRequest(JobRequest):
 
     text_field = "url"
     json_body = True
+    missing_text = "'url' is required: a YouTube video's link (or upload a video file as multipart field 'file')."
+    other_kind = " A video file goes in a multipart form, field 'file'."
+    file = None  # type: ignore[assignment]  # DRF: not a field of this kind of body
 
 
 class JobUploadRequest(JobRequest, TagsUploadRequest):
     """A multipart form with a video or audio file in `file`."""
 
     transcript = None  # type: ignore[assignment]
+    url = None  # type: ignore[assignment]
     text_field = "file"
     json_body = False
+    missing_text = "'file' is required: a video or audio file (send a YouTube link as JSON, field 'url', instead)."
+    other_kind = " A YouTube link goes in a JSON body, field 'url'."
 
 
 JobRequest.kinds = {True: JobJsonRequest, False: JobUploadRequest}
@@ -123,8 +136,8 @@ def check_alias(alias: str) -> str:
 def check_link(url: str) -> youtube_links.VideoInfo:
     try:
         video = youtube_links.video_id(url)
-    except youtube_links.BadLink as exc:
-        raise ApiError(400, str(exc)) from exc
+    except youtube_links.BadLink as exc:  # well-formed, but not a link to one YouTube video
+        raise ApiError(422, str(exc)) from exc
     try:
         return youtube_links.look_up(video)
     except youtube_links.VideoGone as exc:
@@ -132,7 +145,7 @@ def check_link(url: str) -> youtube_links.VideoInfo:
 
 
 def check_upload(upload: UploadedFile) -> media.MediaInfo:
-    """415 not a media file, 400 empty, 413 too big or too long, 422 no sound track."""
+    """415 not a media file, 413 too big or too long, 422 empty or no sound track."""
     name = upload.name or ""
     suffix = Path(name).suffix.lower()
     if suffix not in MEDIA_EXTENSIONS:
@@ -142,7 +155,7 @@ def check_upload(upload: UploadedFile) -> media.MediaInfo:
             f"({', '.join(MEDIA_EXTENSIONS)}). For subtitles, use POST /api/tags.",
         )
     if not upload.size:
-        raise ApiError(400, "The file is empty.")
+        raise ApiError(422, "The file is empty.")
     if upload.size > settings.TUBETAGS_JOBS_MAX_UPLOAD_BYTES:
         raise ApiError(
             413,
@@ -153,7 +166,7 @@ def check_upload(upload: UploadedFile) -> media.MediaInfo:
     try:
         info = probe_upload(upload)
     except media.MediaError as exc:
-        status = 422 if "no sound track" in str(exc) else 400 if "empty" in str(exc) else 415
+        status = 422 if "no sound track" in str(exc) or "empty" in str(exc) else 415
         raise ApiError(status, str(exc)) from exc
     if info.duration_s > settings.TUBETAGS_JOBS_MAX_DURATION_S:
         raise ApiError(
@@ -177,7 +190,9 @@ def probe_upload(upload: UploadedFile) -> media.MediaInfo:
 
 
 class JobRequestSchema(OpenApiSerializerExtension):
-    """In /api/schema: each kind of body with its own field (`url` or `file`), required."""
+    """In /api/schema: each kind of body with its own field (`url` or `file`), required, and no other field; as
+    strict as the server, like `api.serializers.TagsRequestSchema`: what it refuses with a 400 is outside the schema;
+    what a schema cannot say (a YouTube video that exists, a real media file, its length) is 404, 413, 415 or 422."""
 
     target_class = "api.serializers_jobs.JobRequest"
     match_subclasses = True
@@ -185,10 +200,21 @@ class JobRequestSchema(OpenApiSerializerExtension):
 
     def map_serializer(self, auto_schema: AutoSchema, direction: Direction) -> dict[str, Any]:
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        properties = schema["properties"]
         text_field = self.target.text_field
-        schema["properties"].pop("file" if text_field == "url" else "url")
-        schema["properties"][text_field].pop("nullable", None)
+        for name in ("title", "description"):
+            properties[name]["pattern"] = NO_NUL
+        if text_field == "url":
+            properties["url"].update(minLength=1, pattern=NOT_BLANK_NO_NUL)
+        else:
+            properties["file"] = {
+                "type": "string",
+                "format": "binary",
+                "description": properties["file"]["description"],
+            }
+        properties["model"]["pattern"] = ALIAS_PATTERN.pattern
         schema["required"] = [text_field]
+        schema["additionalProperties"] = False
         return schema
 
 
@@ -241,7 +267,7 @@ class JobStatus(serializers.Serializer):
 
 class FitRequest(serializers.Serializer):
     tags = serializers.ListField(
-        child=StrictCharField(max_length=500, allow_blank=True),
+        child=StrictCharField(max_length=500, allow_blank=True, trim_whitespace=False),  # as the schema counts
         max_length=200,
         help_text="Tags, in the order the creator wants them kept.",
     )
