@@ -151,7 +151,13 @@ def main() -> None:
         results = []
         with redis_server() as redis_url:
             env = worker_env(redis_url, args.tracking_uri or "", folder / "media")
-            jobs_env = {"TUBETAGS_JOBS_REDIS_URL": redis_url, "TUBETAGS_MEDIA_DIR": str(folder / "media")}
+            jobs_env = {
+                "TUBETAGS_JOBS_REDIS_URL": redis_url,
+                "TUBETAGS_MEDIA_DIR": str(folder / "media"),
+                # The job time-out (300 s + 1 s per second of audio by default) would stop openai-whisper on a
+                # loaded machine: the benchmark measures, it does not enforce.
+                "TUBETAGS_JOBS_TIMEOUT_PER_AUDIO_S": "20",
+            }
             with serve(args.tracking_uri, workers=1, **jobs_env) as (base, _health):
                 for backend in args.backend:
                     result = run_backend(backend, base, env, video, warmup, text, folder / f"{backend}.log")
