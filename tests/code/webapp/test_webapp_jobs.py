@@ -310,3 +310,15 @@ def test_tags_fit_endpoint(api):
         "limit": 500,
     }
     assert api.post("/api/tags/fit", {"tags": "cooking"}, content_type="application/json").status_code == 400
+
+
+def test_eta_follows_the_pace_once_there_is_one():
+    from api.jobs import eta_s
+
+    start = 1000.0
+    meta = {"state": "transcribing", "duration_s": 600.0, "transcribe_started": start, "rtf": 0.15}
+    # Before 5% is done: the expected real-time factor (600 s x 0.15 = 90 s), less the time already spent.
+    assert eta_s({**meta, "audio_done_s": 0.0}, start + 10) == 80.0
+    # Then the pace so far: 150 s of audio in 30 s -> 450 s left at the same pace = 90 s.
+    assert eta_s({**meta, "audio_done_s": 150.0}, start + 30) == 90.0
+    assert eta_s({**meta, "state": "tagging", "audio_done_s": 600.0}, start + 99) is None
