@@ -73,12 +73,23 @@ RUN groupadd --system --gid 10001 tubetags \
  && mkdir -p /var/lib/mlflow/artifacts /var/lib/tubetags/monitoring \
  && chown -R 10001:10001 /var/lib/mlflow /var/lib/tubetags
 COPY --from=builder /opt/venv /opt/venv
+# Video jobs: ffprobe checks an upload before it is queued (web), ffmpeg decodes it (worker). Debian's security
+# updates replace the package's version, so an exact pin would break later builds.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ffmpeg \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /var/lib/tubetags/media \
+ && chown 10001:10001 /var/lib/tubetags/media
 WORKDIR /app
 # Only what serving imports: the library (the pyfunc wrapper and the strategies the models pickle
-# references to) with the record contract it imports (data_contracts: tubetags.corpus), the Django
-# project, and the container's entry point and health check. Owned by root, read-only to the app user.
+# references to) with the record contract it imports (data_contracts: tubetags.corpus), the pipelines the
+# video jobs use (media, captions, Whisper), the Django project, and the container's entry point and health
+# check. Owned by root, read-only to the app user.
+# The video worker is this image with another command (compose.yaml, deploy/k8s/worker.yaml).
 COPY data_contracts/ data_contracts/
 COPY tubetags/ tubetags/
+COPY pipelines/ pipelines/
 COPY webapp/ webapp/
 COPY deploy/entrypoint.sh deploy/healthcheck.py deploy/
 USER 10001:10001

@@ -52,8 +52,8 @@ channel-report: $(STAMP) ## tag one channel's collected videos on Spark and repo
 	@test -n "$(CHANNEL)" || { echo "usage: make channel-report CHANNEL=@handle [BATCH_INPUT=$(BATCH_INPUT)]" >&2; exit 2; }
 	python -m tubetags batch-tag --input "$(BATCH_INPUT)" --output "data/batch/$(CHANNEL)" --channel "$(CHANNEL)" --report true
 
-serve: $(STAMP) ## serve the production model on 127.0.0.1:$(PORT): nginx in front of gunicorn (scripts/serve.py)
-	PORT=$(PORT) python scripts/serve.py
+serve: $(STAMP) ## serve on 127.0.0.1:$(PORT): nginx in front of gunicorn (scripts/serve.py), + Redis and a video worker
+	PORT=$(PORT) ./scripts/with_jobs.sh python scripts/serve.py
 
 tracking-server: $(STAMP) ## MLflow tracking server + registry on PostgreSQL, artifacts served (http://127.0.0.1:5000)
 	./scripts/tracking_server.sh
@@ -77,10 +77,11 @@ lint: $(STAMP) ## ruff (rules in pyproject.toml), ruff format --check, mypy (def
 test: lint ## lint, then the whole test suite (code, data, model-behaviour, web)
 	python -m pytest -q
 
-bench: $(STAMP) ## benchmarks: streaming memory/speed, Whisper real-time factor, API load, Spark (SPARK_BENCH_SCALE)
+bench: $(STAMP) ## benchmarks: streaming memory/speed, Whisper real-time factor, API load, a video's time to tags, Spark (SPARK_BENCH_SCALE)
 	python scripts/bench_streaming.py
 	python scripts/bench_asr.py
 	python scripts/bench_api.py
+	python scripts/bench_video.py
 	python scripts/bench_spark.py --scale $(SPARK_BENCH_SCALE)
 
 clean:

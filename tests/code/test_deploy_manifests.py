@@ -316,7 +316,7 @@ def _command_option(command: list[str], option: str) -> str:
 
 def test_compose_stack_is_wired_to_the_app(compose_config):
     services = compose_config["services"]
-    assert set(services) == {"web", "proxy", "mlflow", "postgres", "redis"}
+    assert set(services) == {"web", "proxy", "mlflow", "postgres", "redis", "worker", "jobs-redis"}
     web, mlflow, proxy = services["web"], services["mlflow"], services["proxy"]
     env = web["environment"]
 
@@ -369,6 +369,9 @@ def _k8s_documents() -> list[tuple[Path, dict]]:
     return docs
 
 
+WEB, WORKER = "tubetags-web", "tubetags-worker"  # the two Deployments
+
+
 def _k8s(kind: str, name: str | None = None) -> dict:
     found = [doc for _, doc in _k8s_documents() if doc["kind"] == kind and name in {None, doc["metadata"]["name"]}]
     assert len(found) == 1, f"expected one {kind} {name or ''} in deploy/k8s"
@@ -376,7 +379,7 @@ def _k8s(kind: str, name: str | None = None) -> dict:
 
 
 def _deployment_container(name: str = "web") -> dict:
-    containers = _k8s("Deployment")["spec"]["template"]["spec"]["containers"]
+    containers = _k8s("Deployment", WEB)["spec"]["template"]["spec"]["containers"]
     return next(c for c in containers if c["name"] == name)
 
 
@@ -408,20 +411,20 @@ def test_kubernetes_manifests_match_the_schemas(version):
                 f"{path.name}: {doc['kind']} invalid for Kubernetes {version}: {exc.message} at {list(exc.path)}"
             )
         kinds.add(doc["kind"])
-    assert kinds == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"}
+    assert kinds == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PersistentVolumeClaim"}
 
 
 def test_kubernetes_validation_is_strict():
     """The check above can fail: a misspelt field in the Deployment is rejected."""
     kv = _validator()
-    broken = json.loads(json.dumps(_k8s("Deployment")))
+    broken = json.loads(json.dumps(_k8s("Deployment", WEB)))
     broken["spec"]["replica"] = broken["spec"].pop("replicas")
     with pytest.raises(kv.ValidationError):
         kv.validate(broken, kv.latest_version(), strict=True)
 
 
 def test_kubernetes_manifests_are_wired_to_the_app():
-    deployment, service, hpa = (_k8s(k) for k in ("Deployment", "Service", "HorizontalPodAutoscaler"))
+    deployment, service, hpa = _k8s("Deployment", WEB), _k8s("Service"), _k8s("HorizontalPodAutoscaler")
     config = _k8s("ConfigMap", "tubetags-config")
     pod = deployment["spec"]["template"]
     container = _deployment_container()
@@ -488,8 +491,12 @@ def test_environment_variable_names_are_the_apps(compose_config):
     named = {
         "Dockerfile": set(_dockerfile_env()),
         "compose.yaml (web)": set(compose_config["services"]["web"]["environment"]),
+        "compose.yaml (worker)": set(compose_config["services"]["worker"]["environment"]),
         "deploy/k8s ConfigMap": set(_k8s("ConfigMap", "tubetags-config")["data"]),
         "deploy/k8s Deployment": {e["name"] for e in _deployment_container()["env"]},
+        "deploy/k8s worker": {
+            e["name"] for e in _k8s("Deployment", WORKER)["spec"]["template"]["spec"]["containers"][0]["env"]
+        },
     }
     known = app_env_names() | LIBRARY_ENV
     unknown = {where: sorted(names - known - PENDING_APP_SETTINGS) for where, names in named.items()}
@@ -675,3 +682,41 @@ def test_build_script_and_dockerfile_agree():
     assert "python3 -m venv /opt/venv" in DOCKERFILE.read_text()  # Debian's python3 has no `python`
     # make image runs it
     assert re.search(r"^image:.*\n\t\./scripts/build_image\.sh$", (REPO / "Makefile").read_text(), re.M)
+
+
+def test_the_video_worker_is_the_web_image_with_its_queue_and_uploads(compose_config):
+    """compose and Kubernetes run the RQ worker from the web image, on the jobs' own Redis, sharing the uploads."""
+    worker_command = ["python", "manage.py", "rqworker", "--worker-class", "api.jobs_worker.VideoWorker", "videos"]
+    assert (REPO / "webapp" / "api" / "jobs_worker.py").read_text().count("class VideoWorker(") == 1
+    services = compose_config["services"]
+    web, worker, queue = services["web"], services["worker"], services["jobs-redis"]
+    assert worker["image"] == web["image"] and worker["command"] == worker_command
+    for name in ("MLFLOW_TRACKING_URI", "TUBETAGS_JOBS_REDIS_URL", "TUBETAGS_MEDIA_DIR"):
+        assert worker["environment"][name] == web["environment"][name], name
+    assert web["environment"]["TUBETAGS_JOBS_REDIS_URL"].startswith("redis://jobs-redis:")
+    media = web["environment"]["TUBETAGS_MEDIA_DIR"]
+    for service in (web, worker):
+        assert [v["source"] for v in service["volumes"] if v["target"] == media] == ["media"]
+    assert "noeviction" in queue["command"] and "--appendonly" in queue["command"]  # a queue, not a cache
+    assert worker["depends_on"]["jobs-redis"]["condition"] == "service_healthy"
+
+    deployment = _k8s("Deployment", WORKER)
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == _deployment_container()["image"]
+    assert container["command"] == ["/app/deploy/entrypoint.sh"] and container["args"] == worker_command
+    assert [ref["configMapRef"]["name"] for ref in container["envFrom"]] == ["tubetags-config"]
+    data = _k8s("ConfigMap", "tubetags-config")["data"]
+    claim = _k8s("PersistentVolumeClaim", "tubetags-media")
+    assert "ReadWriteMany" in claim["spec"]["accessModes"]
+    web_pod = _k8s("Deployment", WEB)["spec"]["template"]["spec"]
+    for spec, mounts in ((pod, container["volumeMounts"]), (web_pod, _deployment_container()["volumeMounts"])):
+        volume = {v["name"]: v for v in spec["volumes"]}
+        mounted = [m["name"] for m in mounts if m["mountPath"] == data["TUBETAGS_MEDIA_DIR"]]
+        assert (
+            len(mounted) == 1 and volume[mounted[0]]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+        )
+    assert (
+        pod["securityContext"]["runAsUser"]
+        == _k8s("Deployment", WEB)["spec"]["template"]["spec"]["securityContext"]["runAsUser"]
+    )
