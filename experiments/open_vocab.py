@@ -71,6 +71,7 @@ OPEN_VOCAB_ALIAS = registry.STRATEGY_ALIASES[HybridTagger.strategy]
 DATASETS = ("ted", "youtube")
 RANKER_SETTINGS = ("transcript", "title")  # YouTube has no descriptions: its rankers fall back to the title's
 TEST_SETTINGS = {"ted": ("transcript", "title", "description"), "youtube": ("transcript", "title")}
+DATASET_NAMES = {"ted": "TED", "youtube": "YouTube"}
 STRING_K = 40  # candidates offered to the 500-character YouTube string
 DEPTH = STRING_K // 2  # each list's length in the merge
 # Version tags of a registered hybrid: the closed model it serves, and the held-out one its merge was fitted with.
@@ -161,7 +162,11 @@ def choose_default(results: dict[str, dict[str, dict[str, float]]], tolerance: f
 
 
 def fold_ranking(
-    labelled: Sequence[LabelledVideo], train: Sequence[int], test: Sequence[int], columns: Sequence[int], k: int
+    labelled: Sequence[LabelledVideo],
+    train: Sequence[int] | np.ndarray,
+    test: Sequence[int] | np.ndarray,
+    columns: Sequence[int],
+    k: int,
 ) -> dict[int, list[tuple[str, float]]]:
     """Rankings of the `test` videos by trees fitted on the `train` videos' candidates (feature `columns`)."""
     trees = CompiledTrees(fit_trees(*training_rows([labelled[i] for i in train], columns)))
@@ -390,6 +395,14 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
             version = info.registered_model_version
             registry.tag_version(
                 version, {CLOSED_VERSION: closed_versions[0], CLOSED_HELD_OUT_VERSION: closed_versions[1]}
+            )
+            registry.describe_version(
+                version,
+                scores={f"{name} test P@5": results["hybrid"][d]["p_at_5"] for d, name in DATASET_NAMES.items()},
+                notes=[
+                    f"Closed model: version {closed_versions[0]} (its merge fitted with held-out version "
+                    f"{closed_versions[1]}), merged with the video's phrases and, when given, its channel's tags."
+                ],
             )
             registry.set_alias(OPEN_VOCAB_ALIAS, version)
             if winner == "hybrid" and config.promote:

@@ -127,6 +127,7 @@ def refit(config: RefitConfig) -> dict[str, Any]:
             final["version"],
             {registry.REFIT_OF: held_out, "fit_splits": "train+valid+test", f"held_out_{HELD_OUT_METRIC}": held_out_p5},
         )
+        registry.describe_version(final["version"])  # now that it is tagged a refit: whose quality it reports
         registry.set_alias(registry.PRODUCTION, final["version"])
         out["refit"] = {
             "fit_splits": "train+valid+test",

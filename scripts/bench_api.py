@@ -69,6 +69,18 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, body: dict
     return response.status, response.read()
 
 
+def stop_group(proc: subprocess.Popen, timeout: float = 35) -> None:
+    """Stop a server started with start_new_session=True, with every process it started: SIGTERM to its process
+    group, SIGKILL if it is still there after `timeout` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @contextlib.contextmanager
 def serve(
     tracking_uri: str | None = None,
@@ -152,13 +164,7 @@ def serve(
                 wait_for_port(HOST, front, startup_timeout)
                 yield f"http://{HOST}:{front}", health
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=35)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc)
         log.close()
         if not log_path:
             Path(log.name).unlink()

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # whisper needs ffmpeg; tests use espeak-ng and chromium;
 # postgresql: the tracking server's database (scripts/tracking_server.sh, tests/model/test_tracking_postgres.py)
 # nginx: the proxy in front of gunicorn (make serve: scripts/serve.py, deploy/nginx/proxy.conf)
-SYSTEM_PACKAGES="ffmpeg espeak-ng chromium postgresql redis-server nginx"
+# openjdk-17-jre-headless: Apache Spark's JVM (batch_tag, build_corpus --engine spark, their tests)
+SYSTEM_PACKAGES="ffmpeg espeak-ng chromium postgresql redis-server nginx openjdk-17-jre-headless"
 missing=""
 for pkg in $SYSTEM_PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
@@ -18,7 +19,7 @@ if [ -n "$missing" ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
     echo "WARNING: missing system packages:$missing — install them with: sudo apt-get install -y$missing" >&2
-    echo "         (the Whisper, speech, browser and PostgreSQL tests skip without them)" >&2
+    echo "         (the Whisper, speech, browser, PostgreSQL and Spark tests skip without them)" >&2
   fi
 fi
 

@@ -41,6 +41,9 @@ def test_refit_trains_on_everything_with_the_held_out_settings(tiny_corpus, mlfl
     production = registry.version_behind(registry.PRODUCTION)
     assert str(production.version) == str(out["refit"]["version"]) != str(held_out["version"])
     assert production.tags[registry.REFIT_OF] == str(held_out["version"])
+    assert f"refit of version {held_out['version']}, held-out test P@5 {held_out['metrics']['test_p_at_5']:.3f}." in (
+        production.description
+    )
     assert registry.held_out_version(registry.PRODUCTION) == str(held_out["version"])
     assert registry.load_registered_predictor(registry.PRODUCTION).init_params()["epochs"] == best
     report = (tmp_path / "reports" / "refit.md").read_text()

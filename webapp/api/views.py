@@ -22,16 +22,16 @@ from api.model_cache import PRODUCTION, ModelUnavailable, get_cache
 from api.parsers import JSONParser
 
 
-def _rate(_group: str, _request: HttpRequest) -> str:
-    return settings.TUBETAGS_RATE_LIMIT
+def _rate(group: str, _request: HttpRequest) -> str:
+    return settings.TUBETAGS_JOBS_RATE_LIMIT if group == "api.jobs" else settings.TUBETAGS_RATE_LIMIT
 
 
-def _check_rate_limit(request: Request) -> None:
-    usage = get_usage(request, group="api.tags", key="ip", rate=_rate, method="POST", increment=True)
+def _check_rate_limit(request: Request, group: str = "api.tags") -> None:
+    usage = get_usage(request, group=group, key="ip", rate=_rate, method="POST", increment=True)
     if usage and usage["should_limit"]:
         raise ApiError(
             429,
-            f"Too many requests: the limit is {settings.TUBETAGS_RATE_LIMIT} per client IP. "
+            f"Too many requests: the limit is {_rate(group, request)} per client IP. "
             f"Retry in {max(usage['time_left'], 1)} s.",
             retry_after_s=max(usage["time_left"], 1),
         )
@@ -106,5 +106,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "max_chars": settings.TUBETAGS_MAX_TRANSCRIPT_CHARS,
             "max_upload_mb": settings.TUBETAGS_MAX_UPLOAD_BYTES / 1024 / 1024,
             "max_k": settings.TUBETAGS_MAX_K,
+            "max_video_gb": settings.TUBETAGS_JOBS_MAX_UPLOAD_BYTES / 1024**3,
+            "max_video_hours": settings.TUBETAGS_JOBS_MAX_DURATION_S / 3600,
         },
     )

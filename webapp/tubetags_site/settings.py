@@ -216,3 +216,28 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO"},
     },
 }
+
+# ---- Video jobs: POST /api/jobs, GET /api/jobs/{id} (api/jobs.py; docs/serving.md "Videos and links") ----
+# The queue lives in its own Redis (or database): a cache's LRU eviction must never drop queued jobs.
+INSTALLED_APPS += ["django_rq"]  # the `rqworker` command
+TUBETAGS_JOBS_REDIS_URL = os.environ.get("TUBETAGS_JOBS_REDIS_URL", "redis://127.0.0.1:6379/1")
+TUBETAGS_JOBS_QUEUE = "videos"
+RQ_QUEUES = {TUBETAGS_JOBS_QUEUE: {"URL": TUBETAGS_JOBS_REDIS_URL}}
+# Uploads wait here for the worker: a folder web and worker share (compose: a volume; Kubernetes: a PVC).
+TUBETAGS_MEDIA_DIR = os.environ.get("TUBETAGS_MEDIA_DIR", "") or str(
+    Path(tempfile.gettempdir()) / f"tubetags-media-{os.getuid()}"
+)
+TUBETAGS_JOBS_MAX_UPLOAD_BYTES = int(os.environ.get("TUBETAGS_JOBS_MAX_UPLOAD_BYTES", 1024**3))
+TUBETAGS_JOBS_MAX_REQUEST_BYTES = TUBETAGS_JOBS_MAX_UPLOAD_BYTES + 1024 * 1024
+TUBETAGS_JOBS_MAX_DURATION_S = float(os.environ.get("TUBETAGS_JOBS_MAX_DURATION_S", 2 * 3600))
+TUBETAGS_JOBS_MAX_QUEUED = int(os.environ.get("TUBETAGS_JOBS_MAX_QUEUED", 20))  # then 503 with Retry-After
+TUBETAGS_JOBS_RESULT_TTL_S = int(os.environ.get("TUBETAGS_JOBS_RESULT_TTL_S", 24 * 3600))
+TUBETAGS_JOBS_RATE_LIMIT = os.environ.get("TUBETAGS_JOBS_RATE_LIMIT", "10/m")  # POST /api/jobs per client IP
+# The worker's Whisper backend (docs/benchmarks.md: the faster one, as accurate) and its expected real-time factor
+# (the ETA before the first segment is done).
+TUBETAGS_JOBS_ASR_BACKEND = os.environ.get("TUBETAGS_JOBS_ASR_BACKEND", "faster-whisper")
+TUBETAGS_JOBS_EXPECTED_RTF = float(os.environ.get("TUBETAGS_JOBS_EXPECTED_RTF", 0.15))
+TUBETAGS_JOBS_TIMEOUT_PER_AUDIO_S = float(os.environ.get("TUBETAGS_JOBS_TIMEOUT_PER_AUDIO_S", 1.0))
+TUBETAGS_JOBS_HEARTBEAT_S = int(os.environ.get("TUBETAGS_JOBS_HEARTBEAT_S", 5))
+# The uploaded video is shown in the page (a blob: URL) so that evidence times can seek it.
+CONTENT_SECURITY_POLICY += "; media-src 'self' blob:"

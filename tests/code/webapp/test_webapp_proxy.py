@@ -34,8 +34,9 @@ TRANSCRIPT = "today we bake sourdough bread in the oven with flour, water and sa
 
 @pytest.fixture(scope="module")
 def make_serve(registry_uri, tmp_path_factory):
-    """`python scripts/serve.py` (what `make serve` runs) on a free port, with the environment a developer has:
-    no DJANGO_* setting at all. The rate limit is off for the schemathesis run."""
+    """`scripts/with_jobs.sh python scripts/serve.py` (what `make serve` runs: nginx, gunicorn, and the video jobs'
+    Redis and worker) on free ports, with the environment a developer has: no DJANGO_* setting at all. The rate
+    limit is off, and the job queue unbounded, for the schemathesis run."""
     folder = tmp_path_factory.mktemp("make-serve")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TUBETAGS_"))}
@@ -46,10 +47,18 @@ def make_serve(registry_uri, tmp_path_factory):
         TUBETAGS_CACHE_DIR=str(folder / "cache"),
         TUBETAGS_MONITOR_DIR=str(folder / "monitoring"),
         TZ="America/Chicago",  # the logs must still be UTC
+        TUBETAGS_JOBS_REDIS_PORT=str(free_port()),
+        TUBETAGS_JOBS_REDIS_DIR=str(folder / "jobs-redis"),
+        TUBETAGS_MEDIA_DIR=str(folder / "media"),
+        TUBETAGS_JOBS_MAX_QUEUED="100000",
     )
     log = (folder / "serve.log").open("w+")
     proc = subprocess.Popen(
-        [sys.executable, "scripts/serve.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+        ["scripts/with_jobs.sh", sys.executable, "scripts/serve.py"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -63,7 +72,7 @@ def make_serve(registry_uri, tmp_path_factory):
             time.sleep(1)
         yield base, port, folder / "serve.log"
     finally:
-        proc.terminate()  # scripts/serve.py stops nginx and gunicorn
+        proc.terminate()  # scripts/with_jobs.sh stops the worker and Redis, scripts/serve.py nginx and gunicorn
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:

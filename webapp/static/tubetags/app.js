@@ -5,6 +5,8 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const form = $("tag-form"), fileInput = $("file"), clearFile = $("clear-file");
+  // The video the tags came from (a video job): evidence times link to that moment. null for a transcript.
+  let video = null;
 
   function show(el, visible) { el.hidden = !visible; }
 
@@ -38,8 +40,8 @@
     const origin = ORIGINS[item.source] || "the tag model";
     const ev = item.evidence;
     if (ev) {
-      $("evidence-head").textContent = `“${item.tag}” comes from ${origin}` +
-        (ev.start ? `; said at ${ev.start}:` : "; said here:");
+      $("evidence-head").textContent = `“${item.tag}” comes from ${origin}` + (ev.start ? "; said at " : "; said here:");
+      if (ev.start) $("evidence-head").append(video ? video.moment(ev.start_s, ev.start) : ev.start, ":");
       $("evidence-passage").textContent = ev.passage;
     } else {
       $("evidence-head").textContent = item.source === "history"
@@ -52,7 +54,9 @@
     show($("evidence"), true);
   }
 
-  function renderResult(data) {
+  // data: an /api/tags answer, or a finished video job; context: {moment(start_s, label) -> a link or button}.
+  function renderResult(data, context) {
+    video = context || null;
     const chips = $("chips");
     chips.replaceChildren();
     show($("evidence"), false);
@@ -62,6 +66,7 @@
       li.tabIndex = 0;
       li.setAttribute("role", "button");
       li.setAttribute("aria-pressed", "false");
+      li.dataset.tag = item.tag;
       const tag = document.createElement("span");
       tag.className = "tag";
       tag.textContent = item.tag;
@@ -86,6 +91,7 @@
       chips.append(li);
     }
     $("youtube-tags").value = data.youtube_tags;
+    if (window.TagEditor) window.TagEditor.attach(chips);  // tags removable, your own addable, the 500-char meter
     $("copy").textContent = "Copy";
     const m = data.model;
     $("meta").textContent = `Answered by ${m.name} version ${m.version} (${m.strategy}, alias ${m.alias}) in ` +
@@ -94,14 +100,27 @@
     show($("result"), true);
   }
 
-  async function submit(event) {
-    event.preventDefault();
-    const k = Number($("k").value || 10), model = $("model").value, title = $("title").value.trim();
-    const description = $("description").value.trim(), history = parseHistory($("history").value);
+  // The optional inputs of the form (title, description, channel history), only those filled in.
+  function optionalInputs() {
+    const title = $("title").value.trim(), description = $("description").value.trim();
+    const history = parseHistory($("history").value);
     const optional = {};
     if (title) optional.title = title;
     if (description) optional.description = description;
     if (history.length) optional.channel_history = history;
+    return optional;
+  }
+
+  // In a multipart form the history is its JSON text.
+  function appendOptional(form, optional) {
+    for (const [name, value] of Object.entries(optional)) {
+      form.append(name, name === "channel_history" ? JSON.stringify(value) : String(value));
+    }
+  }
+
+  async function submit(event) {
+    event.preventDefault();
+    const k = Number($("k").value || 10), model = $("model").value, optional = optionalInputs();
     let body, headers = {};
     if (fileInput.files.length) {
       // The server parses the subtitles (timestamps and markup removed there).
@@ -109,9 +128,7 @@
       body.append("file", fileInput.files[0]);
       body.append("k", String(k));
       body.append("model", model);
-      for (const [name, value] of Object.entries(optional)) {
-        body.append(name, name === "channel_history" ? JSON.stringify(value) : value);
-      }
+      appendOptional(body, optional);
     } else {
       const transcript = $("transcript").value;
       if (!transcript.trim()) { showError("Paste a transcript or choose a subtitle file first."); return; }
@@ -146,6 +163,7 @@
     $("copy").textContent = "Copied ✓";
   }
 
+  window.tubetags = { renderResult, showError, optionalInputs, appendOptional };  // for video.js (video jobs)
   fileInput.addEventListener("change", () => show(clearFile, fileInput.files.length > 0));
   clearFile.addEventListener("click", () => { fileInput.value = ""; show(clearFile, false); });
   form.addEventListener("submit", submit);
