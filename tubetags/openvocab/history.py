@@ -80,13 +80,13 @@ def past_vectors(history: Sequence[PastVideo], vectors: StaticVectors, stop: fro
     if not vocabulary:
         return np.zeros((len(history), vectors.dim), np.float32)
     index = {w: i for i, w in enumerate(vocabulary)}
-    words = unit_rows(vectors.word_vectors(vocabulary))
+    word_matrix = unit_rows(vectors.word_vectors(vocabulary))
     counts = np.zeros((len(history), len(vocabulary)), np.float32)
     for row, bag in enumerate(bags):
         for w in bag:
             if w:
                 counts[row, index[w]] += 1.0
-    return unit_rows(counts @ words)
+    return unit_rows(counts @ word_matrix)
 
 
 def channel_profile(

@@ -29,7 +29,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
@@ -336,6 +336,7 @@ class KeyphraseSuggester:
 
     def _content_vector(self, found: dict[str, Candidate]) -> np.ndarray:
         singles = [(c.infos[0].folded, c.count) for c in found.values() if len(c.infos) == 1]
+        assert self.vectors is not None  # called only with vectors loaded
         return self.vectors.text_vector([w for w, _ in singles], [n for _, n in singles])
 
     def _title_vector(self, titled: dict[str, Candidate]) -> np.ndarray | None:
@@ -382,7 +383,7 @@ class KeyphraseSuggester:
         candidates = self.ranker.candidates(sources, self.doc_freq, self.n_docs, self.vectors)
         return self.ranker.rank(candidates, k, setting)
 
-    def _tfidf_ranking(self, found: dict[str, Candidate], k: int) -> list[tuple[str, float]]:
+    def _tfidf_ranking(self, found: Mapping[str, Candidate], k: int) -> list[tuple[str, float]]:
         scored = [(c.count * self.idf(key), c.display()) for key, c in found.items() if c.count >= self.min_count]
         scored.sort(key=lambda sp: (-sp[0], sp[1]))
         if not scored:

@@ -342,6 +342,7 @@ class PhraseRanker:
             c, t = transcript.get(key), sources.title.get(key)
             d, h, v = sources.description.get(key), sources.hashtags.get(key), sources.context.get(key)
             any_c = c or t or d or h or v
+            assert any_c is not None  # every key comes from one of the sources
             display = vocab.best_spelling(key, [x.display() for x in (c, t, d, h, v) if x is not None], own)
             shown_key = cached_tag_key(display)
             display_words = display.split()

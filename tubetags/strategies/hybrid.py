@@ -145,8 +145,9 @@ def candidates(
     matrix = np.array([[rows[k].get(f, 0.0) for f in FEATURES] for k in keys], dtype=float).reshape(-1, len(FEATURES))
     sources = [CLOSED if rows[k].get("in_closed") else TRANSCRIPT if rows[k].get("in_open") else HISTORY for k in keys]
     if profile is not None:
-        rank = {tag_key(tag): i for i, (tag, _) in enumerate(reused)}
-        history = np.array([profile.features(k, rank) for k in keys], dtype=float).reshape(-1, len(HISTORY_FEATURES))
+        reuse_rank = {tag_key(tag): i for i, (tag, _) in enumerate(reused)}
+        history = np.array([profile.features(k, reuse_rank) for k in keys], dtype=float)
+        history = history.reshape(-1, len(HISTORY_FEATURES))
         matrix = np.hstack([matrix, history])
     return keys, [names[k] for k in keys], sources, matrix
 
@@ -266,13 +267,13 @@ class HybridTagger(TagPredictor):
         """The merge's input per video: closed ranking and keyphrases (each `depth` long), the talk style, the
         input setting and the channel profile (with a history). The closed model reads the title and the
         description's opening before the transcript, as it always has; the keyphrases read each on its own."""
-        videos = [Video(v) if isinstance(v, str) else v for v in videos]
-        texts = [with_context(v.transcript, v.title, v.description) for v in videos]
+        given = [Video(v) if isinstance(v, str) else v for v in videos]
+        texts = [with_context(v.transcript, v.title, v.description) for v in given]
         if self.keyphrases.ranker is not None and self.keyphrases.ranker.legacy:
-            videos = [Video(text) for text in texts]  # saved before other inputs: the text as it read it
-        closed = self.closed.predict(texts, self.depth) if self.closed else [[] for _ in videos]
+            given = [Video(text) for text in texts]  # saved before other inputs: the text as it read it
+        closed = self.closed.predict(texts, self.depth) if self.closed else [[] for _ in given]
         opened, styles, profiles = [], [], []
-        for video in videos:
+        for video in given:
             language = detect_language(video.transcript)
             sources = self.keyphrases.sources(video, language)
             opened.append(self.keyphrases.rank_sources(sources, self.depth, video.setting))
@@ -283,7 +284,7 @@ class HybridTagger(TagPredictor):
                 this = video_vector(vector, sources.title_vector) if vector is not None else None
                 profile = channel_profile(video.history, this, self.keyphrases.vectors, stop_words(language))
             profiles.append(profile)
-        return MergeInputs(closed, opened, styles, [], [v.setting for v in videos], profiles)
+        return MergeInputs(closed, opened, styles, [], [v.setting for v in given], profiles)
 
     def fit_merge(self, groups: Sequence[MergeInputs]):
         """Fit the learned merge on the inputs (with truths) of videos the closed model never saw, per dataset."""
