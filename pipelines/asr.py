@@ -9,7 +9,8 @@ Both need ffmpeg to decode audio (openai-whisper shells out to it; faster-whispe
 `transcribe_timed` gives the timed segments and reports progress (seconds of audio done) as it goes: the video jobs
 of the web app show it as a progress bar with an ETA. faster-whisper decodes greedily (`FASTER_WHISPER_OPTIONS`,
 beam 1, as openai-whisper does by default): 27% less CPU than its default beam of 5 on scripts/bench_asr.py's clip,
-word recall 0.885 vs 0.912 (docs/benchmarks.md#time-to-tags-video-jobs).
+word recall 0.885 vs 0.912 (docs/benchmarks.md#time-to-tags-video-jobs). Audio over 4 minutes is decoded in one
+part per core at once (`ASR_PARTS`): a 10-minute video in 35 s instead of 99 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -183,28 +184,77 @@ def faster_whisper_model_dir() -> Path:
     return target
 
 
+# Greedy decoding keeps about one core busy (the decoder runs token by token), so a long recording is cut into one
+# part per core, at the quietest moment near each cut, and the parts are decoded at once by one model with a worker
+# per part (CTranslate2 runs them in parallel; docs/benchmarks.md#time-to-tags-video-jobs has the figures).
+ASR_PARTS = int(os.environ.get("TUBETAGS_ASR_PARTS", str(min(4, os.cpu_count() or 1))))
+MIN_PART_SECONDS = 120.0  # shorter audio stays whole: a cut costs some context, a short file gains little
+SAMPLE_RATE = 16_000
+
+
 @functools.lru_cache(maxsize=2)
-def _faster_whisper_model(model_dir: str):
+def _faster_whisper_model(model_dir: str, workers: int):
     try:
         from faster_whisper import WhisperModel
     except ImportError as error:
         raise RuntimeError("the faster-whisper backend needs: pip install faster-whisper==1.2.1") from error
 
-    return WhisperModel(model_dir, device="cpu", compute_type="int8")
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    return WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=threads, num_workers=workers)
+
+
+def split_points(samples: np.ndarray, parts: int, window_s: float = 10.0) -> list[int]:
+    """Sample offsets that cut `samples` into `parts` nearly equal parts, each cut moved to the quietest 0.1 s
+    within `window_s` of its even position, so that a cut falls between words."""
+    frame = SAMPLE_RATE // 10
+    cuts = []
+    for k in range(1, parts):
+        centre = len(samples) * k // parts
+        lo = max(0, centre - int(window_s * SAMPLE_RATE))
+        hi = min(len(samples) - frame, centre + int(window_s * SAMPLE_RATE))
+        starts = np.arange(lo, hi, frame)
+        energy = np.array([float(np.square(samples[s : s + frame]).mean()) for s in starts])
+        nearest_quietest = np.lexsort((np.abs(starts - centre), energy))  # ties (silence): the one nearest the centre
+        cuts.append(int(starts[nearest_quietest[0]]) if len(starts) else centre)
+    return [0, *cuts, len(samples)]
 
 
 def _transcribe_faster_whisper(
     audio: Audio, model: str | None, on_progress: Progress | None
 ) -> tuple[list[TimedSegment], str]:
-    found, info = load_model("faster-whisper", model).transcribe(
-        audio if isinstance(audio, np.ndarray) else str(audio), **FASTER_WHISPER_OPTIONS
-    )
-    segments = []
-    for segment in found:  # a generator: decoding happens as it is consumed
-        segments.append(TimedSegment(float(segment.start), float(segment.end), segment.text.strip()))
-        if on_progress is not None:
-            on_progress(float(segment.end))
-    return segments, info.language
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Lock
+
+    from faster_whisper import decode_audio
+
+    samples = audio if isinstance(audio, np.ndarray) else decode_audio(str(audio), sampling_rate=SAMPLE_RATE)
+    parts = max(1, min(ASR_PARTS, int(len(samples) / SAMPLE_RATE // MIN_PART_SECONDS)))
+    whisper = load_model("faster-whisper", model)
+    language = None
+    if parts > 1:  # one language for every part, detected once from the start (as a whole transcription does)
+        language = whisper.detect_language(samples[: 30 * SAMPLE_RATE])[0]
+    bounds = split_points(samples, parts)
+    done = [0.0] * parts
+    lock = Lock()
+
+    def decode(part: int) -> tuple[list[TimedSegment], str]:
+        offset = bounds[part] / SAMPLE_RATE
+        found, info = whisper.transcribe(
+            samples[bounds[part] : bounds[part + 1]], language=language, **FASTER_WHISPER_OPTIONS
+        )
+        segments = []
+        for segment in found:  # a generator: decoding happens as it is consumed
+            start, end = offset + float(segment.start), offset + float(segment.end)
+            segments.append(TimedSegment(start, end, segment.text.strip()))
+            if on_progress is not None:
+                with lock:
+                    done[part] = end - offset
+                    on_progress(sum(done))
+        return segments, info.language
+
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        results = list(pool.map(decode, range(parts)))
+    return [segment for segments, _ in results for segment in segments], results[0][1]
 
 
 _BACKEND_FUNCTIONS: dict[str, Callable[[Audio, str | None, Progress | None], tuple[list[TimedSegment], str]]] = {
@@ -218,7 +268,8 @@ def load_model(backend: str, model: str | None = None):
     if backend == "openai-whisper":
         return _openai_whisper_model(model or settings.whisper_checkpoint())
     if backend == "faster-whisper":
-        return _faster_whisper_model(model or str(faster_whisper_model_dir()))
+        # a worker per part, the cores shared among them: one model serves short audio (one part) and long
+        return _faster_whisper_model(model or str(faster_whisper_model_dir()), max(1, ASR_PARTS))
     raise ValueError(f"unknown ASR backend {backend!r}; choose from {BACKENDS}")
 
 

@@ -70,3 +70,35 @@ def test_timed_segments_and_progress_from_samples(speech, backend):
     assert language == "en" and len(heard(" ".join(s.text for s in segments))) >= 6
     assert all(0 <= s.start_s < s.end_s <= seconds + 1 for s in segments)
     assert reported and reported == sorted(reported) and reported[-1] == pytest.approx(seconds, abs=2)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("faster_whisper") is None, reason="faster-whisper not installed")
+def test_faster_whisper_decodes_long_audio_in_parts_cut_in_a_pause(speech, monkeypatch):
+    """Long audio is cut at its quietest moment near the middle and the parts decoded at once; the timed segments
+    come back in order, on the whole recording's clock, with progress up to its end."""
+    import numpy as np
+
+    from pipelines import media
+
+    try:
+        asr.faster_whisper_model_dir()
+    except RuntimeError as error:
+        pytest.skip(str(error))
+    once = media.decode_audio(speech)
+    pause = np.zeros(2 * media.SAMPLE_RATE, dtype=np.float32)
+    samples = np.concatenate([once, pause, once])
+    cut = asr.split_points(samples, 2)[1]
+    assert len(once) <= cut <= len(once) + len(pause)  # in the pause, not in a word
+
+    monkeypatch.setattr(asr, "MIN_PART_SECONDS", 1.0)
+    monkeypatch.setattr(asr, "ASR_PARTS", 2)
+    reported: list[float] = []
+    segments, language = asr.transcribe_timed(samples, "faster-whisper", on_progress=reported.append)
+    seconds = len(samples) / media.SAMPLE_RATE
+    assert language == "en"
+    first = [s for s in segments if s.end_s <= cut / media.SAMPLE_RATE]
+    second = [s for s in segments if s.start_s >= cut / media.SAMPLE_RATE]
+    assert first and second and len(first) + len(second) == len(segments)
+    assert len(heard(" ".join(s.text for s in first))) >= 6 and len(heard(" ".join(s.text for s in second))) >= 6
+    assert [s.start_s for s in segments] == sorted(s.start_s for s in segments) and segments[-1].end_s <= seconds + 1
+    assert reported == sorted(reported) and reported[-1] == pytest.approx(seconds, abs=2.5)
