@@ -27,6 +27,7 @@ JOBS: dict[str, tuple[str, str]] = {
     "compare": ("experiments.compare", "CIs, chart, errors, costs; choose and promote production"),
     "refit": ("experiments.refit", "every arm retrained on more data; production chosen among the refits"),
     "open-vocab": ("experiments.open_vocab", "the served default: closed vocabulary + keyphrases"),
+    "retrain": ("experiments.retrain", "on drift or new labelled videos: refit production, promote if not worse"),
 }
 
 

