@@ -12,10 +12,15 @@ export TOKENIZERS_PARALLELISM := false
 export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlruns/mlflow.db
 MLRUN := mlflow run . --env-manager local
 SEEDS ?= 5
+QUICK ?= false
+UI_PORT ?= 5000
 DEMO_STRATEGIES ?= baseline,zero_shot
 PORT ?= 8000
+# make channel-report CHANNEL=@handle: the videos `ingest` collected (or any file with a transcript column)
+BATCH_INPUT ?= data/collected
+SPARK_BENCH_SCALE ?= 64
 
-.PHONY: setup demo corpus train experiment compare monitor serve ui tracking-server lint test bench clean help
+.PHONY: setup demo corpus train experiment compare monitor channel-report serve ui tracking-server image lint test bench clean help
 
 help:
 	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -34,16 +39,21 @@ demo: corpus ## set up, build the corpus, train (quick), register, promote and s
 	python -m tubetags compare --experiment tubetags-demo --latency-runs 3 --out data/demo-reports
 	$(MAKE) serve
 
-experiment: corpus ## every strategy, $(SEEDS) seeds each (MLflow parent run)
-	$(MLRUN) -e experiment --experiment-name tubetags -P seeds=$(SEEDS)
+experiment: corpus ## every strategy, $(SEEDS) seeds each (MLflow parent run); QUICK=true, STRATEGIES=a,b: fewer
+	$(MLRUN) -e experiment --experiment-name tubetags -P seeds=$(SEEDS) -P quick=$(QUICK) \
+	  $(if $(STRATEGIES),-P strategies=$(STRATEGIES))
 
 compare: $(STAMP) ## CIs, chart, error analysis, costs, promotion, production refit, open vocabulary -> reports/
 	$(MLRUN) -e compare --experiment-name tubetags-compare
 	$(MLRUN) -e refit --experiment-name tubetags-refit
 	$(MLRUN) -e open_vocab --experiment-name tubetags-open-vocab
 
-serve: $(STAMP) ## serve the production model on 127.0.0.1:$(PORT) (gunicorn, webapp/gunicorn.conf.py)
-	cd webapp && DJANGO_DEBUG=$${DJANGO_DEBUG:-1} PORT=$(PORT) python -m gunicorn -c gunicorn.conf.py tubetags_site.wsgi
+channel-report: $(STAMP) ## tag one channel's collected videos on Spark and report -> reports/channels/ (CHANNEL=@handle)
+	@test -n "$(CHANNEL)" || { echo "usage: make channel-report CHANNEL=@handle [BATCH_INPUT=$(BATCH_INPUT)]" >&2; exit 2; }
+	python -m tubetags batch-tag --input "$(BATCH_INPUT)" --output "data/batch/$(CHANNEL)" --channel "$(CHANNEL)" --report true
+
+serve: $(STAMP) ## serve on 127.0.0.1:$(PORT): nginx in front of gunicorn (scripts/serve.py), + Redis and a video worker
+	PORT=$(PORT) ./scripts/with_jobs.sh python scripts/serve.py
 
 tracking-server: $(STAMP) ## MLflow tracking server + registry on PostgreSQL, artifacts served (http://127.0.0.1:5000)
 	./scripts/tracking_server.sh
@@ -51,8 +61,13 @@ tracking-server: $(STAMP) ## MLflow tracking server + registry on PostgreSQL, ar
 monitor: $(STAMP) ## drift of the last 7 days of requests against the reference profile -> reports/monitoring/
 	$(MLRUN) -e monitor --experiment-name tubetags-monitor
 
-ui: $(STAMP) ## MLflow UI on the project's tracking store
-	mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --port 5000
+ui: $(STAMP) ## MLflow UI on the project's tracking store; prints the link to the training runs
+	@python -c 'from tubetags import tracking; tracking.configure(); \
+	  print("Training runs:", tracking.runs_page_url("http://127.0.0.1:$(UI_PORT)", "tubetags"))'
+	mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --port $(UI_PORT)
+
+image: ## build the container image without Docker (root, buildah), run it, check /api/health and /api/tags
+	./scripts/build_image.sh
 
 lint: $(STAMP) ## ruff (rules in pyproject.toml), ruff format --check, mypy (default mode)
 	ruff check .
@@ -62,10 +77,12 @@ lint: $(STAMP) ## ruff (rules in pyproject.toml), ruff format --check, mypy (def
 test: lint ## lint, then the whole test suite (code, data, model-behaviour, web)
 	python -m pytest -q
 
-bench: $(STAMP) ## benchmarks: streaming memory/speed, Whisper real-time factor, API load
+bench: $(STAMP) ## benchmarks: streaming memory/speed, Whisper real-time factor, API load, a video's time to tags, Spark (SPARK_BENCH_SCALE)
 	python scripts/bench_streaming.py
 	python scripts/bench_asr.py
 	python scripts/bench_api.py
+	python scripts/bench_video.py
+	python scripts/bench_spark.py --scale $(SPARK_BENCH_SCALE)
 
 clean:
 	rm -rf data/corpus data/cache reports/*.png

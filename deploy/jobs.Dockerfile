@@ -8,8 +8,6 @@ FROM ${WEB_IMAGE}
 WORKDIR /app
 # Owned by root and read-only to the job user, as the library is; the jobs write under TUBETAGS_WORK_DIR and /tmp.
 COPY experiments/ experiments/
-COPY pipelines/ pipelines/
-COPY data_contracts/ data_contracts/
 COPY configs/ configs/
 COPY MLproject python_env.yaml ./
 USER 10001:10001

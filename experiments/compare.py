@@ -11,7 +11,10 @@ tubetags.kind=experiment) and writes to --out:
 - costs.md: size, memory, latency and throughput of each strategy's best version, loaded as a
   gunicorn worker loads it, and where to run it (scripts/vm_prices.yaml).
 Then it points registry aliases at each strategy's best version and `production` at the winner
-(the rule: tubetags.evaluation.promotion). The computations are the library's (tubetags.evaluation).
+(the rule: tubetags.evaluation.promotion), and tags the compared parent run with `production_strategy`,
+`production_version` and `compare_run_id`, so that its row in the MLflow UI says what was promoted (the parent
+already holds each strategy's mean test P@5 with its CI and the chart: the experiment job logs them).
+The computations are the library's (tubetags.evaluation).
 """
 
 from __future__ import annotations
@@ -135,7 +138,12 @@ def compare(config: CompareConfig) -> dict[str, Any]:
         }
         (out / "results.json").write_text(json.dumps(result, indent=2, default=str))
 
-        mlflow.set_tags({"production_strategy": winner, "production_version": str(summary[winner]["version"])})
+        chosen = {"production_strategy": winner, "production_version": str(summary[winner]["version"])}
+        mlflow.set_tags(chosen)
+        # The experiment's parent row in the UI then also says what was promoted, and where the reports are.
+        client = mlflow.MlflowClient()
+        for key, value in (chosen | {"compare_run_id": run.info.run_id}).items():
+            client.set_tag(parent.info.run_id, key, value)
         mlflow.log_metrics(
             {f"{s}_{HEADLINE}": e["metrics"][HEADLINE]["mean"] for s, e in summary.items()}
             | {

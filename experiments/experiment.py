@@ -5,7 +5,8 @@
 
 Seeds run in this one process so that encoder caches and imported frameworks are shared.
 A deterministic strategy (zero-shot: nothing learned) runs once; its uncertainty is a bootstrap
-over test items, logged on its run as <metric>_ci_low / _ci_high.
+over test items, logged on its run as <metric>_ci_low / _ci_high. At the end the parent run gets the
+comparison's headline (`log_summary`): each strategy's mean test P@5 and 95% CI, the best one, the chart.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -103,10 +105,47 @@ def run_experiment(config: ExperimentConfig) -> dict[str, Any]:
                 results.setdefault(strategy, []).append(result)
                 _clear_keras()
             mlflow.log_metric(f"wall_seconds_{strategy}", time.perf_counter() - strategy_started)
+        summary = log_summary(parent)
         total = time.perf_counter() - started
         mlflow.log_metric("wall_seconds_total", total)
     log.info("experiment %s: %d runs in %.1f min", parent.info.run_id, sum(map(len, results.values())), total / 60)
-    return {"parent_run_id": parent.info.run_id, "results": results, "wall_seconds": total}
+    return {"parent_run_id": parent.info.run_id, "results": results, "summary": summary, "wall_seconds": total}
+
+
+def log_summary(parent) -> dict[str, Any]:
+    """On the parent run, so that its row in the MLflow UI says which strategy won: per strategy the mean test
+    P@5 over its runs and its 95% CI (`<strategy>_test_p_at_5`, `_ci_low`, `_ci_high`), the comparison chart
+    (reports/comparison.png) and the tag `best_strategy` (the highest mean test P@5; `compare` then also weighs
+    latency and tags `production_strategy` here). The summary is compare's (tubetags.evaluation.intervals)."""
+    import mlflow
+
+    from tubetags import tracking
+    from tubetags.evaluation.intervals import HEADLINE, summarize
+    from tubetags.evaluation.promotion import choose_production
+    from tubetags.evaluation.reports import plot_comparison
+
+    summary = summarize(tracking.child_runs(parent))
+    if not summary:
+        return summary
+    metrics: dict[str, float] = {}
+    for strategy, entry in summary.items():
+        stat = entry["metrics"][HEADLINE]
+        metrics |= {
+            f"{strategy}_{HEADLINE}": stat["mean"],
+            f"{strategy}_{HEADLINE}_ci_low": stat["low"],
+            f"{strategy}_{HEADLINE}_ci_high": stat["high"],
+        }
+    mlflow.log_metrics(metrics)
+    best, _ = choose_production(summary, latency_budget_ms=float("inf"))  # no latency measured: P@5 decides
+    mlflow.set_tag("best_strategy", best)
+    with tempfile.TemporaryDirectory() as tmp:
+        chart = plot_comparison(
+            summary,
+            Path(tmp) / "comparison.png",
+            f"Test metrics by strategy (experiment {parent.info.run_id[:8]}, 95% CI)",
+        )
+        mlflow.log_artifact(str(chart), artifact_path="reports")
+    return summary
 
 
 def _clear_keras() -> None:

@@ -48,6 +48,7 @@ from tubetags.text import with_context
 log = logging.getLogger(__name__)
 OPEN_VOCAB_ALIAS = registry.STRATEGY_ALIASES[HybridTagger.strategy]
 DATASETS = ("ted", "youtube")
+DATASET_NAMES = {"ted": "TED", "youtube": "YouTube"}
 # What the merge learns from: videos the closed model never saw. TED: the validation talks (the closed model is
 # trained on TED train). YouTube: the training and validation channels (19 channels; the 3 validation channels
 # alone are too few — their tags are more generic than most, and a merge fitted on them trusts the closed model).
@@ -272,6 +273,14 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
             version = info.registered_model_version
             registry.tag_version(
                 version, {CLOSED_VERSION: closed_versions[0], CLOSED_HELD_OUT_VERSION: closed_versions[1]}
+            )
+            registry.describe_version(
+                version,
+                scores={f"{name} test P@5": results["hybrid"][d]["p_at_5"] for d, name in DATASET_NAMES.items()},
+                notes=[
+                    f"Closed model: version {closed_versions[0]} (its merge fitted with held-out version "
+                    f"{closed_versions[1]}), merged with transcript keyphrases."
+                ],
             )
             registry.set_alias(OPEN_VOCAB_ALIAS, version)
             if winner == "hybrid" and config.promote:

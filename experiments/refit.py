@@ -218,6 +218,7 @@ def refit(config: RefitConfig) -> dict[str, Any]:
                         f"held_out_{HELD_OUT_METRIC}": settings["metrics"].get(HELD_OUT_METRIC),
                     },
                 )
+                registry.describe_version(entry["refit"]["version"])  # now tagged a refit: whose quality it reports
                 if "train_valid" in entry:
                     mlflow.log_metric(f"{name}_train_valid_{HELD_OUT_METRIC}", entry["train_valid"][HELD_OUT_METRIC])
             out["strategies"][name] = entry

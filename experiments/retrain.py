@@ -233,6 +233,9 @@ def retrain(config: RetrainConfig) -> dict[str, Any]:
             final["version"],
             {registry.REFIT_OF: held_out, RETRAINED_FROM: str(production.version), "fit_splits": "train+valid+test"},
         )
+        registry.describe_version(
+            final["version"], notes=[f"Retrained from version {production.version}: {reason}"]
+        )  # the UI's version list says what it was refit from, and the retrain's reason
         out["new_version"] = str(final["version"])
         if hybrid:
             # The served default wraps the closed model: rebuild it around the new one (open-vocab's own rule).

@@ -122,6 +122,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
             }
         )
         mlflow.set_tag("fit_splits", "+".join(config.fit_splits))
+        # Which data: the UI's Dataset column and run page show each split's name and checksum.
+        tracking.log_corpus_inputs(corpus, dataset, config.fit_splits)
         held_out = config.fit_splits == ["train"]  # else valid is trained on: no early stopping, epochs as given
         started = time.perf_counter()
         history = predictor.fit(

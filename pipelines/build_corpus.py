@@ -13,8 +13,9 @@ import json
 import logging
 import shutil
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from tqdm import tqdm
@@ -50,6 +51,8 @@ class BuildConfig(JobConfig):
     near_duplicate_threshold: float = Field(0.8, gt=0, le=1, description="cosine of 5-gram shingles for leakage")
     drop_event_tags: tuple[str, ...] = Field(("tedx",), description="tags naming the event, not the content")
     output: Path = Field(default_factory=settings.corpus_dir, description="corpus folder")
+    engine: Literal["local", "spark"] = Field("local", description="local: one process; spark: Apache Spark")
+    master: str = Field("local[*]", description="with --engine spark: local[*], spark://..., sc://...")
     track: bool = Field(True, description="log the build as an MLflow run")
 
     @field_validator("languages", "drop_event_tags", mode="before")
@@ -83,21 +86,35 @@ def normalise_dataset_tags(
     by_channel: dict[str, list[list[str]]] = defaultdict(list)
     for r in records:
         by_channel[channel_key(r.channel)].append(r.tags)
-    constant = channel_constant_keys(by_channel, min_share=config.channel_tag_share)
-    canonical = canonical_forms(r.tags for r in records)
-    event_keys = {tag_key(t) for t in config.drop_event_tags}
-    rows = []
-    for r in records:
-        key = channel_key(r.channel)
-        row = r.to_row()
-        row["channel"] = channels.get(key, r.channel)
-        row["tags"] = clean_tags(r.tags, canonical, report, drop_keys=event_keys, drop_reason="event_tag_dropped")
+    rules = TagRules(
+        channels,
+        channel_constant_keys(by_channel, min_share=config.channel_tag_share),
+        canonical_forms(r.tags for r in records),
+        frozenset(tag_key(t) for t in config.drop_event_tags),
+    )
+    return [rules.apply(r.to_row(), report) for r in records]
+
+
+@dataclass(frozen=True)
+class TagRules:
+    """What the tag rules learned from a whole dataset, applied one record at a time (by either engine)."""
+
+    channels: dict[str, str]  # channel key -> its most frequent spelling
+    constant: dict[str, set[str]]  # channel key -> its channel-constant tag keys
+    canonical: dict[str, str]  # tag key -> its most frequent spelling
+    event_keys: frozenset[str]
+
+    def apply(self, row: dict[str, Any], report: TagRuleReport) -> dict[str, Any]:
+        key = channel_key(row["channel"])
+        row["channel"] = self.channels.get(key, row["channel"])
+        row["tags"] = clean_tags(
+            row["tags"], self.canonical, report, drop_keys=self.event_keys, drop_reason="event_tag_dropped"
+        )
         before = len(row["tags"])
-        channel_drop = constant.get(key, set()) | ({key} if key else set())
+        channel_drop = self.constant.get(key, set()) | ({key} if key else set())
         row["tags"] = [t for t in row["tags"] if tag_key(t) not in channel_drop]
         report.add("channel_constant_dropped", before - len(row["tags"]))
-        rows.append(row)
-    return rows
+        return row
 
 
 def assign_splits(dataset: str, rows: list[dict[str, Any]], config: BuildConfig) -> list[str]:
@@ -149,9 +166,8 @@ def clean_dataset(
 def remove_leakage(rows: list[dict[str, Any]], threshold: float, rejects: list[Rejection]) -> list[dict[str, Any]]:
     """Leakage: a transcript in two splits (either dataset) would be tested on what was learned. The later one of a
     near-duplicate pair goes to `rejects`."""
-    leaked: dict[int, tuple[int, float]] = {}
-    for later, earlier, sim in near_duplicates([r["transcript"] for r in rows], [r["_split"] for r in rows], threshold):
-        leaked.setdefault(later, (earlier, sim))
+    pairs = near_duplicates([r["transcript"] for r in rows], [r["_split"] for r in rows], threshold)
+    leaked = most_similar_earlier(pairs)
     for i, (j, sim) in sorted(leaked.items()):
         rejects.append(
             Rejection(
@@ -164,23 +180,82 @@ def remove_leakage(rows: list[dict[str, Any]], threshold: float, rejects: list[R
     return [r for i, r in enumerate(rows) if i not in leaked]
 
 
+def most_similar_earlier(pairs: list[tuple[int, int, float]]) -> dict[int, tuple[int, float]]:
+    """later -> (earlier, similarity): the most similar earlier copy (ties: the first one read) is the one named."""
+    leaked: dict[int, tuple[int, float]] = {}
+    for later, earlier, sim in pairs:
+        if later not in leaked or (sim, -earlier) > (leaked[later][1], -leaked[later][0]):
+            leaked[later] = (earlier, sim)
+    return leaked
+
+
 def split_info(split_rows: list[dict[str, Any]], train_freq: Counter, min_tag_freq: int) -> dict[str, Any]:
     """What the manifest says of one split (its shards are added by the caller)."""
     dates = sorted(r["published"] for r in split_rows if r["published"])
-    tags = sum(len(r["tags"]) for r in split_rows)
+    return split_summary(
+        len(split_rows),
+        len({channel_key(r["channel"]) for r in split_rows}),
+        (dates[0], dates[-1]) if dates else None,
+        sum(len(r["tags"]) for r in split_rows),
+        sum(train_freq[t] >= min_tag_freq for r in split_rows for t in r["tags"]),
+    )
+
+
+def split_summary(rows: int, channels: int, published: tuple[str, str] | None, tags: int, in_vocabulary: int):
+    """The manifest's entry for a split from its counts (the Spark engine counts them in Spark)."""
     return {
-        "rows": len(split_rows),
-        "channels": len({channel_key(r["channel"]) for r in split_rows}),
-        "published": [dates[0], dates[-1]] if dates else None,
-        "tags_per_video": round(tags / max(len(split_rows), 1), 2),
-        "vocabulary_coverage": round(
-            sum(train_freq[t] >= min_tag_freq for r in split_rows for t in r["tags"]) / max(tags, 1), 3
-        ),
+        "rows": rows,
+        "channels": channels,
+        "published": list(published) if published else None,
+        "tags_per_video": round(tags / max(rows, 1), 2),
+        "vocabulary_coverage": round(in_vocabulary / max(tags, 1), 3),
     }
+
+
+def vocabulary_info(train_freq: Counter | dict[str, int], min_tag_freq: int) -> dict[str, Any]:
+    vocabulary = sorted(t for t, n in train_freq.items() if n >= min_tag_freq)
+    return {"vocabulary": vocabulary, "tag_train_frequency": {t: train_freq[t] for t in vocabulary}}
+
+
+def new_output(path: Path) -> Path:
+    """An empty output folder (a rebuild replaces the corpus)."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def write_manifest(
+    config: BuildConfig,
+    source_files: dict[str, Path],
+    datasets: dict[str, dict[str, Any]],
+    near_duplicates_removed: int,
+    rejects: list[Rejection],
+    output: Path,
+) -> dict[str, Any]:
+    """rejects.jsonl and manifest.json; returns the manifest. How it was built (engine, master) is not in it: both
+    engines write the same corpus."""
+    manifest: dict[str, Any] = {
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "config": config.model_dump(mode="json", exclude={"track", "engine", "master"}),
+        "sources": {name: {"file": str(path), "sha256": sha256_of(path)} for name, path in source_files.items()},
+        "datasets": datasets,
+        "rejected": {"total": len(rejects), "by_stage": dict(Counter(r.stage for r in rejects))},
+        "leakage": {"near_duplicates_removed": near_duplicates_removed, "threshold": config.near_duplicate_threshold},
+    }
+    with (output / "rejects.jsonl").open("w") as handle:
+        for rejection in rejects:
+            handle.write(json.dumps(rejection.to_row(), default=str) + "\n")
+    (output / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    return manifest
 
 
 def build(config: BuildConfig) -> dict[str, Any]:
     """Build the corpus; return the manifest (also written to <output>/manifest.json)."""
+    if config.engine == "spark":
+        from pipelines.build_corpus_spark import build_spark
+
+        return build_spark(config)
     source_files = {name: settings.require_source_file(name) for name in settings.SOURCE_FILES}
     rejects: list[Rejection] = []
     datasets: dict[str, dict[str, Any]] = {}
@@ -191,24 +266,11 @@ def build(config: BuildConfig) -> dict[str, Any]:
     before = len(all_rows)
     all_rows = remove_leakage(all_rows, config.near_duplicate_threshold, rejects)
 
-    output = Path(config.output)
-    if output.exists():
-        shutil.rmtree(output)
-    output.mkdir(parents=True)
-    manifest: dict[str, Any] = {
-        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "config": config.model_dump(mode="json", exclude={"track"}),
-        "sources": {name: {"file": str(path), "sha256": sha256_of(path)} for name, path in source_files.items()},
-        "datasets": {},
-        "rejected": {},
-        "leakage": {"near_duplicates_removed": before - len(all_rows), "threshold": config.near_duplicate_threshold},
-    }
+    output = new_output(Path(config.output))
     for dataset, info in datasets.items():
         rows = [r for r in all_rows if r["_dataset"] == dataset]
         train_freq = Counter(t for r in rows if r["_split"] == "train" for t in r["tags"])
-        vocabulary = sorted(t for t, n in train_freq.items() if n >= config.min_tag_freq)
-        info["vocabulary"] = vocabulary
-        info["tag_train_frequency"] = {t: train_freq[t] for t in vocabulary}
+        info.update(vocabulary_info(train_freq, config.min_tag_freq))
         info["splits"] = {}
         for split in SPLITS:
             split_rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows if r["_split"] == split]
@@ -216,14 +278,7 @@ def build(config: BuildConfig) -> dict[str, Any]:
             for shard in shards:
                 shard["path"] = str(Path(shard["path"]).relative_to(output))
             info["splits"][split] = split_info(split_rows, train_freq, config.min_tag_freq) | {"shards": shards}
-        manifest["datasets"][dataset] = info
-    reasons = Counter(f"{r.stage}" for r in rejects)
-    manifest["rejected"] = {"total": len(rejects), "by_stage": dict(reasons)}
-    with (output / "rejects.jsonl").open("w") as handle:
-        for rejection in rejects:
-            handle.write(json.dumps(rejection.to_row(), default=str) + "\n")
-    (output / MANIFEST).write_text(json.dumps(manifest, indent=1))
-    return manifest
+    return write_manifest(config, source_files, datasets, before - len(all_rows), rejects, output)
 
 
 def summary_lines(manifest: dict[str, Any]) -> list[str]:
@@ -242,7 +297,7 @@ def summary_lines(manifest: dict[str, Any]) -> list[str]:
     return lines
 
 
-def log_to_mlflow(manifest: dict[str, Any], output: Path) -> None:
+def log_to_mlflow(manifest: dict[str, Any], output: Path, engine: str = "local", master: str = "") -> None:
     import mlflow
 
     from tubetags import tracking
@@ -250,6 +305,7 @@ def log_to_mlflow(manifest: dict[str, Any], output: Path) -> None:
     tracking.configure("tubetags-corpus")
     with mlflow.start_run(run_name="build_corpus"):
         mlflow.log_params({f"build.{k}": v for k, v in manifest["config"].items()})
+        mlflow.log_params({"build.engine": engine} | ({"build.master": master} if engine == "spark" else {}))
         metrics = {
             "rejected_total": manifest["rejected"]["total"],
             "near_duplicates_removed": manifest["leakage"]["near_duplicates_removed"],
@@ -271,7 +327,7 @@ def run(config: BuildConfig) -> dict[str, Any]:
     """Build the corpus and (with `track`) log it as an MLflow run; returns the manifest."""
     manifest = build(config)
     if config.track:
-        log_to_mlflow(manifest, Path(config.output))
+        log_to_mlflow(manifest, Path(config.output), config.engine, config.master)
     return manifest
 
 

@@ -59,14 +59,10 @@ def choose_track(tracks: TranscriptList, languages: Iterable[str]):
     return next(iter(manual or generated), None)
 
 
-def fetch_captions(
+def fetch_caption_track(
     video_id: str, default_audio_language: str | None = None, api: YouTubeTranscriptApi | None = None
-) -> Transcript | None:
-    """The best caption track as a normalised transcript; None when the video has no captions.
-
-    Raises CaptionsTransient for blocked/failed requests, and the library's
-    CouldNotRetrieveTranscript subclasses for a video that cannot be read (unavailable, age-restricted).
-    """
+) -> tuple[Transcript, list[tuple[float, str]]] | None:
+    """`fetch_captions` with the timed caption lines too: [(start in seconds, text)], markers such as [Music] gone."""
     api = api or YouTubeTranscriptApi()
     try:
         track = choose_track(api.list(video_id), preferred_languages(default_audio_language))
@@ -78,11 +74,25 @@ def fetch_captions(
     except TRANSIENT as error:
         raise CaptionsTransient(f"caption request failed: {type(error).__name__}") from error
     text = normalise_transcript(" ".join(snippet.text for snippet in fetched))
-    return Transcript(
+    lines = [(float(snippet.start), normalise_transcript(snippet.text)) for snippet in fetched]
+    transcript = Transcript(
         text=text,
         language=primary_language(track.language_code),
         source="auto_captions" if track.is_generated else "manual_captions",
     )
+    return transcript, [(start, line) for start, line in lines if line]
+
+
+def fetch_captions(
+    video_id: str, default_audio_language: str | None = None, api: YouTubeTranscriptApi | None = None
+) -> Transcript | None:
+    """The best caption track as a normalised transcript; None when the video has no captions.
+
+    Raises CaptionsTransient for blocked/failed requests, and the library's
+    CouldNotRetrieveTranscript subclasses for a video that cannot be read (unavailable, age-restricted).
+    """
+    found = fetch_caption_track(video_id, default_audio_language, api)
+    return found[0] if found else None
 
 
 __all__ = [
@@ -90,6 +100,7 @@ __all__ = [
     "CouldNotRetrieveTranscript",
     "Transcript",
     "choose_track",
+    "fetch_caption_track",
     "fetch_captions",
     "preferred_languages",
     "primary_language",

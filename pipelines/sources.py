@@ -27,43 +27,63 @@ def _tags(value: Any) -> Any:
         return value
 
 
+def read_csv_rows(path: Path) -> list[dict[str, Any]]:
+    """The file's rows as text ('' for an empty field), as every adapter reads them."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
+
+
 def read_ted(path: Path) -> Iterator[dict[str, Any]]:
-    for row in pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records"):
-        yield {
-            "video_id": f"ted-{row['talk_id']}",
-            "source": "ted",
-            "channel": "TED",
-            "title": _text(row.get("title")),
-            "description": _text(row.get("description")),
-            "published": _text(row.get("published")) or None,
-            "language": "en",  # official English transcripts
-            "tags": _tags(row.get("tags")),
-            "transcript": normalise_transcript(_text(row.get("transcript"))),
-            "transcript_source": "provided",
-        }
+    return map(ted_record, read_csv_rows(path))
 
 
 def read_youtube(path: Path) -> Iterator[dict[str, Any]]:
-    for row in pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records"):
-        transcript = normalise_transcript(_text(row.get("transcript")))
-        yield {
-            "video_id": _text(row.get("video_id")),
-            "source": "youtube",
-            "channel": _text(row.get("channel")),
-            "title": _text(row.get("title")),
-            "description": "",
-            "published": None,
-            "language": guess_language(transcript),
-            "tags": _tags(row.get("tags")),
-            "transcript": transcript,
-            # Collected by others from caption tracks; whether manual or automatic is unknown.
-            "transcript_source": "provided",
-        }
+    return map(youtube_record, read_csv_rows(path))
+
+
+def ted_record(row: dict[str, Any]) -> dict[str, Any]:
+    """One row of ted_talks.csv -> a raw record (the Spark engine maps the same function over its rows)."""
+    return {
+        "video_id": f"ted-{row['talk_id']}",
+        "source": "ted",
+        "channel": "TED",
+        "title": _text(row.get("title")),
+        "description": _text(row.get("description")),
+        "published": _text(row.get("published")) or None,
+        "language": "en",  # official English transcripts
+        "tags": _tags(row.get("tags")),
+        "transcript": normalise_transcript(_text(row.get("transcript"))),
+        "transcript_source": "provided",
+    }
+
+
+def youtube_record(row: dict[str, Any]) -> dict[str, Any]:
+    """One row of youtube_videos.csv -> a raw record."""
+    transcript = normalise_transcript(_text(row.get("transcript")))
+    return {
+        "video_id": _text(row.get("video_id")),
+        "source": "youtube",
+        "channel": _text(row.get("channel")),
+        "title": _text(row.get("title")),
+        "description": "",
+        "published": None,
+        "language": guess_language(transcript),
+        "tags": _tags(row.get("tags")),
+        "transcript": transcript,
+        # Collected by others from caption tracks; whether manual or automatic is unknown.
+        "transcript_source": "provided",
+    }
+
+
+def collected_files(folder: Path) -> list[Path]:
+    """The collector's Parquet batches, in the order every engine reads them."""
+    return sorted(folder.glob("*.parquet"))
+
+
+def collected_record(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "tags": list(row["tags"])}
 
 
 def read_collected(folder: Path) -> Iterator[dict[str, Any]]:
     """Records the YouTube collector (pipelines/ingest.py) accepted, as Parquet files."""
-    for path in sorted(folder.glob("*.parquet")):
-        for row in pd.read_parquet(path).to_dict("records"):
-            row["tags"] = list(row["tags"])
-            yield row
+    for path in collected_files(folder):
+        yield from map(collected_record, pd.read_parquet(path).to_dict("records"))

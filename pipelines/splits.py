@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -15,12 +16,11 @@ SPLITS = ("train", "valid", "test")
 def chronological_split(dates: Sequence[str], valid_share: float = 0.1, test_share: float = 0.1) -> list[str]:
     """Oldest items train, newest test, validation between: the model is judged on the future."""
     order = np.argsort(np.asarray(dates, dtype=str), kind="stable")
-    n = len(order)
-    n_test, n_valid = round(n * test_share), round(n * valid_share)
-    labels = np.empty(n, dtype=object)
-    labels[order[: n - n_valid - n_test]] = "train"
-    labels[order[n - n_valid - n_test : n - n_test]] = "valid"
-    labels[order[n - n_test :]] = "test"
+    n_train, n_valid, _ = split_sizes(len(order), valid_share, test_share)
+    labels = np.empty(len(order), dtype=object)
+    labels[order[:n_train]] = "train"
+    labels[order[n_train : n_train + n_valid]] = "valid"
+    labels[order[n_train + n_valid :]] = "test"
     return labels.tolist()
 
 
@@ -30,8 +30,13 @@ def group_split(groups: Sequence[str], valid_share: float = 0.15, test_share: fl
     Groups are visited in the order of a hash of their name (stable when groups are added)
     and fill test, then validation, up to their share of items; the rest train.
     """
-    sizes = Counter(groups)
-    n = len(groups)
+    assignment = group_assignment(Counter(groups), valid_share, test_share)
+    return [assignment[g] for g in groups]
+
+
+def group_assignment(sizes: Mapping[str, int], valid_share: float, test_share: float) -> dict[str, str]:
+    """Group -> split from the groups' sizes alone (what `group_split` does; the Spark engine counts the sizes)."""
+    n = sum(sizes.values())
     assignment: dict[str, str] = {}
     filled: Counter[str] = Counter()
     for group in sorted(sizes, key=lambda g: hashlib.sha1(g.encode()).hexdigest()):
@@ -43,7 +48,37 @@ def group_split(groups: Sequence[str], valid_share: float = 0.15, test_share: fl
             split = "train"
         assignment[group] = split
         filled[split] += sizes[group]
-    return [assignment[g] for g in groups]
+    return assignment
+
+
+def split_sizes(n: int, valid_share: float, test_share: float) -> tuple[int, int, int]:
+    """(train, valid, test) sizes of a chronological split of n items."""
+    n_test, n_valid = round(n * test_share), round(n * valid_share)
+    return n - n_valid - n_test, n_valid, n_test
+
+
+def shingle_matrix(texts: Sequence[str | None]):
+    """Word 5-gram shingles, hashed into 2**22 binary features, each row L2-normalised (sparse)."""
+    vectorizer = HashingVectorizer(
+        ngram_range=(5, 5), binary=True, norm="l2", alternate_sign=False, n_features=2**22, lowercase=True
+    )
+    return vectorizer.transform([t or "" for t in texts])
+
+
+def shingle_sets(texts: Sequence[str | None]) -> list[list[int]]:
+    """Each text's set of hashed shingle features (sorted), as `shingle_matrix` has them."""
+    matrix = shingle_matrix(texts)
+    return [sorted(matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]].tolist()) for i in range(len(texts))]
+
+
+def binary_cosine(overlap: int, n_a: int, n_b: int) -> float:
+    """Cosine of two L2-normalised binary vectors with `overlap` features in common, to the last bit as the sparse
+    product in `near_duplicates` computes it: `overlap` equal terms 1/sqrt(n_a) * 1/sqrt(n_b) added one by one."""
+    term = (1.0 / math.sqrt(n_a)) * (1.0 / math.sqrt(n_b))
+    total = 0.0
+    for _ in range(overlap):
+        total += term
+    return total
 
 
 def near_duplicates(
@@ -55,10 +90,7 @@ def near_duplicates(
     identical transcripts score 1.0, a re-captioned copy with small edits stays above 0.8,
     two talks on the same topic stay far below it.
     """
-    vectorizer = HashingVectorizer(
-        ngram_range=(5, 5), binary=True, norm="l2", alternate_sign=False, n_features=2**22, lowercase=True
-    )
-    matrix = vectorizer.transform([t or "" for t in texts])
+    matrix = shingle_matrix(texts)
     rank = {name: i for i, name in enumerate(SPLITS)}
     split_rank = np.array([rank[s] for s in splits])
     pairs: list[tuple[int, int, float]] = []

@@ -24,7 +24,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 WEBAPP = REPO / "webapp"
 HOST = "127.0.0.1"
+if str(REPO) not in sys.path:  # run as `python scripts/bench_api.py`
+    sys.path.insert(0, str(REPO))
+
+from scripts.serve import free_port, nginx, wait_for_port  # noqa: E402
 
 PARAGRAPH = (
     "In this video we walk through the whole recipe step by step. First we weigh the flour and the water, "
@@ -58,12 +61,6 @@ def transcript(words: int = 2000, shuffle_seed: int | None = None) -> str:
     return " ".join(chosen)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def request(conn: http.client.HTTPConnection, method: str, path: str, body: dict | bytes | None = None):
     payload = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
     headers = {"Content-Type": "application/json"} if payload is not None else {}
@@ -72,19 +69,35 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, body: dict
     return response.status, response.read()
 
 
+def stop_group(proc: subprocess.Popen, timeout: float = 35) -> None:
+    """Stop a server started with start_new_session=True, with every process it started: SIGTERM to its process
+    group, SIGKILL if it is still there after `timeout` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @contextlib.contextmanager
 def serve(
     tracking_uri: str | None = None,
     workers: int = 2,
     startup_timeout: float = 240,
     pids: list[int] | None = None,
+    proxy: bool = False,
+    log_path: Path | None = None,
     **extra_env: str,
 ):
     """Run gunicorn (production settings, plain HTTP on loopback) and yield (base_url, health_json).
 
-    The server gets caches and monitoring lines of its own in a temporary folder (removed afterwards),
-    and serves this checkout's `tubetags` (PYTHONPATH), not whichever copy is installed. The gunicorn
-    master's pid is appended to `pids` when given.
+    With `proxy`, nginx in front of it as `make serve` runs it (scripts/serve.py, deploy/nginx/proxy.conf), and
+    base_url is nginx's. The server gets caches and monitoring lines of its own in a temporary folder (removed
+    afterwards), and serves this checkout's `tubetags` (PYTHONPATH), not whichever copy is installed. The
+    gunicorn master's pid is appended to `pids` when given. gunicorn's log goes to `log_path` when given (kept),
+    else to a temporary file.
     """
     port = free_port()
     scratch = tempfile.TemporaryDirectory(prefix="tubetags-serve-")
@@ -102,12 +115,17 @@ def serve(
         "TUBETAGS_CACHE_DIR": f"{scratch.name}/cache",
         "TUBETAGS_MONITOR_DIR": f"{scratch.name}/monitoring",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        **({"TUBETAGS_CLIENT_IP_HEADER": "HTTP_X_REAL_IP"} if proxy else {}),
         **extra_env,
     }
     if tracking_uri:
         env["MLFLOW_TRACKING_URI"] = tracking_uri
     # Kept open for the server's lifetime and removed at the end, not a with-block.
-    log = tempfile.NamedTemporaryFile("w+", prefix="tubetags-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
+    log = (
+        Path(log_path).open("w+")  # noqa: SIM115
+        if log_path
+        else tempfile.NamedTemporaryFile("w+", prefix="tubetags-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tubetags_site.wsgi"],
         cwd=WEBAPP,
@@ -138,18 +156,30 @@ def serve(
         health = json.loads(body)
         if status != 200:
             raise RuntimeError(f"/api/health answered {status}: {health.get('error')}")
-        yield f"http://{HOST}:{port}", health
+        if not proxy:
+            yield f"http://{HOST}:{port}", health
+        else:
+            front = free_port()
+            with nginx(f"{HOST}:{front}", f"{HOST}:{port}", stderr=log):
+                wait_for_port(HOST, front, startup_timeout)
+                yield f"http://{HOST}:{front}", health
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=35)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc)
         log.close()
-        Path(log.name).unlink()
+        if not log_path:
+            Path(log.name).unlink()
         scratch.cleanup()
+
+
+def post_tags(conn: http.client.HTTPConnection, body: bytes) -> tuple[bool, http.client.HTTPConnection]:
+    """POST /api/tags on a keep-alive connection: (answered 200, the connection to use next: a new one after an
+    error)."""
+    try:
+        status, _ = request(conn, "POST", "/api/tags", body)
+        return status == 200, conn
+    except (OSError, http.client.HTTPException):
+        conn.close()
+        return False, http.client.HTTPConnection(conn.host, conn.port, timeout=conn.timeout)
 
 
 def bench(port: int, bodies: list[bytes], max_requests: int, duration: float, concurrency: int):
@@ -170,13 +200,7 @@ def bench(port: int, bodies: list[bytes], max_requests: int, duration: float, co
                 body = bodies[issued % len(bodies)]
                 issued += 1
             started = time.perf_counter()
-            try:
-                status, _ = request(conn, "POST", "/api/tags", body)
-                ok = status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-                conn.close()
-                conn = http.client.HTTPConnection(HOST, port, timeout=60)
+            ok, conn = post_tags(conn, body)
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 if ok:

@@ -72,7 +72,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=75.0, help="minimum audio length")
     parser.add_argument("--backend", nargs="+", default=["openai-whisper"], choices=asr.BACKENDS)
+    parser.add_argument(
+        "--beam-size",
+        type=int,
+        default=asr.FASTER_WHISPER_OPTIONS["beam_size"],
+        help="faster-whisper's beam (the library's default is 5; the project's 1)",
+    )
     args = parser.parse_args()
+    asr.FASTER_WHISPER_OPTIONS["beam_size"] = args.beam_size
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         audio = Path(folder) / "speech.wav"

@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 # whisper needs ffmpeg; tests use espeak-ng and chromium;
 # postgresql: the tracking server's database (scripts/tracking_server.sh, tests/model/test_tracking_postgres.py)
-SYSTEM_PACKAGES="ffmpeg espeak-ng chromium postgresql redis-server"
+# nginx: the proxy in front of gunicorn (make serve: scripts/serve.py, deploy/nginx/proxy.conf)
+# openjdk-17-jre-headless: Apache Spark's JVM (batch_tag, build_corpus --engine spark, their tests)
+SYSTEM_PACKAGES="ffmpeg espeak-ng chromium postgresql redis-server nginx openjdk-17-jre-headless"
 missing=""
 for pkg in $SYSTEM_PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
@@ -17,8 +19,16 @@ if [ -n "$missing" ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
     echo "WARNING: missing system packages:$missing — install them with: sudo apt-get install -y$missing" >&2
-    echo "         (the Whisper, speech, browser and PostgreSQL tests skip without them)" >&2
+    echo "         (the Whisper, speech, browser, PostgreSQL and Spark tests skip without them)" >&2
   fi
+fi
+
+# A .venv that is a symbolic link belongs to another checkout (a git worktree sharing one environment):
+# installing into it would repoint its editable install here. Its owner sets it up.
+if [ -L .venv ]; then
+  echo "==> .venv links to $(readlink -f .venv): shared with another checkout, not reinstalled"
+  touch .venv/.installed
+  exit 0
 fi
 
 PYTHON=${PYTHON:-python3.11}

@@ -75,3 +75,54 @@ def mlflow_store(tmp_path, monkeypatch):
     mlflow.set_experiment("tests")
     yield uri
     mlflow.end_run()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] SparkSession for every Spark test (starting one costs seconds; jobs reuse the active one)."""
+    from tubetags import spark as sparkutil
+
+    if not sparkutil.java_available():
+        pytest.skip("Spark needs Java 17: apt-get install -y openjdk-17-jre-headless (scripts/setup.sh does)")
+    session = sparkutil.session("local[2]", "tubetags-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_store(tiny_corpus, tmp_path_factory):
+    """A private tracking store + registry holding one quick baseline trained on the tiny corpus (TED train),
+    as version 1 with alias `production`; the experiment `tests` keeps its artifacts in the temporary folder."""
+    import mlflow
+
+    from tubetags import registry
+    from tubetags.strategies.baseline import TfidfLinearTagger
+
+    root = tmp_path_factory.mktemp("tiny_model_store")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    experiment = mlflow.create_experiment("tests", artifact_location=(root / "artifacts").as_uri())
+    model = TfidfLinearTagger(seed=0, epochs=2, max_features=5000, vectorizer_sample=200)
+    model.fit(tiny_corpus.split("ted", "train"), tiny_corpus.split("ted", "valid"), tiny_corpus.vocabulary("ted"))
+    with mlflow.start_run(experiment_id=experiment):
+        info = registry.log_predictor(model, root / "work")
+    registry.set_alias(registry.PRODUCTION, info.registered_model_version)
+    mlflow.set_tracking_uri(previous[0])
+    mlflow.set_registry_uri(previous[1])
+    return uri
+
+
+@pytest.fixture()
+def tiny_model(tiny_model_store, monkeypatch):
+    """Point MLflow (and the jobs this test runs) at `tiny_model_store`."""
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tiny_model_store)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "tests")
+    mlflow.set_tracking_uri(tiny_model_store)
+    mlflow.set_registry_uri(tiny_model_store)
+    mlflow.set_experiment("tests")
+    yield tiny_model_store
+    mlflow.end_run()

@@ -21,6 +21,8 @@ from tubetags.jobs import Job, configure_logging, run_job
 JOBS: dict[str, tuple[str, str]] = {
     "build-corpus": ("pipelines.build_corpus", "source files -> data contract -> splits -> Parquet shards"),
     "ingest": ("pipelines.ingest", "collect YouTube videos: metadata, captions or Whisper, tags"),
+    "batch-tag": ("pipelines.batch_tag", "tag every video of a channel or catalogue on Spark -> Parquet by channel"),
+    "channel-report": ("pipelines.channel_report", "one channel's tags from its batch output: budget, gaps, chart"),
     "monitor": ("pipelines.monitor_drift", "drift of the served requests against the validation profile"),
     "train": ("experiments.train", "fit one strategy with one seed, evaluate, log, register"),
     "experiment": ("experiments.experiment", "every strategy over several seeds under one MLflow run"),

@@ -42,15 +42,23 @@ def sha256_of(path: Path) -> str:
 def write_shards(rows: Sequence[dict[str, Any]], folder: Path, rows_per_shard: int) -> list[dict[str, Any]]:
     """Write rows as numbered Parquet shards; return [{path, rows, sha256}] relative to folder's parent's parent."""
     folder.mkdir(parents=True, exist_ok=True)
-    shards = []
-    for n, start in enumerate(range(0, len(rows), rows_per_shard)):
-        path = folder / f"part-{n:05d}.parquet"
-        table = pa.Table.from_pylist(list(rows[start : start + rows_per_shard]), schema=SCHEMA)
-        tmp = path.with_suffix(".tmp")
-        pq.write_table(table, tmp, compression="zstd")
-        tmp.replace(path)  # a reader never sees half a shard
-        shards.append({"path": str(path), "rows": table.num_rows, "sha256": sha256_of(path)})
-    return shards
+    return [
+        write_shard(rows[start : start + rows_per_shard], folder / shard_name(n))
+        for n, start in enumerate(range(0, len(rows), rows_per_shard))
+    ]
+
+
+def shard_name(n: int) -> str:
+    return f"part-{n:05d}.parquet"
+
+
+def write_shard(rows: Sequence[dict[str, Any]], path: Path) -> dict[str, Any]:
+    """One shard, written atomically (a reader never sees half of one): {path, rows, sha256}."""
+    table = pa.Table.from_pylist(list(rows), schema=SCHEMA)
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(path)
+    return {"path": str(path), "rows": table.num_rows, "sha256": sha256_of(path)}
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,16 @@ class Corpus:
                 "`make corpus` or `mlflow run . -e build_corpus --env-manager local`."
             )
         return cls(Path(root), json.loads(path.read_text()))
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST
+
+    def split_digest(self, dataset: str, split: str) -> str:
+        """sha256 over the split's shard checksums, in manifest order: one fingerprint of the rows a split holds
+        (another corpus build with other rows, or other shards, gets another)."""
+        shards = self.manifest["datasets"][dataset]["splits"][split]["shards"]
+        return hashlib.sha256("\n".join(s["sha256"] for s in shards).encode()).hexdigest()
 
     def shards(self, dataset: str, split: str) -> list[Path]:
         entries = self.manifest["datasets"][dataset]["splits"][split]["shards"]

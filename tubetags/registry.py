@@ -6,7 +6,10 @@
   param `k`), and the artifact layout inside it (`artifacts/predictor`);
 - loading: `load_served_model` is the one way a registered model is loaded for serving, used by the
   web app's workers and by the cost benchmark alike; `load_registered_predictor` gets the
-  `TagPredictor` back (to wrap it, as the open-vocabulary hybrid does).
+  `TagPredictor` back (to wrap it, as the open-vocabulary hybrid does);
+- descriptions, as the MLflow UI shows them: each version says what it is (strategy, seed, data, test P@5 with
+  its run's link, `refit_of`), written when it is registered or re-tagged (`describe_version`); the registered
+  model says which version each alias serves, rewritten whenever an alias moves (`describe_model`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ PREDICTOR_ARTIFACT = "predictor"  # the TagPredictor's folder inside the pyfunc 
 # Version tag of a production refit: the held-out version whose settings it was trained with and whose test
 # quality it reports (a model trained on the test split has nothing left to be scored on).
 REFIT_OF = "refit_of"
+HEADLINE_METRIC = "test_p_at_5"  # a held-out run's headline score, quoted in its version's description
 SERVING_REQUIREMENTS = settings.REPO_ROOT / "requirements" / "serving.txt"  # the model's environment, not the dev lock
 
 
@@ -126,6 +130,7 @@ def log_predictor(predictor: TagPredictor, workdir: Path, register: bool = True)
         mlflow.MlflowClient().set_model_version_tag(
             registered_model(), str(info.registered_model_version), "strategy", predictor.strategy
         )
+        describe_version(info.registered_model_version)
     return info
 
 
@@ -138,9 +143,12 @@ def versions_by_run() -> dict[str, str]:
     return out
 
 
-def set_alias(alias: str, version: str | int) -> None:
+def set_alias(alias: str, version: str | int, describe: bool = True) -> None:
+    """Point `alias` at `version`; the registered model's description then says so (unless `describe` is off)."""
     mlflow.MlflowClient().set_registered_model_alias(registered_model(), alias, str(version))
     log.info("alias %s -> %s version %s", alias, registered_model(), version)
+    if describe:
+        describe_model()
 
 
 def promote(best_versions: Mapping[str, str | None], production_strategy: str) -> None:
@@ -150,7 +158,7 @@ def promote(best_versions: Mapping[str, str | None], production_strategy: str) -
         raise ValueError(f"{production_strategy} has no registered version to promote")
     for name, version in best_versions.items():
         if version and name in STRATEGY_ALIASES:
-            set_alias(STRATEGY_ALIASES[name], version)
+            set_alias(STRATEGY_ALIASES[name], version, describe=False)
     set_alias(PRODUCTION, chosen)
 
 
@@ -186,6 +194,31 @@ def version_behind(alias: str):
     return mlflow.MlflowClient().get_model_version_by_alias(registered_model(), alias)
 
 
+def resolve_model(model: str) -> tuple[str, str]:
+    """(models:/name/VERSION, VERSION) for an alias, a version number or a models:/ URI; an alias is resolved now, so
+    that a job which loads the model more than once (Spark: once per worker) cannot mix two versions."""
+    from mlflow.exceptions import MlflowException
+
+    from tubetags.jobs import JobError
+
+    name, alias, version = registered_model(), model, ""
+    if model.startswith("models:/"):
+        name, _, rest = model.removeprefix("models:/").partition("/")
+        name, _, alias = name.partition("@")
+        version = rest
+    elif model.isdigit():
+        version, alias = model, ""
+    if not version:
+        try:
+            version = str(mlflow.MlflowClient().get_model_version_by_alias(name, alias).version)
+        except MlflowException as error:
+            raise JobError(
+                f"no model behind alias {alias!r} of {name!r}: train and promote one first (`make demo`, or "
+                "`make experiment && make compare`), or pass a version number"
+            ) from error
+    return f"models:/{name}/{version}", version
+
+
 def held_out_version(alias: str) -> str:
     """The version behind `alias`, or, if that is a refit, the held-out version it was refit from: the one to
     score on the test split or to fit anything on validation with."""
@@ -197,6 +230,103 @@ def tag_version(version: str | int, tags: Mapping[str, Any]) -> None:
     client = mlflow.MlflowClient()
     for key, value in tags.items():
         client.set_model_version_tag(registered_model(), str(version), key, str(value))
+
+
+def run_link(run_id: str) -> str:
+    """A Markdown link to a run's page in the MLflow UI: absolute behind a tracking server, else relative to the
+    UI showing it (a sqlite store has no address of its own)."""
+    run = mlflow.MlflowClient().get_run(run_id)
+    uri = mlflow.get_tracking_uri()
+    base = uri.rstrip("/") + "/" if uri.startswith(("http://", "https://")) else ""
+    return f"[{run.info.run_name or run_id[:8]}]({base}#/experiments/{run.info.experiment_id}/runs/{run_id})"
+
+
+def _data_line(run: Any) -> str:
+    """`ted-train `3f0c…` (training), …`: the dataset inputs a run logged, with their digests and contexts."""
+    parts = []
+    for entry in run.inputs.dataset_inputs if run.inputs else []:
+        context = next((t.value for t in entry.tags if t.key == "mlflow.data.context"), "input")
+        parts.append(f"{entry.dataset.name} `{entry.dataset.digest}` ({context})")
+    return f"Data: {', '.join(parts)}." if parts else ""
+
+
+def describe_version(version: str | int, scores: Mapping[str, float] | None = None, notes: Sequence[str] = ()) -> str:
+    """Write the version's description from what MLflow holds about it. Its first line (what the UI's list of
+    versions shows) says strategy, seed, what it was trained on and its test P@5 (`scores`: other figures instead,
+    e.g. the hybrid's per dataset), or for a refit the version it was refit from and that version's test P@5; then
+    the strategy in words with the run's link, and the data the run logged. `notes`: more Markdown paragraphs.
+    Returns the description."""
+    client = mlflow.MlflowClient()
+    model_version = client.get_model_version(registered_model(), str(version))
+    run = client.get_run(model_version.run_id) if model_version.run_id else None
+    tags = run.data.tags if run else {}
+    strategy = model_version.tags.get("strategy") or tags.get("strategy", "?")
+    known = STRATEGIES.get(strategy)
+    head = ", ".join(
+        [strategy]
+        + ([f"seed {tags['seed']}"] if known and known.learns and "seed" in tags else [])
+        + ([f"trained on {tags['fit_splits']}"] if "fit_splits" in tags else [])
+    )
+    if scores is None and run and HEADLINE_METRIC in run.data.metrics:
+        scores = {"test P@5": run.data.metrics[HEADLINE_METRIC]}
+    figures = ", ".join(f"{name} {value:.3f}" for name, value in (scores or {}).items())
+    held_out = model_version.tags.get(REFIT_OF)
+    refit_note = ""
+    if held_out:
+        source = client.get_model_version(registered_model(), held_out)
+        p5 = client.get_run(source.run_id).data.metrics.get(HEADLINE_METRIC) if source.run_id else None
+        figures = figures or f"refit of version {held_out}" + (
+            f", held-out test P@5 {p5:.3f}" if p5 is not None else ""
+        )
+        refit_note = (
+            f"Refit of version {held_out}: its settings, trained on all labelled data, so no test split is left to "
+            f"score it; its quality is version {held_out}'s held-out test P@5"
+            + (f" (run {run_link(source.run_id)})" if source.run_id else "")
+            + "."
+        )
+    words = (f"{known.summary}. " if known and known.summary else "") + (
+        f"Run {run_link(run.info.run_id)}." if run else ""
+    )
+    paragraphs = [f"{head}: {figures}." if figures else f"{head}.", words, refit_note, _data_line(run) if run else ""]
+    text = "\n\n".join(p for p in [*paragraphs, *notes] if p) + "\n"
+    client.update_model_version(registered_model(), str(version), description=text)
+    return text
+
+
+def alias_role(alias: str, model_version: Any) -> str:
+    """What an alias serves, in words, for the registered model's description."""
+    strategy = model_version.tags.get("strategy", "?")
+    known = STRATEGIES.get(strategy)
+    refit = model_version.tags.get(REFIT_OF)
+    what = f"{strategy}" + (f", refit of version {refit}" if refit else "")
+    if alias == PRODUCTION:
+        return f"the web app's default model: {what}"
+    if known and alias == known.alias:
+        if not known.in_experiment:
+            return f"{what}: {known.summary}"
+        return f"{what}'s best held-out version in the latest comparison: {known.summary}"
+    return f"{what} (alias set by hand)"
+
+
+def describe_model() -> str:
+    """Write the registered model's description: which version each alias serves and what it is."""
+    client = mlflow.MlflowClient()
+    name = registered_model()
+    served = client.get_registered_model(name).aliases
+    order = {alias: i for i, alias in enumerate(SERVED_ALIASES)}
+    lines = [
+        "Tag suggesters for YouTube videos from their transcripts (tubetags). Aliases it serves, rewritten "
+        "whenever one moves (`compare`, `refit`, `open_vocab`):",
+        "",
+        "| alias | version | serves |",
+        "|---|---|---|",
+    ]
+    for alias in sorted(served, key=lambda a: (order.get(a, len(order)), a)):
+        version = str(served[alias])
+        lines.append(f"| `{alias}` | {version} | {alias_role(alias, client.get_model_version(name, version))} |")
+    text = "\n".join(lines) + "\n"
+    client.update_registered_model(name, description=text)
+    return text
 
 
 @dataclass(frozen=True)

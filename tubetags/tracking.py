@@ -1,11 +1,29 @@
-"""MLflow set-up shared by every job: sqlite tracking + registry, artifacts under mlruns/."""
+"""MLflow set-up shared by every job: sqlite tracking + registry, artifacts under mlruns/; what a run records
+about its data (the corpus splits as MLflow datasets)."""
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from tubetags import settings
 from tubetags.jobs import JobError
+
+if TYPE_CHECKING:
+    from tubetags.corpus import Corpus
+
+# MLflow's experiment kind, the experiment tag its UI reads (key and value as MLflow 3.17's UI spells them;
+# the other kind is "genai_development"). Our experiments train and compare models: no GenAI traces.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MODEL_TRAINING_KIND = "custom_model_development"
+# MLflow 3.17's UI opens an experiment as the GenAI or the model-training workflow by its sidebar switch
+# (remembered per browser, GenAI at first) or by this URL parameter; the kind tag alone does not switch it.
+MODEL_TRAINING_WORKFLOW = "workflowType=machine_learning"
+# How a run used each corpus split, as `mlflow.data.context` (a split trained on is "training" whatever its name).
+SPLIT_CONTEXTS = {"train": "training", "valid": "validation", "test": "testing"}
+DIGEST_CHARS = 12  # of the split's sha256: MLflow keeps at most 36 and shows the digest beside the name
 
 
 def configure(experiment: str | None = None) -> str:
@@ -25,12 +43,78 @@ def configure(experiment: str | None = None) -> str:
     # Inside `mlflow run` (or under an active parent run) the experiment is already chosen.
     # MLflow removes MLFLOW_RUN_ID from the environment once that run is resumed, so check both.
     experiment = experiment or os.environ.get("MLFLOW_EXPERIMENT_NAME")
-    if experiment and not os.environ.get("MLFLOW_RUN_ID") and mlflow.active_run() is None:
+    active = mlflow.active_run()
+    run_id = os.environ.get("MLFLOW_RUN_ID") or (active.info.run_id if active else None)
+    if run_id:
+        mark_model_training(mlflow.MlflowClient().get_run(run_id).info.experiment_id)
+    elif experiment:
         if mlflow.get_experiment_by_name(experiment) is None:
             location = (settings.mlruns_dir() / "artifacts").resolve().as_uri()
-            mlflow.create_experiment(experiment, artifact_location=location)
-        mlflow.set_experiment(experiment)
+            mlflow.create_experiment(
+                experiment, artifact_location=location, tags={EXPERIMENT_KIND_TAG: MODEL_TRAINING_KIND}
+            )
+        mark_model_training(mlflow.set_experiment(experiment).experiment_id)
     return uri
+
+
+def mark_model_training(experiment_id: str) -> None:
+    """Tag the experiment as model training (MLflow's experiment kind) unless it has a kind already: one set in
+    the UI stays. Covers experiments made before the tag, or by `mlflow run --experiment-name`."""
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    if EXPERIMENT_KIND_TAG not in client.get_experiment(experiment_id).tags:
+        client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, MODEL_TRAINING_KIND)
+
+
+def runs_page_url(ui_url: str, experiment: str) -> str:
+    """The MLflow UI page of an experiment's training runs (the runs table, model-training workflow); the
+    experiment list if there is no such experiment yet."""
+    import mlflow
+
+    found = mlflow.MlflowClient().get_experiment_by_name(experiment)
+    page = f"experiments/{found.experiment_id}/runs" if found else "experiments"
+    return f"{ui_url.rstrip('/')}/#/{page}?{MODEL_TRAINING_WORKFLOW}"
+
+
+def corpus_split_dataset(corpus: Corpus, dataset: str, split: str) -> Any:
+    """One corpus split as an MLflow dataset: named `<dataset>-<split>`, its digest the split's checksum
+    (Corpus.split_digest), its source the manifest, its profile the rows and shards."""
+    from mlflow.data.dataset_source_registry import get_dataset_source_from_json
+    from mlflow.data.meta_dataset import MetaDataset
+
+    class CorpusSplitDataset(MetaDataset):
+        """MLflow's metadata-only dataset, with a profile (MetaDataset has none): the rows stay in the shards."""
+
+        def __init__(self, profile: dict[str, Any], **kwargs: Any) -> None:
+            self._profile = profile
+            super().__init__(**kwargs)
+
+        @property
+        def profile(self) -> dict[str, Any]:
+            return self._profile
+
+        def to_dict(self) -> dict[str, str]:
+            return super().to_dict() | {"profile": json.dumps(self._profile)}
+
+    source = get_dataset_source_from_json(json.dumps({"uri": str(corpus.manifest_path.resolve())}), "local")
+    return CorpusSplitDataset(
+        # No build time: MLflow keeps one dataset per name and digest, so the same rows built again are that one.
+        profile={"rows": corpus.size(dataset, split), "shards": len(corpus.shards(dataset, split))},
+        source=source,
+        name=f"{dataset}-{split}",
+        digest=corpus.split_digest(dataset, split)[:DIGEST_CHARS],
+    )
+
+
+def log_corpus_inputs(corpus: Corpus, dataset: str, fit_splits: Sequence[str]) -> None:
+    """Log the train, valid and test splits of `dataset` as the active run's dataset inputs, each in the context
+    the run used it in: `training` for those in `fit_splits`, else `validation` / `testing`."""
+    import mlflow
+
+    for split in SPLIT_CONTEXTS:
+        context = SPLIT_CONTEXTS["train" if split in fit_splits else split]
+        mlflow.log_input(corpus_split_dataset(corpus, dataset, split), context=context)
 
 
 def log_new_params(params: dict) -> None:

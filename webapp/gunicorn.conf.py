@@ -10,8 +10,13 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+# Every log line in UTC, the master's too (the workers' Django logs follow settings.TIME_ZONE, also UTC).
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 if TYPE_CHECKING:
     from gunicorn.arbiter import Arbiter
@@ -19,8 +24,11 @@ if TYPE_CHECKING:
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", 2))  # each holds its own copy of the model(s)
-worker_class = "gthread"  # keep-alive support; threads=1 keeps a model to one request at a time
 threads = int(os.environ.get("GUNICORN_THREADS", 1))
+# sync: a worker accepts a connection only when it is idle, so each request goes to a free worker (a gthread
+# worker accepts while busy and queues). Sync workers need a buffering proxy in front, so that a slow client
+# never holds one: nginx (deploy/nginx/proxy.conf) in `make serve`, compose and Kubernetes.
+worker_class = "sync" if threads == 1 else "gthread"
 # Never preload: TensorFlow/PyTorch state does not survive fork(), so each worker loads after fork.
 preload_app = False
 # Long enough for a lazy first load of a large model (another alias) inside a request.

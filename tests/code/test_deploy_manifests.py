@@ -6,6 +6,8 @@
 - deploy/k8s/*.yaml: kubernetes-validate, strict, against the Kubernetes JSON schemas it bundles.
 - And consistency: the port, health path, user and environment variables in all three match the
   app (webapp/gunicorn.conf.py, webapp/tubetags_site, tubetags/, README and docs/).
+- The image against compose.yaml and the app: ports, shared settings, the files it runs and every
+  module the web app imports are in it (the real build and run: `make image`, tests/code/test_image_build.py).
 The tools are pinned in requirements/lock.txt; a test skips, naming the pin, only where the tool is
 missing, and fails instead under CI (CI=true) where setup must have installed it.
 """
@@ -13,19 +15,23 @@ missing, and fails instead under CI (CI=true) where setup must have installed it
 from __future__ import annotations
 
 import http.server
+import importlib.metadata
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
+from test_serving_requirements import _imports
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # scripts.serve
 DOCKERFILE = REPO / "Dockerfile"
 COMPOSE = REPO / "compose.yaml"
 K8S = REPO / "deploy" / "k8s"
@@ -91,6 +97,51 @@ def app_env_names() -> set[str]:
 def _documentation() -> str:
     """README.md and the topic pages in docs/, where deployment and its settings are documented."""
     return "\n".join(p.read_text() for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))])
+
+
+# ---------------------------------------------------------------- nginx in front (compose, Kubernetes)
+
+NGINX_CONF = REPO / "deploy" / "nginx" / "nginx.conf"  # the containers' main configuration
+NGINX_RULES = REPO / "deploy" / "nginx" / "proxy.conf"  # the request rules, shared with `make serve`
+NGINX_RULES_PATH = "/etc/nginx/tubetags/proxy.conf"  # where the containers mount them
+NGINX_PORT = 8080  # the nginx-unprivileged image's port
+
+
+def nginx_upstream() -> str:
+    match = re.search(r"upstream tubetags_app \{\s*server (\S+);", NGINX_CONF.read_text())
+    assert match, "deploy/nginx/nginx.conf has no tubetags_app upstream"
+    return match.group(1)
+
+
+def test_container_nginx_configuration_is_valid():
+    """`nginx -t` on the containers' configuration (with the rules where this checkout has them, and the upstream
+    resolvable here): the same nginx that `make serve` runs."""
+    from scripts.serve import nginx_binary
+
+    nginx = nginx_binary()
+    if nginx is None:
+        message = "nginx not installed: scripts/setup.sh installs it (apt-get install nginx)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    text = NGINX_CONF.read_text()
+    assert f"listen {NGINX_PORT};" in text and f"include {NGINX_RULES_PATH};" in text
+    here = text.replace(NGINX_RULES_PATH, str(NGINX_RULES)).replace(nginx_upstream(), f"127.0.0.1:{app_port()}")
+    with tempfile.TemporaryDirectory() as folder:
+        for path in ("/tmp/nginx.pid", "/tmp/client_temp", "/tmp/proxy_temp", "/tmp/fastcgi_temp", "/tmp/uwsgi_temp"):
+            here = here.replace(path, folder + path.removeprefix("/tmp"))
+        here = here.replace("/tmp/scgi_temp", folder + "/scgi_temp")
+        (Path(folder) / "nginx.conf").write_text(here)
+        result = subprocess.run(
+            [nginx, "-t", "-p", folder, "-e", "stderr", "-c", f"{folder}/nginx.conf"], capture_output=True, text=True
+        )
+    assert result.returncode == 0, result.stderr
+
+
+def test_kubernetes_proxy_configmap_is_the_nginx_files():
+    """deploy/k8s/proxy-configmap.yaml carries deploy/nginx/*.conf unchanged (kubectl apply cannot read files)."""
+    data = _k8s("ConfigMap", "tubetags-proxy")["data"]
+    assert data == {"nginx.conf": NGINX_CONF.read_text(), "proxy.conf": NGINX_RULES.read_text()}
 
 
 def test_health_path_and_static_file_exist_in_the_app():
@@ -171,7 +222,9 @@ def test_dockerfile_matches_the_app():
 
 def test_dockerfile_installs_the_lock_with_cpu_torch():
     text = DOCKERFILE.read_text()
-    assert "--index-url https://download.pytorch.org/whl/cpu" in text
+    # PyTorch's CPU index unless the build names another (scripts/build_image.sh: a local wheel folder)
+    assert ("ARG", "TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu") in _dockerfile_instructions()
+    assert '--index-url "$TORCH_INDEX_URL"' in text
     assert _lock_pin("torch").endswith("+cpu")
     assert "--no-deps -r /tmp/runtime-lock.txt" in text
     # the test-only tools it leaves out are in the lock under those names (a rename would let them in)
@@ -263,13 +316,19 @@ def _command_option(command: list[str], option: str) -> str:
 
 def test_compose_stack_is_wired_to_the_app(compose_config):
     services = compose_config["services"]
-    assert set(services) == {"web", "mlflow", "postgres", "redis"}
-    web, mlflow = services["web"], services["mlflow"]
+    assert set(services) == {"web", "proxy", "mlflow", "postgres", "redis", "worker", "jobs-redis"}
+    web, mlflow, proxy = services["web"], services["mlflow"], services["proxy"]
     env = web["environment"]
 
-    # web: the app's port, published on loopback; the image's health check (not disabled) on /api/health
+    # web: the app's port, reachable by the other services only; the image's health check on /api/health
     assert env["PORT"] == app_port() and env["HOST"] == "0.0.0.0"
-    assert [(p["target"], p.get("host_ip")) for p in web["ports"]] == [(int(app_port()), "127.0.0.1")]
+    assert "ports" not in web and web["expose"] == [app_port()]
+    # proxy: nginx, published on loopback, in front of web (the upstream deploy/nginx/nginx.conf names)
+    assert [(p["target"], p.get("host_ip")) for p in proxy["ports"]] == [(NGINX_PORT, "127.0.0.1")]
+    mounts = {v["target"]: Path(v["source"]) for v in proxy["volumes"]}
+    assert mounts == {"/etc/nginx/nginx.conf": NGINX_CONF, NGINX_RULES_PATH: NGINX_RULES}
+    assert nginx_upstream() == f"web:{app_port()}" and proxy["depends_on"]["web"]["restart"] is True
+    assert env["TUBETAGS_CLIENT_IP_HEADER"] == "HTTP_X_REAL_IP"
     assert "healthcheck" not in web or not web["healthcheck"].get("disable")
     assert web["depends_on"]["mlflow"]["condition"] == "service_healthy"
     assert web["depends_on"]["redis"]["condition"] == "service_healthy"
@@ -310,14 +369,18 @@ def _k8s_documents() -> list[tuple[Path, dict]]:
     return docs
 
 
-def _k8s(kind: str) -> dict:
-    found = [doc for _, doc in _k8s_documents() if doc["kind"] == kind]
-    assert len(found) == 1, f"expected one {kind} in deploy/k8s"
+WEB, WORKER = "tubetags-web", "tubetags-worker"  # the two Deployments
+
+
+def _k8s(kind: str, name: str | None = None) -> dict:
+    found = [doc for _, doc in _k8s_documents() if doc["kind"] == kind and name in {None, doc["metadata"]["name"]}]
+    assert len(found) == 1, f"expected one {kind} {name or ''} in deploy/k8s"
     return found[0]
 
 
-def _deployment_container() -> dict:
-    return _k8s("Deployment")["spec"]["template"]["spec"]["containers"][0]
+def _deployment_container(name: str = "web") -> dict:
+    containers = _k8s("Deployment", WEB)["spec"]["template"]["spec"]["containers"]
+    return next(c for c in containers if c["name"] == name)
 
 
 def _bytes(quantity: str) -> int:
@@ -348,22 +411,28 @@ def test_kubernetes_manifests_match_the_schemas(version):
                 f"{path.name}: {doc['kind']} invalid for Kubernetes {version}: {exc.message} at {list(exc.path)}"
             )
         kinds.add(doc["kind"])
-    assert kinds == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "CronJob"}
+    assert kinds == {
+        "ConfigMap",
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PersistentVolumeClaim",
+        "CronJob",
+    }
 
 
 def test_kubernetes_validation_is_strict():
     """The check above can fail: a misspelt field in the Deployment is rejected."""
     kv = _validator()
-    broken = json.loads(json.dumps(_k8s("Deployment")))
+    broken = json.loads(json.dumps(_k8s("Deployment", WEB)))
     broken["spec"]["replica"] = broken["spec"].pop("replicas")
     with pytest.raises(kv.ValidationError):
         kv.validate(broken, kv.latest_version(), strict=True)
 
 
 def test_kubernetes_manifests_are_wired_to_the_app():
-    deployment, service, hpa, config = (
-        _k8s(k) for k in ("Deployment", "Service", "HorizontalPodAutoscaler", "ConfigMap")
-    )
+    deployment, service, hpa = _k8s("Deployment", WEB), _k8s("Service"), _k8s("HorizontalPodAutoscaler")
+    config = _k8s("ConfigMap", "tubetags-config")
     pod = deployment["spec"]["template"]
     container = _deployment_container()
     data = config["data"]
@@ -379,9 +448,17 @@ def test_kubernetes_manifests_are_wired_to_the_app():
     assert [ref["configMapRef"]["name"] for ref in container["envFrom"]] == [config["metadata"]["name"]]
 
     # the app's port
+    # gunicorn on the pod's loopback only; the proxy container holds the pod's port, where the Service points
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"http": int(app_port())} and data["PORT"] == app_port() and data["HOST"] == "0.0.0.0"
-    assert service["spec"]["ports"][0]["targetPort"] in ports
+    assert ports == {"app": int(app_port())} and data["PORT"] == app_port() and data["HOST"] == "127.0.0.1"
+    proxy = _deployment_container("proxy")
+    proxy_ports = {p["name"]: p["containerPort"] for p in proxy["ports"]}
+    assert proxy_ports == {"http": NGINX_PORT} and service["spec"]["ports"][0]["targetPort"] == "http"
+    assert {"ip": "127.0.0.1", "hostnames": ["web"]} in pod["spec"]["hostAliases"]  # nginx.conf's upstream `web`
+    assert nginx_upstream() == f"web:{app_port()}"
+    mounts = {m["mountPath"]: m.get("subPath") for m in proxy["volumeMounts"]}
+    assert mounts["/etc/nginx/nginx.conf"] == "nginx.conf" and mounts[NGINX_RULES_PATH] == "proxy.conf"
+    assert proxy["securityContext"]["readOnlyRootFilesystem"] is True and mounts["/tmp"] is None
 
     # probes: readiness on /api/health; all with the Host Django allows and the proxy's https header
     assert container["readinessProbe"]["httpGet"]["path"] == HEALTH_PATH
@@ -389,7 +466,7 @@ def test_kubernetes_manifests_are_wired_to_the_app():
     allowed = data["DJANGO_ALLOWED_HOSTS"].split(",")
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         get = container[probe]["httpGet"]
-        assert get["port"] in ports
+        assert get["port"] == NGINX_PORT  # through the proxy: the whole path a client's request takes
         headers = {h["name"]: h["value"] for h in get["httpHeaders"]}
         assert headers["Host"] in allowed, f"{probe}: Django would answer 400 to Host {headers['Host']}"
         assert headers["X-Forwarded-Proto"] == "https" and data["DJANGO_BEHIND_PROXY"] == "1"
@@ -431,16 +508,20 @@ def test_retrain_cronjob_runs_the_jobs_in_the_jobs_image():
     jobs = re.findall(r"python -m tubetags (\S+)", script)
     assert jobs == ["monitor", "retrain"] and set(jobs) <= set(cli.JOBS)
     assert container["command"] == ["/app/deploy/entrypoint.sh"]  # refuses to start without MLFLOW_TRACKING_URI
-    assert [ref["configMapRef"]["name"] for ref in container["envFrom"]] == [_k8s("ConfigMap")["metadata"]["name"]]
+    assert [ref["configMapRef"]["name"] for ref in container["envFrom"]] == ["tubetags-config"]
     web_image = _deployment_container()["image"]
     jobs_dockerfile = (REPO / "deploy" / "jobs.Dockerfile").read_text()
     assert f"ARG WEB_IMAGE={web_image}" in jobs_dockerfile
     assert container["image"] == web_image.replace("/tubetags:", "/tubetags-jobs:")
-    for folder in ("experiments", "pipelines", "data_contracts", "configs"):  # what the web image leaves out
+    web_dockerfile = (REPO / "Dockerfile").read_text()
+    for folder in ("experiments", "configs"):  # what the web image leaves out
         assert f"COPY {folder}/ {folder}/" in jobs_dockerfile and (REPO / folder).is_dir()
+        assert f"COPY {folder}/" not in web_dockerfile
+    for folder in ("tubetags", "pipelines", "data_contracts"):  # the jobs' library and the corpus build: the web's
+        assert f"COPY {folder}/ {folder}/" in web_dockerfile
     assert (
         pod["spec"]["securityContext"]["runAsUser"]
-        == _k8s("Deployment")["spec"]["template"]["spec"]["securityContext"]["runAsUser"]
+        == _k8s("Deployment", WEB)["spec"]["template"]["spec"]["securityContext"]["runAsUser"]
     )
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
     for env in container["env"]:
@@ -461,8 +542,12 @@ def test_environment_variable_names_are_the_apps(compose_config):
     named = {
         "Dockerfile": set(_dockerfile_env()),
         "compose.yaml (web)": set(compose_config["services"]["web"]["environment"]),
-        "deploy/k8s ConfigMap": set(_k8s("ConfigMap")["data"]),
+        "compose.yaml (worker)": set(compose_config["services"]["worker"]["environment"]),
+        "deploy/k8s ConfigMap": set(_k8s("ConfigMap", "tubetags-config")["data"]),
         "deploy/k8s Deployment": {e["name"] for e in _deployment_container()["env"]},
+        "deploy/k8s worker": {
+            e["name"] for e in _k8s("Deployment", WORKER)["spec"]["template"]["spec"]["containers"][0]["env"]
+        },
         "deploy/k8s CronJob": {e["name"] for e in _cronjob_container()["env"]},
     }
     known = app_env_names() | LIBRARY_ENV
@@ -473,3 +558,217 @@ def test_environment_variable_names_are_the_apps(compose_config):
     pending = PENDING_APP_SETTINGS - app_env_names()
     if pending:
         pytest.xfail(f"{sorted(pending)}: the web app's setting for it comes from another branch")
+
+
+# ---------------------------------------------------------------- the image against compose and the app
+# `make image` (scripts/build_image.sh) builds and runs the real image; too slow for `make test`
+# (tests/code/test_image_build.py runs it with TUBETAGS_IMAGE_TESTS=1). These catch the same mismatches
+# statically: a port, a variable, a path or an import that the image and compose.yaml disagree on.
+
+
+def _image_path_sources() -> dict[PurePosixPath, Path]:
+    """Absolute path in the image -> the repository file or folder the runtime stage COPYs there."""
+    copied: dict[PurePosixPath, Path] = {}
+    workdir = PurePosixPath("/")
+    for keyword, rest in _runtime_instructions():
+        if keyword == "WORKDIR":
+            workdir = workdir / rest
+        elif keyword == "COPY" and not rest.startswith("--"):
+            *sources, dest = rest.split()
+            for source in sources:
+                target = workdir / dest / Path(source).name if len(sources) > 1 else workdir / dest
+                copied[target] = REPO / source
+    return copied
+
+
+def _in_image(path: PurePosixPath | str) -> Path | None:
+    """The repository path behind an absolute image path under a COPY'd folder or file; None if not copied."""
+    for target, source in _image_path_sources().items():
+        if PurePosixPath(path).is_relative_to(target):
+            return source.joinpath(*PurePosixPath(path).relative_to(target).parts)
+    return None
+
+
+def test_compose_runs_the_image_on_the_port_and_settings_it_declares(compose_config):
+    web = compose_config["services"]["web"]
+    image_env = _dockerfile_env()
+    exposed = [rest for keyword, rest in _runtime_instructions() if keyword == "EXPOSE"]
+    # compose exposes the image's port to the other services, and nginx (proxy) forwards to it
+    assert web["expose"] == exposed and nginx_upstream() == f"web:{exposed[0]}"
+    # what compose sets that the image also sets, compose sets to the same value (one source of truth)
+    shared = set(image_env) & set(web["environment"])
+    assert {"HOST", "PORT", "WEB_CONCURRENCY"} <= shared
+    assert {
+        name: (image_env[name], web["environment"][name])
+        for name in shared
+        if image_env[name] != web["environment"][name]
+    } == {}
+    # both services are this Dockerfile's image
+    for name in ("web", "mlflow"):
+        service = compose_config["services"][name]
+        assert Path(service["build"]["context"]) == REPO and service["build"]["dockerfile"] == "Dockerfile"
+        assert service["image"] == web["image"]
+
+
+def test_compose_tracking_server_has_what_it_needs_in_the_image(compose_config):
+    mlflow = compose_config["services"]["mlflow"]
+    runtime = _runtime_instructions()
+    # `mlflow` and `python` (its health check) are the venv's, first on the image's PATH
+    assert _dockerfile_env()["PATH"].startswith("/opt/venv/bin:")
+    assert ("COPY", "--from=builder /opt/venv /opt/venv") in runtime
+    assert mlflow["entrypoint"] == ["mlflow"] and mlflow["healthcheck"]["test"][1] == "python"
+    runtime_lock = DOCKERFILE.read_text()
+    excluded = re.search(r"grep -v -E '\^\(([^)]*)\)==", runtime_lock).group(1).split("|")
+    assert "mlflow" not in excluded and "psycopg2-binary" not in excluded
+    # the artifacts volume: made in the image and owned by its user, so a new volume takes that owner
+    destination = _command_option(mlflow["command"], "--artifacts-destination")
+    user = [rest for keyword, rest in runtime if keyword == "USER"][-1]
+    runs = " ".join(rest for keyword, rest in runtime if keyword == "RUN")
+    assert f"mkdir -p {destination}" in runs
+    assert re.search(rf"chown -R {user} {PurePosixPath(destination).parent}\b", runs)
+
+
+def test_what_the_image_runs_is_copied_into_it():
+    runtime = dict(_runtime_instructions())
+    entrypoint = json.loads(runtime["ENTRYPOINT"])[0]
+    healthcheck = json.loads(runtime["HEALTHCHECK"].split(" CMD ", 1)[1])
+    workdir = PurePosixPath([rest for keyword, rest in _runtime_instructions() if keyword == "WORKDIR"][-1])
+    cmd = json.loads(runtime["CMD"])
+    config, app = cmd[cmd.index("--config") + 1], cmd[-1]
+    wanted = {
+        entrypoint: "the ENTRYPOINT",
+        healthcheck[-1]: "the HEALTHCHECK's script",
+        str(workdir / config): "gunicorn's --config",
+        str(workdir.joinpath(*app.split(".")).with_suffix(".py")): "the WSGI module",
+    }
+    for path, what in wanted.items():
+        source = _in_image(path)
+        assert source is not None and source.is_file(), f"{what} {path}: no COPY puts it in the image"
+    # ENTRYPOINT in exec form runs the file itself: COPY keeps the mode, so it must be executable here
+    script = _in_image(entrypoint)
+    assert os.access(script, os.X_OK) and script.read_text().startswith("#!")
+    assert healthcheck[0] == "python" and _dockerfile_env()["PATH"].startswith("/opt/venv/bin:")
+
+
+def test_the_app_user_can_write_where_the_app_writes():
+    """HOME (libraries, gunicorn's control socket) and the monitoring folder: the app runs as USER, not root."""
+    runtime = _runtime_instructions()
+    env = _dockerfile_env()
+    user = [rest for keyword, rest in runtime if keyword == "USER"][-1]
+    runs = " ".join(rest for keyword, rest in runtime if keyword == "RUN")
+    assert env["HOME"] == "/tmp"
+    monitor = PurePosixPath(env["TUBETAGS_MONITOR_DIR"])
+    assert re.search(rf"mkdir -p [^&]*{monitor}\b", runs)
+    assert re.search(rf"chown -R {user} [^&]*{monitor.parent}\b", runs)
+    assert _in_image(monitor) is None  # not inside the root-owned, read-only code
+
+
+def test_the_image_has_everything_the_web_app_imports():
+    """From every file the image runs (webapp/, the health check), follow local imports: each local
+    package reached must be COPY'd (data_contracts was not, and the workers failed to boot), and each
+    third-party module must come from a distribution the image installs (the lock less the test tools)."""
+    # import roots in the running container: PYTHONPATH=/app, and gunicorn's working dir (it adds it)
+    workdir = [rest for keyword, rest in _runtime_instructions() if keyword == "WORKDIR"][-1]
+    roots = [PurePosixPath(_dockerfile_env()["PYTHONPATH"]), PurePosixPath(workdir)]
+
+    def in_image(module: str) -> Path | None:
+        for root in roots:
+            source = _in_image(root.joinpath(*module.split(".")))
+            for candidate in (source and source.with_suffix(".py"), source and source / "__init__.py"):
+                if candidate and candidate.is_file():
+                    return candidate
+        return None
+
+    local = {p.name.removesuffix(".py") for p in REPO.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+    local |= {p.name for p in (REPO / "webapp").iterdir() if (p / "__init__.py").exists()}
+    todo = [*(REPO / "webapp").rglob("*.py"), REPO / "deploy" / "healthcheck.py"]
+    seen: set[Path] = set()
+    third_party: set[str] = set()
+    not_in_image: set[str] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if top not in local:
+                if top not in sys.stdlib_module_names and top != "__future__":
+                    third_party.add(top)
+            elif in_image(top) is None:
+                not_in_image.add(top)
+            else:  # `from pkg import function` also names pkg.function, which is no file: skipped
+                todo += [found for found in [in_image(name)] if found]
+    assert len(seen) > 20 and REPO / "tubetags" / "registry.py" in seen
+    assert not_in_image == set(), "imported by the web app but not COPY'd into the image"
+    assert {"django", "rest_framework", "mlflow"} <= third_party
+    excluded = re.search(r"grep -v -E '\^\(([^)]*)\)==", DOCKERFILE.read_text()).group(1).split("|")
+    installed = {
+        line.split("==")[0].lower().replace("_", "-") for line in LOCK.read_text().splitlines() if "==" in line
+    }
+    installed -= {name.lower() for name in excluded}
+    distributions = importlib.metadata.packages_distributions()
+    missing = {
+        top: distributions.get(top)
+        for top in third_party
+        if not {d.lower().replace("_", "-") for d in distributions.get(top, [])} & installed
+    }
+    assert missing == {}, "imported by the web app but not installed in the image"
+
+
+def test_build_script_and_dockerfile_agree():
+    script = (REPO / "scripts" / "build_image.sh").read_text()
+    declared = {rest.split("=")[0] for keyword, rest in _dockerfile_instructions() if keyword == "ARG"}
+    passed = set(re.findall(r"--build-arg \"?([A-Z_]+)=", script))
+    assert {"PYTHON_IMAGE", "TORCH_INDEX_URL", "PIP_FIND_LINKS", "PIP_CERT"} <= passed
+    assert passed <= declared, f"build args the Dockerfile does not declare: {passed - declared}"
+    # the default base and the debootstrapped one: the same Debian release, the project's Python
+    default_base = next(
+        rest.split("=", 1)[1]
+        for keyword, rest in _dockerfile_instructions()
+        if keyword == "ARG" and rest.startswith("PYTHON_IMAGE=")
+    )
+    python = yaml.safe_load((REPO / "python_env.yaml").read_text())["python"]
+    assert default_base == f"python:{python}-slim-bookworm"
+    assert re.search(r"debootstrap .*\bbookworm\b", script.replace("\\\n", " "))
+    assert "python3 -m venv /opt/venv" in DOCKERFILE.read_text()  # Debian's python3 has no `python`
+    # make image runs it
+    assert re.search(r"^image:.*\n\t\./scripts/build_image\.sh$", (REPO / "Makefile").read_text(), re.M)
+
+
+def test_the_video_worker_is_the_web_image_with_its_queue_and_uploads(compose_config):
+    """compose and Kubernetes run the RQ worker from the web image, on the jobs' own Redis, sharing the uploads."""
+    worker_command = ["python", "manage.py", "rqworker", "--worker-class", "api.jobs_worker.VideoWorker", "videos"]
+    assert (REPO / "webapp" / "api" / "jobs_worker.py").read_text().count("class VideoWorker(") == 1
+    services = compose_config["services"]
+    web, worker, queue = services["web"], services["worker"], services["jobs-redis"]
+    assert worker["image"] == web["image"] and worker["command"] == worker_command
+    for name in ("MLFLOW_TRACKING_URI", "TUBETAGS_JOBS_REDIS_URL", "TUBETAGS_MEDIA_DIR"):
+        assert worker["environment"][name] == web["environment"][name], name
+    assert web["environment"]["TUBETAGS_JOBS_REDIS_URL"].startswith("redis://jobs-redis:")
+    media = web["environment"]["TUBETAGS_MEDIA_DIR"]
+    for service in (web, worker):
+        assert [v["source"] for v in service["volumes"] if v["target"] == media] == ["media"]
+    assert "noeviction" in queue["command"] and "--appendonly" in queue["command"]  # a queue, not a cache
+    assert worker["depends_on"]["jobs-redis"]["condition"] == "service_healthy"
+
+    deployment = _k8s("Deployment", WORKER)
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == _deployment_container()["image"]
+    assert container["command"] == ["/app/deploy/entrypoint.sh"] and container["args"] == worker_command
+    assert [ref["configMapRef"]["name"] for ref in container["envFrom"]] == ["tubetags-config"]
+    data = _k8s("ConfigMap", "tubetags-config")["data"]
+    claim = _k8s("PersistentVolumeClaim", "tubetags-media")
+    assert "ReadWriteMany" in claim["spec"]["accessModes"]
+    web_pod = _k8s("Deployment", WEB)["spec"]["template"]["spec"]
+    for spec, mounts in ((pod, container["volumeMounts"]), (web_pod, _deployment_container()["volumeMounts"])):
+        volume = {v["name"]: v for v in spec["volumes"]}
+        mounted = [m["name"] for m in mounts if m["mountPath"] == data["TUBETAGS_MEDIA_DIR"]]
+        assert (
+            len(mounted) == 1 and volume[mounted[0]]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+        )
+    assert (
+        pod["securityContext"]["runAsUser"]
+        == _k8s("Deployment", WEB)["spec"]["template"]["spec"]["securityContext"]["runAsUser"]
+    )

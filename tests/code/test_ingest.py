@@ -9,9 +9,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import requests
 from googleapiclient.http import HttpMockSequence
-from youtube_transcript_api import RequestBlocked, TranscriptList, TranscriptsDisabled, VideoUnavailable
+from recorded_youtube import FakeTranscriptApi, FakeYoutubeDL
+from youtube_transcript_api import RequestBlocked, TranscriptList, VideoUnavailable
 from youtube_transcript_api._transcripts import Transcript as CaptionTrack
 
 from pipelines import asr, captions, ingest, video_records
@@ -40,42 +40,6 @@ def ingest_main(argv: list[str], http: Any = None) -> Any:
 
 def recorded(name: str, status: int = 200) -> tuple[dict, str]:
     return {"status": str(status)}, (FIXTURES / name).read_text()
-
-
-class FakeCaptionSession:
-    """Stands in for requests.Session: answers a caption track URL with timedtext XML."""
-
-    def __init__(self, texts: dict[str, str]):
-        self.texts = texts
-
-    def get(self, url: str) -> requests.Response:
-        response = requests.Response()
-        response.status_code = 200
-        words = self.texts[url].split()
-        lines = [" ".join(words[i : i + 6]) for i in range(0, len(words), 6)]
-        cues = "".join(f'<text start="{2.5 * n}" dur="2.5">{line}</text>' for n, line in enumerate(lines))
-        response._content = f"<transcript>{cues}</transcript>".encode()
-        return response
-
-
-class FakeTranscriptApi:
-    """Replaces YouTubeTranscriptApi. tracks: video id -> [(language code, is_generated, text)] or an exception."""
-
-    tracks: dict[str, Any] = {}
-
-    def list(self, video_id: str) -> TranscriptList:
-        tracks = self.tracks.get(video_id, TranscriptsDisabled(video_id))
-        if isinstance(tracks, Exception):
-            raise tracks
-        urls = {
-            f"https://www.youtube.com/api/timedtext?v={video_id}&lang={code}&asr={gen}": text
-            for code, gen, text in tracks
-        }
-        session = FakeCaptionSession(urls)
-        manual, generated = {}, {}
-        for (code, gen, _), url in zip(tracks, urls):
-            (generated if gen else manual)[code] = CaptionTrack(session, video_id, url, code, code, gen, [])
-        return TranscriptList(video_id, manual, generated, [])
 
 
 @pytest.fixture
@@ -289,24 +253,22 @@ def test_iso_durations():
 def test_audio_download_asks_yt_dlp_for_best_audio(tmp_path, monkeypatch):
     import yt_dlp
 
-    seen = {}
+    recorded = tmp_path / "recorded.webm"
+    recorded.write_bytes(b"audio")
+    fake = FakeYoutubeDL.serving({"Wh1sper0nly": (recorded, 95.0)})
+    monkeypatch.setattr(yt_dlp, "YoutubeDL", fake)
+    fractions = []
+    assert asr.download_audio("Wh1sper0nly", tmp_path / "out", on_progress=fractions.append).name == "Wh1sper0nly.webm"
+    assert fake.last_options["format"].startswith("bestaudio") and fake.urls[-1].endswith("v=Wh1sper0nly")
+    assert fractions[-1] == 1.0
 
-    class FakeYoutubeDL:
-        def __init__(self, options):
-            seen.update(options)
 
-        def __enter__(self):
-            return self
+def test_audio_download_refuses_a_video_over_the_limit_before_downloading(tmp_path, monkeypatch):
+    import yt_dlp
 
-        def __exit__(self, *exc):
-            return False
-
-        def extract_info(self, url, download):
-            path = tmp_path / "Wh1sper0nly.webm"
-            path.write_bytes(b"audio")
-            seen["url"] = url
-            return {"id": "Wh1sper0nly", "ext": "webm", "requested_downloads": [{"filepath": str(path)}]}
-
-    monkeypatch.setattr(yt_dlp, "YoutubeDL", FakeYoutubeDL)
-    assert asr.download_audio("Wh1sper0nly", tmp_path).name == "Wh1sper0nly.webm"
-    assert seen["format"].startswith("bestaudio") and seen["url"].endswith("v=Wh1sper0nly")
+    recorded = tmp_path / "recorded.webm"
+    recorded.write_bytes(b"audio")
+    monkeypatch.setattr(yt_dlp, "YoutubeDL", FakeYoutubeDL.serving({"Wh1sper0nly": (recorded, 3 * 3600.0)}))
+    with pytest.raises(asr.AudioTooLong) as refused:
+        asr.download_audio("Wh1sper0nly", tmp_path / "out", max_seconds=7200)
+    assert refused.value.seconds == 3 * 3600 and not (tmp_path / "out").exists()

@@ -12,7 +12,12 @@ from tubetags import cli, settings
 from tubetags.strategies import STRATEGIES
 
 ENTRY_POINTS: dict[str, Any] = yaml.safe_load((settings.REPO_ROOT / "MLproject").read_text())["entry_points"]
-REQUIRED = {"train": {"strategy": "baseline"}, "ingest": {"channel_handle": "@x"}}
+REQUIRED = {
+    "train": {"strategy": "baseline"},
+    "ingest": {"channel_handle": "@x"},
+    "batch-tag": {"input": "in.parquet", "output": "out"},
+    "channel-report": {"batch": "out", "channel": "@x"},
+}
 
 
 def job_of(entry: dict[str, Any]) -> str:
@@ -54,7 +59,7 @@ def test_parameters_are_passed_and_defaults_equal_the_job_config(entry_point):
     for name, param in entry["parameters"].items():
         assert f"{{{name}}}" in entry["command"], name
         assert name in fields, name
-        if name in ("params", "strategy") or param["default"] == "":
+        if name in ("params", "strategy") or param.get("default", "") == "":  # no default: a required field
             continue
         given = config_class.model_validate({**REQUIRED.get(job_of(entry), {}), name: param["default"]})
         assert getattr(given, name) == fields[name].get_default(call_default_factory=True), name

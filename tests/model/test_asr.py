@@ -52,3 +52,21 @@ def test_faster_whisper_transcribes_speech(speech):
         pytest.skip(str(error))
     transcript = asr.transcribe(speech, backend="faster-whisper", progress=False)
     assert transcript.language == "en" and len(heard(transcript.text)) >= 6, transcript.text
+
+
+@pytest.mark.parametrize("backend", asr.BACKENDS)
+def test_timed_segments_and_progress_from_samples(speech, backend):
+    """What the video jobs use: float32 samples in (ffmpeg's decode), timed segments and progress out."""
+    if backend == "openai-whisper" and not Path(settings.whisper_checkpoint()).exists():
+        pytest.skip(f"Whisper checkpoint {settings.whisper_checkpoint()} not found (set TUBETAGS_WHISPER_MODEL)")
+    if backend == "faster-whisper" and importlib.util.find_spec("faster_whisper") is None:
+        pytest.skip("faster-whisper not installed")
+    from pipelines import media
+
+    samples = media.decode_audio(speech)
+    seconds = len(samples) / media.SAMPLE_RATE
+    reported: list[float] = []
+    segments, language = asr.transcribe_timed(samples, backend, on_progress=reported.append)
+    assert language == "en" and len(heard(" ".join(s.text for s in segments))) >= 6
+    assert all(0 <= s.start_s < s.end_s <= seconds + 1 for s in segments)
+    assert reported and reported == sorted(reported) and reported[-1] == pytest.approx(seconds, abs=2)

@@ -66,6 +66,12 @@ def test_compare_end_to_end(tiny_corpus, mlflow_store, tmp_path):
     aliases = client.get_registered_model(registry.registered_model()).aliases
     assert {"production", "baseline", "zero-shot"} <= set(aliases)
     assert aliases["production"] == result["strategies"][result["production"]["strategy"]]["version"]
+    parent_tags = client.get_run(experiment["parent_run_id"]).data.tags
+    assert parent_tags["production_strategy"] == result["production"]["strategy"]
+    assert parent_tags["compare_run_id"] == result["compare_run_id"]
+    described = client.get_registered_model(registry.registered_model()).description
+    assert f"| `production` | {aliases['production']} | the web app's default model: " in described
+    assert f"| `baseline` | {aliases['baseline']} | baseline's best held-out version" in described
     artifacts = {a.path for a in client.list_artifacts(result["compare_run_id"], "reports")}
     assert "reports/comparison.png" in artifacts and "reports/error_analysis.md" in artifacts
 

@@ -36,7 +36,10 @@ def store(tiny_corpus, tmp_path_factory):
         TUBETAGS_CORPUS_DIR=str(tiny_corpus.root),
         PYTHONPATH=str(settings.REPO_ROOT),
     )
-    env.pop("MLFLOW_EXPERIMENT_NAME", None)
+    # What earlier tests' mlflow.set_experiment()/start_run() leave in the environment would choose the
+    # experiment for `mlflow run` too (it refuses both a name and an id).
+    for name in ("MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID", "MLFLOW_RUN_ID"):
+        env.pop(name, None)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     return client, env
 

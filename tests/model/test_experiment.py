@@ -31,6 +31,24 @@ def test_seeds_run_under_one_parent_and_zero_shot_gets_a_bootstrap(tiny_corpus, 
     parent = mlflow.get_run(out["parent_run_id"])
     assert parent.data.metrics["wall_seconds_total"] > 0
     assert {r.info.experiment_id for r in children} == {parent.info.experiment_id}
+    # The parent row says which strategy won: per strategy the mean test P@5 over its runs and its CI, the chart.
+    for strategy in ("baseline", "zero_shot"):
+        p5 = out["summary"][strategy]["metrics"]["test_p_at_5"]
+        runs = [r.data.metrics["test_p_at_5"] for r in children if r.data.tags["strategy"] == strategy]
+        assert parent.data.metrics[f"{strategy}_test_p_at_5"] == pytest.approx(sum(runs) / len(runs))
+        low, high = (parent.data.metrics[f"{strategy}_test_p_at_5_ci_{end}"] for end in ("low", "high"))
+        assert (low, high) == (p5["low"], p5["high"]) and low <= p5["mean"] <= high
+    means = {s: parent.data.metrics[f"{s}_test_p_at_5"] for s in ("baseline", "zero_shot")}
+    assert parent.data.tags["best_strategy"] == max(means, key=means.get)
+    client = mlflow.MlflowClient()
+    assert [a.path for a in client.list_artifacts(parent.info.run_id, "reports")] == ["reports/comparison.png"]
+    # Every training run names the corpus splits it used, with the corpus build's checksums.
+    for child in children:
+        logged = {d.dataset.name: d.dataset.digest for d in child.inputs.dataset_inputs}
+        assert logged == {
+            f"ted-{split}": tiny_corpus.split_digest("ted", split)[:12] for split in ("train", "valid", "test")
+        }
+    assert client.get_experiment(parent.info.experiment_id).tags["mlflow.experimentKind"] == "custom_model_development"
 
 
 def test_children_follow_a_parent_in_another_experiment(tiny_corpus, mlflow_store, monkeypatch):

@@ -38,6 +38,10 @@ def test_hybrid_is_fitted_scored_on_both_datasets_registered_and_serves_sourced_
     assert "Served default" in (tmp_path / "reports" / "open_vocab.md").read_text()
     aliases = registry.aliases()
     assert aliases[OPEN_VOCAB_ALIAS] == str(out["version"])
+    described = registry.version_behind(OPEN_VOCAB_ALIAS).description
+    for dataset, name in (("ted", "TED"), ("youtube", "YouTube")):
+        assert f"{name} test P@5 {out['results']['hybrid'][dataset]['p_at_5']:.3f}" in described.splitlines()[0]
+    assert f"Closed model: version {version}" in described
     assert aliases[registry.PRODUCTION] == (str(out["version"]) if out["served_default"] == "hybrid" else str(version))
 
     served = registry.load_registered_predictor(OPEN_VOCAB_ALIAS)

@@ -69,6 +69,9 @@ def test_refit_trains_every_arm_on_everything_with_the_held_out_settings(tiny_co
     assert refit_version.init_params()["epochs"] == best
     tags = mlflow.MlflowClient().get_model_version(registry.registered_model(), baseline["refit"]["version"]).tags
     assert tags[registry.REFIT_OF] == str(held_out["version"])
+    description = mlflow.MlflowClient().get_model_version(registry.registered_model(), baseline["refit"]["version"])
+    p5 = held_out["metrics"]["test_p_at_5"]
+    assert f"refit of version {held_out['version']}, held-out test P@5 {p5:.3f}." in description.description
     report = (tmp_path / "reports" / "refit.md").read_text()
     assert "| baseline | " in report and "| zero_shot | " in report and "newer data is worth" in report
     assert out["production"]["reason"] in report

@@ -89,5 +89,6 @@ def test_retrain_promotes_or_refuses_and_says_why(sources, mlflow_store, tmp_pat
     assert str(new.version) == promoted["new_version"] != str(production)
     assert new.tags[RETRAINED_FROM] == str(production) and new.tags[registry.REFIT_OF] == str(production)
     assert new.tags["fit_splits"] == "train+valid+test"
+    assert f"Retrained from version {production}: on the " in new.description  # the UI says why it was made
     # The drift alarm came before this production: it no longer triggers anything.
     assert _retrain(corpus, tmp_path, min_new_videos=10)["decision"] == "skipped"

@@ -7,7 +7,8 @@ transcript can. How a transcript's phrases are found and ranked:
    never English ones to another language.
 2. Candidates are 1-3-grams that neither begin nor end with a stop word or filler, and hold no filler at
    all (inside, only glue words such as 'of' / 'de': 'theory of mind', 'bolo de chocolate'). Segments end at
-   punctuation when there is some; auto-captions without any still work, as stop words end a phrase.
+   punctuation when there is some (also CJK's full-width marks); auto-captions without any still work, as stop
+   words end a phrase. Chinese, written without spaces, is cut into words first (`tubetags.segmentation`).
    Contractions ('i'm', "don't") and adverbs ('automatically') end a phrase too; a possessive 's goes
    ("Newton's laws" -> 'Newton laws').
 3. Spelling and number variants merge before ranking ('Raspberry Pi' / 'raspberry pi', 'robot' / 'robots',
@@ -34,13 +35,14 @@ from pathlib import Path
 from tubetags.corpus import CorpusSplit
 from tubetags.openvocab.language import detect_language, is_adverb, phrase_glue, spoken_fillers, stop_words
 from tubetags.openvocab.phrase_ranker import PhraseRanker, Scored
+from tubetags.segmentation import CJK_PUNCTUATION, join_words, words_of
 from tubetags.tags import variant_key
 
 log = logging.getLogger(__name__)
 
 BACKGROUND_FILE = "keyphrase_background.tsv.gz"
 RANKER_FILE = "phrase_ranker.pkl"
-_SEGMENT_END = re.compile(r"[.!?;:,()\[\]{}\"“”…]+(?:\s|$)|\n")
+_SEGMENT_END = re.compile(rf"[.!?;:,()\[\]{{}}\"“”…]+(?:\s|$)|[{CJK_PUNCTUATION}]+|\n")
 # A word: letters/digits, with inner '-', '.', "'" and trailing '+'/'#' kept (GPT-5, Node.js, C++, C#).
 _WORD = re.compile(r"[^\W_](?:[\w'.\-]*[\w])?[+#]*")
 _POSSESSIVE = re.compile(r"'s$")
@@ -94,7 +96,7 @@ class KeyphraseSuggester:
         found: dict[str, Candidate] = {}
         offset = 0  # words before this segment
         for segment in _SEGMENT_END.split(text.replace("’", "'")):
-            words = [_POSSESSIVE.sub("", w) for w in _WORD.findall(segment)]
+            words = [_POSSESSIVE.sub("", w) for w in words_of(_WORD.findall(segment))]
             offset += len(words)
             folded = [w.casefold() for w in words]
             # Where a phrase may begin or end, and which words it may not contain at all.
@@ -117,7 +119,7 @@ class KeyphraseSuggester:
                         break
                     if not edge_ok[j]:
                         continue
-                    phrase = " ".join(words[i : j + 1])
+                    phrase = join_words(words[i : j + 1])
                     candidate = found.setdefault(variant_key(phrase), Candidate(words=tuple(folded[i : j + 1])))
                     candidate.count += 1
                     position = offset - len(words) + i

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -73,11 +73,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse |
 
 # Django-level handlers (404 for unknown paths, 400 for SuspiciousOperation, 500 for bugs).
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return error_response(400, f"Bad request: {exception}" if exception else "Bad request.")
+    """Never the exception's text: Django's can hold server paths (a `/static/..` traversal names the folder)."""
+    if isinstance(exception, DisallowedHost):
+        return error_response(400, "Bad request: this server does not answer to that Host header.")
+    return error_response(400, "Bad request.")
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(403, "Forbidden.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    """CSRF_FAILURE_VIEW: JSON like every other error (the API and /metrics are exempt: nothing to forge)."""
+    return error_response(403, "Forbidden: this request needs a CSRF token.")
+
+
+def method_not_allowed(request: HttpRequest, *allowed: str) -> JsonResponse:
+    response = error_response(405, f"Method {request.method} not allowed here; allowed: {', '.join(allowed)}.")
+    response["Allow"] = ", ".join(allowed)
+    return response
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

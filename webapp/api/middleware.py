@@ -42,6 +42,13 @@ def drain(request: HttpRequest, length: int) -> int:
     return read
 
 
+def request_limit(request: HttpRequest) -> int:
+    """Bytes a request body may have: a video upload (POST /api/jobs) has its own, larger limit."""
+    if request.path == "/api/jobs":
+        return settings.TUBETAGS_JOBS_MAX_REQUEST_BYTES
+    return settings.TUBETAGS_MAX_REQUEST_BYTES
+
+
 class RequestGuardMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -52,12 +59,11 @@ class RequestGuardMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return error_response(400, "Content-Length header is not a number.")
-        if length > settings.TUBETAGS_MAX_REQUEST_BYTES:
+        limit = request_limit(request)
+        if length > limit:
             drained = drain(request, length)
             response = error_response(
-                413,
-                f"Request body is {length} bytes; the limit is {settings.TUBETAGS_MAX_REQUEST_BYTES} bytes.",
-                limit_bytes=settings.TUBETAGS_MAX_REQUEST_BYTES,
+                413, f"Request body is {length} bytes; the limit is {limit} bytes.", limit_bytes=limit
             )
             if drained < length:
                 log.info(

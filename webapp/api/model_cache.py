@@ -47,10 +47,10 @@ class ModelUnavailable(ApiError):
 
 
 class UnknownAlias(ApiError):
-    """The requested alias is not in the registry (400, with the aliases that are)."""
+    """The requested alias is not in the registry (404: no such model here; with the aliases that are)."""
 
     def __init__(self, message: str, available: list[str]):
-        super().__init__(400, message, available=available)
+        super().__init__(404, message, available=available)
         self.available = available
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -101,25 +102,34 @@ class MetricsMiddleware:
 
 
 def _allowed(request: HttpRequest) -> bool:
-    """With TUBETAGS_METRICS_TOKEN set, a matching `Authorization: Bearer` header; else direct loopback clients.
+    """With TUBETAGS_METRICS_TOKEN set, a matching `Authorization: Bearer` header; else loopback clients.
 
-    A request relayed by a proxy on this host also comes from loopback: one carrying a forwarding header
-    is not taken for local.
+    Behind the proxy (TUBETAGS_CLIENT_IP_HEADER, e.g. nginx's X-Real-IP, which it always sets) the client is
+    the address in that header. Without one, a request relayed by a proxy on this host also comes from
+    loopback: one carrying a forwarding header is not taken for local.
     """
     token = settings.TUBETAGS_METRICS_TOKEN
     if token:
         return secrets.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}")
-    if any(h in request.headers for h in ("X-Forwarded-For", "X-Real-IP", "Forwarded")):
+    trusted = getattr(settings, "RATELIMIT_IP_META_KEY", None)
+    if trusted:
+        client = request.META.get(trusted, "")
+    elif any(h in request.headers for h in ("X-Forwarded-For", "X-Real-IP", "Forwarded")):
         return False
+    else:
+        client = request.META.get("REMOTE_ADDR", "")
     try:
-        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+        return ipaddress.ip_address(client.strip()).is_loopback
     except ValueError:
         return False
 
 
+@csrf_exempt  # no cookies: any other method gets this view's JSON 405, not the CSRF middleware's HTML 403
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
-        return error_response(405, f"Method {request.method} not allowed: GET /metrics.")
+        response = error_response(405, f"Method {request.method} not allowed: GET /metrics.")
+        response["Allow"] = "GET"
+        return response
     if not _allowed(request):
         return error_response(403, "Metrics are served to loopback clients, or with TUBETAGS_METRICS_TOKEN.")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

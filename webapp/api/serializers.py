@@ -18,7 +18,9 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from api.errors import ApiError
 from api.model_cache import ALIAS_PATTERN, PRODUCTION, SERVED_ALIASES
+from api.readable import check_readable, plain_text
 from api.subtitles import EXTENSIONS, SubtitleError, subtitle_segments
+from tubetags.markup import strip_markup
 from tubetags.openvocab.evidence import Segment, format_time
 
 if TYPE_CHECKING:
@@ -86,6 +88,8 @@ class TagsRequest(serializers.Serializer):
     """
 
     text_field: ClassVar[str]  # where this kind of body carries the text: required in /api/schema
+    other_kind: ClassVar[str]  # where the other field goes, said when it is sent here
+    missing_text: ClassVar[str]  # the 400 for a body without its text field
     json_body: ClassVar[bool]  # JSON numbers must be numbers; form fields are strings by nature
 
     transcript = StrictCharField(
@@ -93,10 +97,11 @@ class TagsRequest(serializers.Serializer):
         allow_blank=True,
         trim_whitespace=False,
         help_text=f"The video's transcript (at most {settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:,} characters). "
-        "Send this or `file`, not both.",
+        "JSON only; a subtitle file goes in a multipart form.",
     )
     file = serializers.FileField(
         required=False,
+        allow_empty_file=True,  # any bytes are schema-valid: an empty file is an unusable subtitle file (422)
         help_text=f"multipart only: an .srt or .vtt subtitle file (at most {settings.TUBETAGS_MAX_UPLOAD_BYTES:,} "
         "bytes, UTF-8/UTF-16/Windows-1252).",
     )
@@ -106,6 +111,7 @@ class TagsRequest(serializers.Serializer):
     model = StrictCharField(
         required=False,
         max_length=40,
+        trim_whitespace=False,  # ' production' is not an alias: as the schema's pattern says
         help_text=f"A registry alias: {', '.join(SERVED_ALIASES)} (production is the default); "
         "only aliases that exist in the registry.",
     )
@@ -150,31 +156,28 @@ class TagsRequest(serializers.Serializer):
         unknown = sorted(set(data.keys()) - set(self.fields))
         if unknown:
             allowed = ", ".join(sorted(self.fields))
-            raise ApiError(400, f"Unknown field(s): {', '.join(unknown)}. Allowed: {allowed}.")
+            raise ApiError(400, f"Unknown field(s): {', '.join(unknown)}. Allowed: {allowed}.{self.other_kind}")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if "transcript" in attrs and "file" in attrs:
-            raise serializers.ValidationError("Send either 'transcript' or 'file', not both.")
-        if "transcript" not in attrs and "file" not in attrs:
-            raise serializers.ValidationError(
-                "'transcript' is required (or upload an .srt/.vtt file as multipart field 'file')."
-            )
+        if self.text_field not in attrs:
+            raise serializers.ValidationError(self.missing_text)
         segments = read_subtitles(attrs["file"]) if "file" in attrs else None
-        if segments is not None:
+        if segments is not None:  # markup already gone from each caption line (api.subtitles)
             transcript = "\n".join(segment.text for segment in segments)
         else:
-            transcript = attrs["transcript"]
-            check_transcript(transcript)
-        alias = attrs.get("model") or PRODUCTION
-        if not ALIAS_PATTERN.match(alias):
+            check_transcript(attrs["transcript"])
+            transcript = strip_markup(attrs["transcript"])
+        check_readable(transcript)
+        alias = attrs.get("model", PRODUCTION)
+        if not ALIAS_PATTERN.fullmatch(alias):
             raise ApiError(400, f"Invalid model alias {alias!r}: use lower-case letters, digits, '-' or '_'.")
         return {
             "transcript": transcript,
             "segments": segments,
             "k": attrs["k"],
             "alias": alias,
-            "title": attrs.get("title") or None,
-            "description": attrs.get("description") or None,
+            "title": plain_text(attrs.get("title")),
+            "description": plain_text(attrs.get("description")),
         }
 
 
@@ -183,6 +186,9 @@ class TagsJsonRequest(TagsRequest):
 
     text_field = "transcript"
     json_body = True
+    missing_text = "'transcript' is required (or upload an .srt/.vtt file as multipart field 'file')."
+    other_kind = " A subtitle file goes in a multipart form, field 'file'."
+    file = None  # type: ignore[assignment]  # DRF: not a field of this kind of body
 
 
 class TagsUploadRequest(TagsRequest):
@@ -190,13 +196,16 @@ class TagsUploadRequest(TagsRequest):
 
     text_field = "file"
     json_body = False
+    missing_text = "'file' is required: an .srt/.vtt subtitle file (send a transcript as JSON instead)."
+    other_kind = " A transcript as text goes in a JSON body."
+    transcript = None  # type: ignore[assignment]
 
     def check_shape(self, data: object) -> None:
-        super().check_shape(data)
         if isinstance(data, QueryDict):  # what DRF's MultiPartParser gives
             repeated = sorted(key for key in data if len(data.getlist(key)) > 1)
             if repeated:  # a form field sent twice would otherwise be silently dropped
                 raise ApiError(400, f"Field(s) sent more than once: {', '.join(repeated)}.")
+        super().check_shape(data)
 
 
 def check_transcript(transcript: str) -> None:
@@ -212,7 +221,8 @@ def check_transcript(transcript: str) -> None:
 
 
 def read_subtitles(upload: UploadedFile) -> list[Segment]:
-    """The caption lines of an uploaded .srt/.vtt file: 415 for another type, 413 over the limits, 400 unreadable."""
+    """The caption lines of an uploaded .srt/.vtt file: 415 for another type, 413 over the limits, 422 for a file
+    that is not usable subtitles (binary, undecodable, no cues, no text)."""
     name = upload.name or ""
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if suffix not in EXTENSIONS:
@@ -228,7 +238,7 @@ def read_subtitles(upload: UploadedFile) -> list[Segment]:
     try:
         segments = subtitle_segments(upload.read(), name)
     except SubtitleError as exc:
-        raise ApiError(400, str(exc)) from exc
+        raise ApiError(422, str(exc)) from exc
     chars = sum(len(segment.text) + 1 for segment in segments)
     if chars > settings.TUBETAGS_MAX_TRANSCRIPT_CHARS:
         raise ApiError(
@@ -239,22 +249,38 @@ def read_subtitles(upload: UploadedFile) -> list[Segment]:
     return segments
 
 
-class TagsRequestSchema(OpenApiSerializerExtension):
-    """/api/schema shows each kind of body with its own text field, required, and without the other one.
+NO_NUL = r"^[^\u0000]*$"
+NOT_BLANK_NO_NUL = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"  # and something other than white space
 
-    Both kinds accept both fields: `TagsRequest.validate` asks for exactly one, to say so in one message.
-    """
+
+class TagsRequestSchema(OpenApiSerializerExtension):
+    """/api/schema shows each kind of body with its own text field, required, and no other field."""
 
     target_class = "api.serializers.TagsRequest"
     match_subclasses = True
 
     def map_serializer(self, auto_schema: AutoSchema, direction: Direction) -> dict[str, Any]:
+        """As strict as the server (`read`): what it refuses with a 400 is outside the schema. What a schema cannot
+        say (enough words, a supported script, a real subtitle file, an alias in this registry) is 404, 413, 415
+        or 422, documented on the operation."""
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        properties = schema["properties"]
         text_field = self.target.text_field
-        other = "file" if text_field == "transcript" else "transcript"
-        del schema["properties"][other]
-        schema["properties"][text_field].pop("nullable", None)  # drf-spectacular's mark of an optional file
+        for name in ("title", "description"):
+            properties[name]["pattern"] = NO_NUL  # DRF refuses NUL characters in any text field
+        if text_field == "transcript":
+            properties["transcript"].update(
+                minLength=1, maxLength=settings.TUBETAGS_MAX_TRANSCRIPT_CHARS, pattern=NOT_BLANK_NO_NUL
+            )
+        else:
+            properties["file"] = {
+                "type": "string",
+                "format": "binary",
+                "description": properties["file"]["description"],
+            }
+        properties["model"]["pattern"] = ALIAS_PATTERN.pattern
         schema["required"] = [text_field]
+        schema["additionalProperties"] = False
         return schema
 
 

@@ -7,24 +7,23 @@ HTML-ish and ASS markup), and collapse the repeated lines of rolling auto-captio
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 
 import pysubs2
 
+from tubetags.markup import strip_markup
 from tubetags.openvocab.evidence import Segment
 
 EXTENSIONS = {".srt": "srt", ".vtt": "vtt"}
 
 
 class SubtitleError(ValueError):
-    """The upload is not a usable subtitle file; the message says why (400)."""
+    """The upload is not a usable subtitle file; the message says why (422)."""
 
 
 # <00:00:01.319> word timings in YouTube auto-captions: pysubs2's parser takes them for cue times.
 _INLINE_TIMESTAMP = re.compile(r"<(?:\d+:)?\d{2}:\d{2}[.,]\d{3}>")
-_TAG = re.compile(r"</?[^<>\n]*>")  # <i>, <c.colorE5E5E5>, <v Speaker>, <font ...>
 _ASS_OVERRIDE = re.compile(r"\{\\[^}]*\}")  # {\an8}, {\i1}
 _SPACES = re.compile(r"\s+")
 _VTT_BLOCKS = ("NOTE", "STYLE", "REGION")
@@ -32,6 +31,8 @@ _VTT_BLOCKS = ("NOTE", "STYLE", "REGION")
 
 def decode(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252; refuse binary data."""
+    if not data:
+        raise SubtitleError("The file is empty.")
     if data.startswith(b"\xef\xbb\xbf"):
         encodings = ["utf-8-sig"]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -75,8 +76,9 @@ def _prepare_vtt(text: str) -> str:
 
 
 def clean_line(line: str) -> str:
-    line = _ASS_OVERRIDE.sub("", _TAG.sub("", line))
-    line = html.unescape(line).replace("\u200b", "")
+    """One caption line as plain text. Entities are decoded and markup stripped until neither is left
+    (`strip_markup`), so `&lt;img ...&gt;` cannot come back as a live tag after decoding."""
+    line = strip_markup(_ASS_OVERRIDE.sub("", line)).replace("\u200b", "")
     line = _SPACES.sub(" ", line).strip()
     return line.lstrip(">").strip() if line.startswith(">>") else line  # ">>" marks a new speaker
 

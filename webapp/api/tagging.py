@@ -26,6 +26,7 @@ from api import prometheus, request_log
 from api.model_cache import LoadedModel, get_cache
 from tubetags.openvocab.evidence import Evidence, Segment, find_evidence, index_segments, segments_from_text
 from tubetags.openvocab.language import detect_language
+from tubetags.segmentation import is_clause
 from tubetags.tags import youtube_tag_string
 from tubetags.text import normalise_transcript
 
@@ -70,7 +71,9 @@ def tag_transcript(
     prediction = predict(model, alias, transcript, k, title, description)
     indexed = index_segments(segments or segments_from_text(normalise_transcript(transcript)))
     tags = [
-        ScoredTag(tag, round(score, 4), origin, find_evidence(tag, indexed)) for tag, score, origin in prediction.ranked
+        ScoredTag(tag, round(score, 4), origin, find_evidence(tag, indexed))
+        for tag, score, origin in prediction.ranked
+        if not is_clause(tag)  # a model never answers a clause: a last guard for scripts without spaces
     ]
     elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     described = model.describe(alias)

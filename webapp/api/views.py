@@ -7,6 +7,7 @@ import time
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import get_usage
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.parsers import MultiPartParser
@@ -16,21 +17,21 @@ from rest_framework.views import APIView
 
 from api import serializers as s
 from api import tagging
-from api.errors import ApiError
+from api.errors import ApiError, method_not_allowed
 from api.model_cache import PRODUCTION, ModelUnavailable, get_cache
 from api.parsers import JSONParser
 
 
-def _rate(_group: str, _request: HttpRequest) -> str:
-    return settings.TUBETAGS_RATE_LIMIT
+def _rate(group: str, _request: HttpRequest) -> str:
+    return settings.TUBETAGS_JOBS_RATE_LIMIT if group == "api.jobs" else settings.TUBETAGS_RATE_LIMIT
 
 
-def _check_rate_limit(request: Request) -> None:
-    usage = get_usage(request, group="api.tags", key="ip", rate=_rate, method="POST", increment=True)
+def _check_rate_limit(request: Request, group: str = "api.tags") -> None:
+    usage = get_usage(request, group=group, key="ip", rate=_rate, method="POST", increment=True)
     if usage and usage["should_limit"]:
         raise ApiError(
             429,
-            f"Too many requests: the limit is {settings.TUBETAGS_RATE_LIMIT} per client IP. "
+            f"Too many requests: the limit is {_rate(group, request)} per client IP. "
             f"Retry in {max(usage['time_left'], 1)} s.",
             retry_after_s=max(usage["time_left"], 1),
         )
@@ -58,9 +59,13 @@ class TagsView(APIView):
         request={"application/json": s.TagsJsonRequest, "multipart/form-data": s.TagsUploadRequest},
         responses={
             200: s.TagsResponse,
-            400: OpenApiResponse(s.Error, "Invalid input (the message says what)."),
+            400: OpenApiResponse(s.Error, "Not what this schema describes (the message says what)."),
+            404: OpenApiResponse(s.Error, "No model with that alias in the registry."),
             413: OpenApiResponse(s.Error, "Transcript, file or body over the size limit."),
             415: OpenApiResponse(s.Error, "Not JSON/multipart, or not an .srt/.vtt file."),
+            422: OpenApiResponse(
+                s.Error, "Too few words (markup, emoji, digits left out), or a language written without spaces."
+            ),
             429: OpenApiResponse(s.Error, "Rate limit exceeded."),
             503: OpenApiResponse(s.Error, "No production model in the registry."),
         },
@@ -81,8 +86,11 @@ class TagsView(APIView):
         return response
 
 
+@csrf_exempt  # a page to read: other methods get a JSON 405, not the CSRF middleware's 403
 def index(request: HttpRequest) -> HttpResponse:
     """The demo page; the model menu lists the aliases present in the registry."""
+    if request.method not in {"GET", "HEAD"}:
+        return method_not_allowed(request, "GET", "HEAD")
     try:
         models, problem = get_cache().catalogue(), ""
     except ModelUnavailable as exc:
@@ -98,5 +106,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "max_chars": settings.TUBETAGS_MAX_TRANSCRIPT_CHARS,
             "max_upload_mb": settings.TUBETAGS_MAX_UPLOAD_BYTES / 1024 / 1024,
             "max_k": settings.TUBETAGS_MAX_K,
+            "max_video_gb": settings.TUBETAGS_JOBS_MAX_UPLOAD_BYTES / 1024**3,
+            "max_video_hours": settings.TUBETAGS_JOBS_MAX_DURATION_S / 3600,
         },
     )

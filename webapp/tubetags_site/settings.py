@@ -129,6 +129,8 @@ TUBETAGS_MAX_UPLOAD_BYTES = int(os.environ.get("TUBETAGS_MAX_UPLOAD_BYTES", 2 * 
 # Whole request body: a 200,000-character transcript is up to ~1.2 MB as escaped JSON.
 TUBETAGS_MAX_REQUEST_BYTES = TUBETAGS_MAX_UPLOAD_BYTES + 1024 * 1024
 TUBETAGS_MAX_K = 50
+# Fewer real words than this (markup, emoji, digits, symbols left out) is a 422, not invented tags.
+TUBETAGS_MIN_WORDS = int(os.environ.get("TUBETAGS_MIN_WORDS", 5))
 # A body over the limit is answered 413 without parsing, but read and thrown away first (up to this
 # many bytes, for at most TUBETAGS_DRAIN_MAX_S): a client still sending (urllib, requests) would
 # otherwise get "connection reset"/"broken pipe" instead of the 413. Bigger bodies: 413, then close.
@@ -178,6 +180,7 @@ CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 if env_bool("DJANGO_BEHIND_PROXY", False):  # trust X-Forwarded-Proto from the TLS proxy
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_FAILURE_VIEW = "api.errors.csrf_failure"  # JSON, like every other error
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -188,6 +191,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 USE_TZ = True
+TIME_ZONE = "UTC"  # Django's default is America/Chicago, which it also sets as the workers' process time zone
 LANGUAGE_CODE = "en"
 
 # One console handler (stderr: gunicorn's error log) on the root, so every message is written once: the app's
@@ -212,3 +216,28 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO"},
     },
 }
+
+# ---- Video jobs: POST /api/jobs, GET /api/jobs/{id} (api/jobs.py; docs/serving.md "Videos and links") ----
+# The queue lives in its own Redis (or database): a cache's LRU eviction must never drop queued jobs.
+INSTALLED_APPS += ["django_rq"]  # the `rqworker` command
+TUBETAGS_JOBS_REDIS_URL = os.environ.get("TUBETAGS_JOBS_REDIS_URL", "redis://127.0.0.1:6379/1")
+TUBETAGS_JOBS_QUEUE = "videos"
+RQ_QUEUES = {TUBETAGS_JOBS_QUEUE: {"URL": TUBETAGS_JOBS_REDIS_URL}}
+# Uploads wait here for the worker: a folder web and worker share (compose: a volume; Kubernetes: a PVC).
+TUBETAGS_MEDIA_DIR = os.environ.get("TUBETAGS_MEDIA_DIR", "") or str(
+    Path(tempfile.gettempdir()) / f"tubetags-media-{os.getuid()}"
+)
+TUBETAGS_JOBS_MAX_UPLOAD_BYTES = int(os.environ.get("TUBETAGS_JOBS_MAX_UPLOAD_BYTES", 1024**3))
+TUBETAGS_JOBS_MAX_REQUEST_BYTES = TUBETAGS_JOBS_MAX_UPLOAD_BYTES + 1024 * 1024
+TUBETAGS_JOBS_MAX_DURATION_S = float(os.environ.get("TUBETAGS_JOBS_MAX_DURATION_S", 2 * 3600))
+TUBETAGS_JOBS_MAX_QUEUED = int(os.environ.get("TUBETAGS_JOBS_MAX_QUEUED", 20))  # then 503 with Retry-After
+TUBETAGS_JOBS_RESULT_TTL_S = int(os.environ.get("TUBETAGS_JOBS_RESULT_TTL_S", 24 * 3600))
+TUBETAGS_JOBS_RATE_LIMIT = os.environ.get("TUBETAGS_JOBS_RATE_LIMIT", "10/m")  # POST /api/jobs per client IP
+# The worker's Whisper backend (docs/benchmarks.md: the faster one, as accurate) and its expected real-time factor
+# (the ETA before the first segment is done).
+TUBETAGS_JOBS_ASR_BACKEND = os.environ.get("TUBETAGS_JOBS_ASR_BACKEND", "faster-whisper")
+TUBETAGS_JOBS_EXPECTED_RTF = float(os.environ.get("TUBETAGS_JOBS_EXPECTED_RTF", 0.15))
+TUBETAGS_JOBS_TIMEOUT_PER_AUDIO_S = float(os.environ.get("TUBETAGS_JOBS_TIMEOUT_PER_AUDIO_S", 1.0))
+TUBETAGS_JOBS_HEARTBEAT_S = int(os.environ.get("TUBETAGS_JOBS_HEARTBEAT_S", 5))
+# The uploaded video is shown in the page (a blob: URL) so that evidence times can seek it.
+CONTENT_SECURITY_POLICY += "; media-src 'self' blob:"

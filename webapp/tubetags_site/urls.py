@@ -4,7 +4,7 @@ from django.views.static import serve
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
-from api import views
+from api import jobs_views, views
 from api.prometheus import metrics_view
 
 urlpatterns = [
@@ -12,6 +12,10 @@ urlpatterns = [
     path("api/health", views.HealthView.as_view(), name="health"),
     path("api/models", views.ModelsView.as_view(), name="models"),
     path("api/tags", views.TagsView.as_view(), name="tags"),
+    # Video jobs (api/jobs.py) and the tag box meter.
+    path("api/jobs", jobs_views.JobsView.as_view(), name="jobs"),
+    path("api/jobs/<str:job_id>", jobs_views.JobView.as_view(), name="job"),
+    path("api/tags/fit", jobs_views.FitView.as_view(), name="tags-fit"),
     path("metrics", metrics_view, name="metrics"),  # Prometheus; loopback or TUBETAGS_METRICS_TOKEN
     # OpenAPI 3 schema, JSON by default (?format=yaml for YAML). No Swagger UI: it loads from a CDN.
     path(

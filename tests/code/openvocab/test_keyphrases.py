@@ -134,3 +134,27 @@ def test_portuguese_transcript_gets_portuguese_tags():
 def test_stop_words_are_those_of_the_language(language):
     assert ("the" in stop_words(language)) == (language == "en")
     assert ("que" in stop_words(language)) == (language == "pt")
+
+
+# Written for this test: a baking video, in Chinese (written without spaces between words).
+CHINESE_BAKING = (
+    "今天我们来做面包。首先把面粉和水混合，然后加入酵母和盐。面包需要发酵两个小时，发酵以后面团会变大。"
+    "烤箱预热到两百度，面包烤三十分钟。做面包的关键是面粉和酵母的比例，还有发酵的时间。"
+    "如果你喜欢这个面包食谱，请订阅我们的频道，下次我们做蛋糕。"
+)
+
+
+def test_chinese_phrases_are_words_never_clauses():
+    """Issue 19: split on spaces, a Chinese sentence was one 'word', so tags were 36-53-character clauses."""
+    from tubetags.segmentation import MAX_UNSPACED_TAG_CHARS, is_clause
+
+    suggester = KeyphraseSuggester()
+    ranked = suggester.rank(CHINESE_BAKING, k=15)
+    phrases = [phrase for phrase, _ in ranked]
+    assert phrases[0] == "面包"
+    assert {"面粉", "酵母"} <= set(phrases)
+    for phrase in suggester.candidates(CHINESE_BAKING):
+        assert len(phrase) <= 3 * 4  # at most 3 words of at most 4 characters here
+    for phrase in phrases:
+        assert len(phrase) <= MAX_UNSPACED_TAG_CHARS and not is_clause(phrase), phrase
+        assert not re.search(r"[。，！？、]", phrase)

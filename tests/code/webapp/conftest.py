@@ -25,6 +25,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from jobs_support import clips, jobs_api, redis_url  # noqa: E402, F401  (the video jobs' fixtures)
 from tiny_registry import build_registry  # noqa: E402
 
 

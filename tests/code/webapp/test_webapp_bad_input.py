@@ -75,7 +75,6 @@ def test_json_that_is_not_an_object(api, body):
         ({"transcript": GOOD, "k": 10.5}, "k"),
         ({"transcript": GOOD, "k": True}, "k"),
         ({"transcript": GOOD, "model": 5}, "model"),
-        ({"transcript": GOOD, "file": "not a file"}, "file"),
     ],
 )
 def test_wrong_types(api, body, field):
@@ -92,14 +91,20 @@ def test_k_out_of_range(api, k):
 
 
 def test_unknown_model_alias(api):
-    body = check_error(post_json(api, {"transcript": GOOD, "model": "bilstm"}), 400, "unknown model alias")
+    # A well-formed alias that this registry lacks: no such model here (404), not a malformed request
+    body = check_error(post_json(api, {"transcript": GOOD, "model": "bilstm"}), 404, "unknown model alias")
     assert body["available"] == ["baseline", "production"]
     check_error(post_json(api, {"transcript": GOOD, "model": "../../etc"}), 400, "invalid model alias")
     check_error(post_json(api, {"transcript": GOOD, "model": "x" * 41}), 400, "model:")
+    check_error(post_json(api, {"transcript": GOOD, "model": " production"}), 400, "invalid model alias")
+    check_error(post_json(api, {"transcript": GOOD, "model": ""}), 400, "model:")
 
 
 def test_transcript_and_file_together(api):
-    check_error(upload(api, "a.srt", SRT.encode(), transcript=GOOD), 400, "either")
+    """Each kind of body has its own text field (as /api/schema says: additionalProperties false)."""
+    check_error(upload(api, "a.srt", SRT.encode(), transcript=GOOD), 400, "unknown field", "transcript", "json")
+    check_error(api.post("/api/tags", {"transcript": GOOD}), 400, "unknown field", "transcript")
+    check_error(post_json(api, {"transcript": GOOD, "file": "not a file"}), 400, "unknown field", "file", "multipart")
 
 
 @pytest.mark.parametrize("name", ["notes.txt", "movie.mp4", "subtitles", "talk.ass"])
@@ -109,28 +114,28 @@ def test_wrong_file_type(api, name):
 
 def test_binary_upload(api):
     png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
-    check_error(upload(api, "image.srt", png), 400, "binary")
+    check_error(upload(api, "image.srt", png), 422, "binary")
 
 
 def test_undecodable_upload(api):
     # Invalid UTF-8, and bytes Windows-1252 leaves undefined.
-    check_error(upload(api, "talk.srt", b"\x81\x8d\x8f\x90\x9d abc " * 20), 400, "decoded")
+    check_error(upload(api, "talk.srt", b"\x81\x8d\x8f\x90\x9d abc " * 20), 422, "decoded")
 
 
 def test_control_character_soup(api):
-    check_error(upload(api, "talk.vtt", bytes([1, 2, 3, 4, 5, 6, 7, 8, 65]) * 50), 400, "binary")
+    check_error(upload(api, "talk.vtt", bytes([1, 2, 3, 4, 5, 6, 7, 8, 65]) * 50), 422, "binary")
 
 
 def test_text_file_that_is_not_subtitles(api):
-    check_error(upload(api, "talk.srt", b"Just some notes.\nNo timings here.\n"), 400, "no subtitle cues")
+    check_error(upload(api, "talk.srt", b"Just some notes.\nNo timings here.\n"), 422, "no subtitle cues")
 
 
 def test_subtitles_without_text(api):
-    check_error(upload(api, "talk.srt", b"1\n00:00:01,000 --> 00:00:02,000\n<i></i>\n\n"), 400, "no text")
+    check_error(upload(api, "talk.srt", b"1\n00:00:01,000 --> 00:00:02,000\n<i></i>\n\n"), 422, "no text")
 
 
 def test_empty_upload(api):
-    check_error(upload(api, "talk.srt", b""), 400, "file:", "empty")
+    check_error(upload(api, "talk.srt", b""), 422, "empty")
 
 
 def test_upload_over_the_size_limit(api, settings):

@@ -18,7 +18,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema", get_wsgi_application())
 
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-def test_no_server_errors_and_always_json(case, api):
+def test_no_server_errors_and_always_json(case, jobs_api):  # the API, with a job queue and recorded YouTube
     response = case.call(headers={"Host": "127.0.0.1"})
     assert response.status_code < 500, (case.method, case.path, response.status_code, response.content[:300])
     content_type = response.headers.get("content-type", [""])[0]

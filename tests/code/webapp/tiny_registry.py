@@ -1,11 +1,13 @@
 """A throw-away MLflow registry holding two tiny baseline models, for the web app's tests.
 
 Version 1 -> alias `baseline`, version 2 -> alias `production`. Seconds to build; built once
-per test session (shared by tests/code/webapp and tests/browser).
+per test session (shared by tests/code/webapp and tests/browser). `write_corpus` lays the same
+kind of videos out as a corpus (shards + manifest), for the training jobs' tracking tests.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from pathlib import Path
@@ -43,6 +45,26 @@ def _rows(n: int, seed: int) -> list[dict]:
             }
         )
     return rows
+
+
+def write_corpus(root: Path, seed: int = 0, sizes: tuple[int, int, int] = (60, 20, 20)) -> Path:
+    """A corpus of these videos as the corpus job lays one out (dataset `ted`: train/valid/test shards and
+    manifest.json) under `root`; another seed, other videos (another corpus build). Returns `root`."""
+    from tubetags.corpus import MANIFEST, write_shards
+
+    root = Path(root)
+    splits = {}
+    for i, (split, n) in enumerate(zip(("train", "valid", "test"), sizes)):
+        shards = write_shards(_rows(n, 10 * seed + i), root / "ted" / split, rows_per_shard=30)
+        for shard in shards:
+            shard["path"] = str(Path(shard["path"]).relative_to(root))
+        splits[split] = {"rows": n, "shards": shards}
+    manifest = {
+        "built_at": f"synthetic, seed {seed}",
+        "datasets": {"ted": {"vocabulary": list(TOPICS), "splits": splits}},
+    }
+    (root / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    return root
 
 
 def _train(folder: Path, seed: int):

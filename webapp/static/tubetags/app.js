@@ -5,6 +5,8 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const form = $("tag-form"), fileInput = $("file"), clearFile = $("clear-file");
+  // The video the tags came from (a video job): evidence times link to that moment. null for a transcript.
+  let video = null;
 
   function show(el, visible) { el.hidden = !visible; }
 
@@ -21,8 +23,8 @@
     const origin = item.source === "transcript" ? "a keyphrase of the transcript" : "the tag model";
     const ev = item.evidence;
     if (ev) {
-      $("evidence-head").textContent = `“${item.tag}” comes from ${origin}` +
-        (ev.start ? `; said at ${ev.start}:` : "; said here:");
+      $("evidence-head").textContent = `“${item.tag}” comes from ${origin}` + (ev.start ? "; said at " : "; said here:");
+      if (ev.start) $("evidence-head").append(video ? video.moment(ev.start_s, ev.start) : ev.start, ":");
       $("evidence-passage").textContent = ev.passage;
     } else {
       $("evidence-head").textContent = `“${item.tag}” comes from ${origin}: it is not said in the transcript, ` +
@@ -33,7 +35,9 @@
     show($("evidence"), true);
   }
 
-  function renderResult(data) {
+  // data: an /api/tags answer, or a finished video job; context: {moment(start_s, label) -> a link or button}.
+  function renderResult(data, context) {
+    video = context || null;
     const chips = $("chips");
     chips.replaceChildren();
     show($("evidence"), false);
@@ -43,6 +47,7 @@
       li.tabIndex = 0;
       li.setAttribute("role", "button");
       li.setAttribute("aria-pressed", "false");
+      li.dataset.tag = item.tag;
       const tag = document.createElement("span");
       tag.className = "tag";
       tag.textContent = item.tag;
@@ -67,6 +72,7 @@
       chips.append(li);
     }
     $("youtube-tags").value = data.youtube_tags;
+    if (window.TagEditor) window.TagEditor.attach(chips);  // tags removable, your own addable, the 500-char meter
     $("copy").textContent = "Copy";
     const m = data.model;
     $("meta").textContent = `Answered by ${m.name} version ${m.version} (${m.strategy}, alias ${m.alias}) in ` +
@@ -120,6 +126,7 @@
     $("copy").textContent = "Copied ✓";
   }
 
+  window.tubetags = { renderResult, showError };  // for video.js (video jobs)
   fileInput.addEventListener("change", () => show(clearFile, fileInput.files.length > 0));
   clearFile.addEventListener("click", () => { fileInput.value = ""; show(clearFile, false); });
   form.addEventListener("submit", submit);
