@@ -57,6 +57,16 @@ class CompareConfig(JobConfig):
     bench: bool = Field(True, description="measure inference costs (false: P@5 alone decides)")
 
 
+def served_default_cost(config: CompareConfig, tracking_uri: str) -> dict[str, Any] | None:
+    """The hybrid open_vocab registered (its alias), measured as the strategies are; None before it exists."""
+    version = registry.aliases().get(registry.STRATEGY_ALIASES["hybrid"])
+    if not version:
+        return None
+    cost = bench_in_subprocess(registry.version_uri(version), tracking_uri, config.corpus, config.latency_runs)
+    log.info("served default (hybrid): version %s, cost %s", version, json.dumps(cost))
+    return {"version": version, "cost": cost}
+
+
 def compare(config: CompareConfig) -> dict[str, Any]:
     """Run the comparison; returns what results.json holds, plus the compare run's id."""
     import mlflow
@@ -122,8 +132,9 @@ def compare(config: CompareConfig) -> dict[str, Any]:
             reports.results_markdown(summary, winner, reason, config.latency_budget_ms, parent.info.run_id)
         )
         (out / "error_analysis.md").write_text(reports.error_analysis_markdown(analyses))
+        served = served_default_cost(config, mlflow.get_tracking_uri()) if config.bench else None
         (out / "costs.md").write_text(
-            reports.costs_markdown(summary, winner, load_vm_prices(), config.latency_budget_ms)
+            reports.costs_markdown(summary, winner, load_vm_prices(), config.latency_budget_ms, served)
         )
         reports.plot_comparison(
             summary, out / "comparison.png", f"Test metrics by strategy (experiment {parent.info.run_id[:8]}, 95% CI)"

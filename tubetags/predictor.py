@@ -21,6 +21,8 @@ from typing import Any, ClassVar, TypeVar
 import pandas as pd
 
 from tubetags.corpus import CorpusSplit
+from tubetags.inputs import Video
+from tubetags.text import with_context
 
 Ranked = list[tuple[str, float]]
 Sourced = tuple[str, float, str]  # (tag, score, where it came from: "closed" model or "transcript" keyphrase)
@@ -76,6 +78,12 @@ class TagPredictor(ABC):
     def predict_with_sources(self, transcripts: Sequence[str], k: int = 10) -> list[list[Sourced]]:
         """predict(), with where each tag came from; a closed-vocabulary model's tags all come from it."""
         return [[(t, s, "closed") for t, s in row] for row in self.predict(transcripts, k)]
+
+    def predict_videos(self, videos: Sequence[Video], k: int = 10) -> list[list[Sourced]]:
+        """predict_with_sources() for videos with what else their creator gave (`tubetags.inputs.Video`). A model
+        that reads only text gets the title and the description's opening before the transcript; the channel
+        history is for models that use it (the hybrid)."""
+        return self.predict_with_sources([with_context(v.transcript, v.title, v.description) for v in videos], k)
 
     @abstractmethod
     def init_params(self) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,10 @@ from mlflow.types.schema import Array
 from typing_extensions import override
 
 from tubetags import settings
+from tubetags.inputs import PastVideo, Video, history_json, parse_history
 from tubetags.predictor import Ranked, Sourced, TagPredictor, load_predictor, sourced_to_frame
 from tubetags.strategies import STRATEGIES
-from tubetags.text import normalise_transcript, with_context
+from tubetags.text import normalise_transcript
 
 log = logging.getLogger(__name__)
 
@@ -61,39 +62,39 @@ def version_uri(version: str | int) -> str:
 
 
 class PyfuncTagger(PythonModel):
-    """DataFrame with a `transcript` column (optional `title`, `description`) in; ranked `tags`, `scores` and
-    `sources` (closed model or transcript keyphrase) out. Param `k`."""
+    """DataFrame with a `transcript` column (optional `title`, `description`, and `channel_history`: JSON of the
+    channel's earlier videos, [{"title", "tags"}...]) in; ranked `tags`, `scores` and `sources` (closed model,
+    transcript keyphrase, or the channel's history) out. Param `k`."""
 
     @override
     def load_context(self, context):
         self.predictor = load_predictor(Path(context.artifacts[PREDICTOR_ARTIFACT]))
 
-    def rank(
-        self,
-        transcripts: Sequence[str],
-        k: int,
-        titles: Sequence[str | None] | None = None,
-        descriptions: Sequence[str | None] | None = None,
-    ) -> list[list[Sourced]]:
+    def rank(self, videos: Sequence[Video], k: int) -> list[list[Sourced]]:
         # Same normalisation as the corpus (stage markers, caption noise): no training/serving skew.
-        texts = [normalise_transcript(str(t)) for t in transcripts]
-        if titles is not None or descriptions is not None:
-            titles = titles if titles is not None else [None] * len(texts)
-            descriptions = descriptions if descriptions is not None else [None] * len(texts)
-            texts = [with_context(t, ti, de) for t, ti, de in zip(texts, titles, descriptions)]
-        return self.predictor.predict_with_sources(texts, k)
+        videos = [replace(v, transcript=normalise_transcript(str(v.transcript))) for v in videos]
+        return self.predictor.predict_videos(videos, k)
 
     @override
     def predict(self, context, model_input, params=None):
         k = int((params or {}).get("k", 10))
-        optional = {
-            c: [v if isinstance(v, str) else None for v in model_input[c].tolist()]
-            for c in ("title", "description")
-            if c in model_input.columns
+        n = len(model_input)
+        column = {
+            c: model_input[c].tolist() if c in model_input.columns else [None] * n
+            for c in ("title", "description", "channel_history")
         }
-        return sourced_to_frame(
-            self.rank(model_input["transcript"].tolist(), k, optional.get("title"), optional.get("description"))
-        )
+        videos = [
+            Video(
+                transcript,
+                title if isinstance(title, str) else None,
+                description if isinstance(description, str) else None,
+                parse_history(history),
+            )
+            for transcript, title, description, history in zip(
+                model_input["transcript"].tolist(), column["title"], column["description"], column["channel_history"]
+            )
+        ]
+        return sourced_to_frame(self.rank(videos, k))
 
 
 SIGNATURE = ModelSignature(
@@ -102,6 +103,7 @@ SIGNATURE = ModelSignature(
             ColSpec(DataType.string, "transcript"),
             ColSpec(DataType.string, "title", required=False),
             ColSpec(DataType.string, "description", required=False),
+            ColSpec(DataType.string, "channel_history", required=False),
         ]
     ),
     outputs=Schema(
@@ -346,7 +348,12 @@ class ServedModel:
             return None
 
     def predict_with_sources(
-        self, transcripts: Sequence[str], k: int = 10, title: str | None = None, description: str | None = None
+        self,
+        transcripts: Sequence[str],
+        k: int = 10,
+        title: str | None = None,
+        description: str | None = None,
+        channel_history: Sequence[PastVideo] = (),
     ) -> list[list[Sourced]]:
         import pandas as pd
 
@@ -354,6 +361,8 @@ class ServedModel:
         for column, value in (("title", title), ("description", description)):
             if value:
                 frame[column] = value
+        if channel_history:
+            frame["channel_history"] = history_json(channel_history)
         out = self.pyfunc.predict(frame, params={"k": int(k)})
         # Models logged before `sources` existed answer without it: their tags are the closed model's.
         sources = out["sources"] if "sources" in out.columns else [["closed"] * len(t) for t in out["tags"]]

@@ -134,10 +134,15 @@ def number_stem(word: str) -> str:
     return word
 
 
+def key_parts(text: str) -> list[str]:
+    """The pieces a spelling key joins: 'GPT-5 & Node.js' -> ['gpt', '5', 'and', 'node', 'js']."""
+    return [w for w in _KEY_SEPARATORS.split(normalise_tag(text).replace("&", "and")) if w]
+
+
 def variant_key(tag: str) -> str:
     """`tag_key` with the last word's number ignored: 'Robots', 'robot' and 'ROBOT' agree, so do 'video games'
     and 'video-game'. Only the last word: it is the head of an English noun phrase ('sales team' is not 'sale team')."""
-    words = [w for w in _KEY_SEPARATORS.split(normalise_tag(tag).replace("&", "and")) if w]
+    words = key_parts(tag)
     if words:
         words[-1] = number_stem(words[-1])
     return "".join(words)

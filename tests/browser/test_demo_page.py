@@ -125,6 +125,23 @@ def test_subtitle_upload_and_model_choice(page, tmp_path):
     screenshot(page, tmp_path, "demo-evidence.png")
 
 
+def test_the_description_and_history_boxes_are_sent_with_the_transcript(page):
+    page.fill("#transcript", TRANSCRIPT)
+    page.fill("#description", "Bread at home. #baking")
+    page.fill("#history", "Rye bread | rye, baking\n\n  bagels , weekly bake  \nNo tags | ")
+    with page.expect_request("**/api/tags") as sent:
+        page.click("#submit")
+    body = json.loads(sent.value.post_data or "{}")
+    assert body["description"] == "Bread at home. #baking"
+    assert body["channel_history"] == [
+        {"title": "Rye bread", "tags": ["rye", "baking"]},
+        {"title": "", "tags": ["bagels", "weekly bake"]},  # a line without "|" is tags only
+        {"title": "No tags", "tags": []},
+    ]
+    page.locator("#chips .chip").first.wait_for()  # the server took it
+    assert page.locator("#chips .chip .tag").first.inner_text() == "cooking"
+
+
 def test_errors_are_shown(page):
     page.click("#submit")  # nothing entered: caught in the page
     assert "Paste a transcript" in page.inner_text("#error")

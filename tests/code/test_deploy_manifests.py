@@ -716,6 +716,48 @@ def test_the_image_has_everything_the_web_app_imports():
     assert missing == {}, "imported by the web app but not installed in the image"
 
 
+# Requirements the image's lock leaves out on purpose (it installs --no-deps), with why.
+NOT_IN_THE_IMAGE_ON_PURPOSE = {
+    "torch": "installed from PyTorch's CPU index (or a local wheel) before the lock",
+    "triton": "openai-whisper's GPU kernels; it aborts next to TensorFlow and there is no GPU",
+    "onnxruntime": "faster-whisper's VAD filter only, which the worker does not use",
+    "pytest": "schemathesis' test runner plugin; the app does not import it",
+}
+
+
+def test_the_image_lock_holds_what_its_packages_require_on_the_image_python():
+    """The lock is installed --no-deps, so a requirement missing from it is missing in the image. The image's
+    Python is Debian bookworm's 3.11.2, not this venv's: redis needs async-timeout below 3.11.3, and the web
+    workers failed to boot without it (make image found it)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    excluded = re.search(r"grep -v -E '\^\(([^)]*)\)==", DOCKERFILE.read_text()).group(1).split("|")
+    lines = (line.split("#", 1)[0].strip() for line in LOCK.read_text().splitlines())
+    pinned = {canonicalize_name(Requirement(line).name) for line in lines if line}
+    image = pinned - {canonicalize_name(name) for name in excluded}
+    bookworm = {
+        "python_full_version": "3.11.2",
+        "python_version": "3.11",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "platform_machine": "x86_64",
+        "os_name": "posix",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "extra": "",
+    }
+    missing: dict[str, set[str]] = {}
+    for name in sorted(image):
+        for line in importlib.metadata.distribution(name).requires or []:
+            requirement = Requirement(line)
+            wanted = canonicalize_name(requirement.name)
+            if (requirement.marker is None or requirement.marker.evaluate(bookworm)) and wanted not in image:
+                missing.setdefault(wanted, set()).add(name)
+    assert "async-timeout" in image
+    assert {name: sorted(by) for name, by in missing.items() if name not in NOT_IN_THE_IMAGE_ON_PURPOSE} == {}
+
+
 def test_build_script_and_dockerfile_agree():
     script = (REPO / "scripts" / "build_image.sh").read_text()
     declared = {rest.split("=")[0] for keyword, rest in _dockerfile_instructions() if keyword == "ARG"}

@@ -1,6 +1,8 @@
 """The served default for any creator: keyphrases merged with a registered closed model by a learned merge,
 fitted on both datasets' validation splits, judged on both test splits, registered, and promoted by the rule."""
 
+import json
+
 import mlflow
 import pandas as pd
 import pytest
@@ -23,15 +25,24 @@ def test_hybrid_is_fitted_scored_on_both_datasets_registered_and_serves_sourced_
 ):
     version = train(TrainConfig.load({"strategy": "baseline", "quick": True, "corpus": tiny_corpus.root}))["version"]
     registry.set_alias(registry.PRODUCTION, version)
-    out = run(OpenVocabConfig.load({"corpus": tiny_corpus.root, "out": tmp_path / "reports"}))
+    # Small: 2 folds, one history order, no ablation or leave-one-channel-out (each refits the ranker many times).
+    light = {"folds": 2, "history_orders": 1, "ablation": False, "loco": False}
+    out = run(OpenVocabConfig.load({"corpus": tiny_corpus.root, "out": tmp_path / "reports", **light}))
     assert {"closed", "keyphrases", "keyphrases_tfidf", "rrf", "hybrid", "hybrid+title"} <= set(out["results"])
-    # The keyphrase ranker was cross-validated grouped by channel, against TF-IDF on the same candidates.
-    assert set(out["ranker_cv"]) == {"ranker_p_at_5", "tfidf_p_at_5"}
-    assert all(0 <= v <= 1 for v in out["ranker_cv"].values())
-    for by_dataset in out["results"].values():
-        assert set(by_dataset) == {"ted", "youtube"}
+    # The keyphrase ranker of each input setting was cross-validated grouped by channel, against TF-IDF.
+    assert set(out["ranker_cv"]) == {"transcript", "title"}
+    assert all(0 <= v <= 1 for by in out["ranker_cv"].values() for v in (by["ranker"], by["tfidf"]))
+    for name, by_dataset in out["results"].items():
+        # YouTube's data has no descriptions: that setting is scored on TED only.
+        assert set(by_dataset) == ({"ted"} if name.endswith("+description") else {"ted", "youtube"})
         for metrics in by_dataset.values():
             assert 0 <= metrics["p_at_5"] <= 1 and metrics["youtube_string_tags"] > 0
+    # Every setting against plain TF-IDF with a gain interval; YouTube's resampled by channel.
+    youtube_gain = out["settings"]["transcript"]["youtube"]["hybrid"]
+    assert youtube_gain["gain_low"] <= youtube_gain["gain"] <= youtube_gain["gain_high"]
+    assert out["settings"]["transcript"]["youtube"]["unit"] == "channel"
+    assert set(out["settings"]["description"]) == {"ted"}
+    assert {"hybrid+history", "hybrid+history+title"} <= set(out["history"]["gains"])
     yt = {name: out["results"][name]["youtube"] for name in ("closed", "keyphrases")}
     # Uploaders' tags on unseen channels are mostly specific: the transcript's own phrases find more of them.
     assert yt["keyphrases"]["r_at_10"] > yt["closed"]["r_at_10"]
@@ -58,6 +69,14 @@ def test_hybrid_is_fitted_scored_on_both_datasets_registered_and_serves_sourced_
     assert youtube_tag_length(tags) <= 500
     # Without the optional columns the same model answers too.
     assert len(model.predict(pd.DataFrame({"transcript": [text]}), params={"k": 3})["tags"][0]) == 3
+    # The channel's history (JSON of its earlier videos, as the API sends it) is read: its tags can join, marked.
+    history = json.dumps([{"title": f"Home lab part {i}", "tags": ["home lab", "self hosting"]} for i in range(8)])
+    told = model.predict(
+        pd.DataFrame({"transcript": [text], "title": ["Raspberry Pi home server"], "channel_history": [history]}),
+        params={"k": 10},
+    )
+    assert len(told["tags"][0]) == 10 and set(told["sources"][0]) <= {"closed", "transcript", "history"}
+    assert any(name.endswith("+history") for name in served.merge.models)  # the history's merge travels with it
 
 
 def test_the_default_needs_both_datasets_and_must_not_cost_ted():

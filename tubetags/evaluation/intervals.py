@@ -47,6 +47,33 @@ def bootstrap_interval(
     return mean, float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
+def cluster_bootstrap_interval(
+    per_item: Sequence[float],
+    groups: Sequence[str],
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """(mean, low, high) of the mean of per-item values, percentile bootstrap over *groups* of items.
+
+    Items of one group (videos of one channel) are not independent: a channel is drawn with all its videos, so
+    the interval says how much the mean depends on which channels happened to be held out. With one group
+    the interval is the mean itself (nothing to resample)."""
+    values = np.asarray(per_item, dtype=float)
+    mean = float(values.mean())
+    names = sorted(set(groups))
+    if len(names) < 2:
+        return mean, mean, mean
+    index = {name: i for i, name in enumerate(names)}
+    codes = np.array([index[g] for g in groups])
+    sums = np.bincount(codes, weights=values, minlength=len(names))
+    counts = np.bincount(codes, minlength=len(names))
+    draws = np.random.default_rng(seed).integers(0, len(names), size=(n_resamples, len(names)))
+    means = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
+    alpha = (1 - confidence) / 2
+    return mean, float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+
+
 # Test metrics a comparison reports (logged by every training run as test_<name>).
 METRICS = (
     "p_at_1",

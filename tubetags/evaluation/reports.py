@@ -205,33 +205,46 @@ def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def costs_markdown(summary: Mapping[str, Any], winner: str, prices: Mapping[str, Any], budget_ms: float) -> str:
+def costs_markdown(
+    summary: Mapping[str, Any],
+    winner: str,
+    prices: Mapping[str, Any],
+    budget_ms: float,
+    served_default: Mapping[str, Any] | None = None,
+) -> str:
+    """`served_default`: {"version", "cost"} of the hybrid open_vocab registers (what production serves once it
+    promotes it), a row of its own below the strategies."""
     sizing = prices["sizing"]
     lines = [
         "# Inference cost per strategy",
         "",
         "Best version of each strategy, each measured in a fresh process by scripts/bench_inference.py, loaded "
         "as a gunicorn worker loads it (tubetags.registry.load_served_model): one "
-        "~2,000-word test transcript (2 warm-up calls, then timed single calls) and a batch of 32.",
+        "~2,000-word test transcript (2 warm-up calls, then timed single calls) and a batch of 32. CPU: the "
+        "process's CPU time per call on different ~2,000-word test transcripts (new texts: no cache helps).",
         "",
         "| strategy | version | artifacts (MB) | + package weights (MB) | RSS of model (MB) "
-        "| RSS after load (MB) | load (s) | p50 (ms) | p95 (ms) | batch of 32 (talks/s) "
+        "| RSS after load (MB) | load (s) | p50 (ms) | p95 (ms) | CPU per new transcript (ms) | batch of 32 (talks/s) "
         f"| RAM for {sizing['workers']} workers (GiB) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     host: dict[str, Any] = {}
-    for strategy, entry in summary.items():
+    measured = dict(summary)
+    if served_default:
+        measured["served default (hybrid)"] = served_default
+    for strategy, entry in measured.items():
         c = entry.get("cost") or {}
         if "latency_p50_ms" not in c:
             why = c.get("error", ["skipped"])[-1]
-            lines.append(f"| {strategy} | {entry.get('version', '–')} | not measured: {why} " + "| " * 9 + "|")
+            lines.append(f"| {strategy} | {entry.get('version', '–')} | not measured: {why} " + "| " * 10 + "|")
             continue
         host = c
+        cpu = c.get("cpu_ms_new_transcript_p50")
         lines.append(
             f"| {strategy} | {entry['version']} | {c['artifact_mb']:.1f} | {c['external_weights_mb']:.1f} | "
             f"{c['rss_model_mb']:.0f} | {c['rss_after_mb']:.0f} | {c['load_seconds']:.1f} | "
-            f"{c['latency_p50_ms']:.0f} | {c['latency_p95_ms']:.0f} | {c['batch_throughput_per_s']:.1f} | "
-            f"{ram_needed_gib(c['rss_after_mb'], sizing):.1f} |"
+            f"{c['latency_p50_ms']:.0f} | {c['latency_p95_ms']:.0f} | {'–' if cpu is None else f'{cpu:.1f}'} | "
+            f"{c['batch_throughput_per_s']:.1f} | {ram_needed_gib(c['rss_after_mb'], sizing):.1f} |"
         )
     if host:
         lines += [

@@ -5,7 +5,9 @@
 - `talk_style`: P(talk) of a transcript, a video feature of the learned merge;
 - `language`: language detection and stop words;
 - `evidence`: the passage (and subtitle time) that supports a tag;
-- `tree_models`: one OpenMP thread and feature-checked persistence for the small tree models.
+- `static_vectors`: word and phrase vectors (the distilled MiniLM static vectors) in NumPy;
+- `history`: a channel's past videos as a profile of the tags its creator uses;
+- `tree_models`: fitting, NumPy prediction and feature-checked persistence of the small tree models.
 
 `tubetags.strategies.hybrid` joins these with a closed-vocabulary model; `experiments/open_vocab.py` fits it.
 """

@@ -24,55 +24,140 @@ transcript can. How a transcript's phrases are found and ranked:
 from __future__ import annotations
 
 import gzip
+import heapq
 import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
+import numpy as np
+
 from tubetags.corpus import CorpusSplit
+from tubetags.inputs import Video, description_opening, hashtags
 from tubetags.openvocab.language import detect_language, is_adverb, phrase_glue, spoken_fillers, stop_words
-from tubetags.openvocab.phrase_ranker import PhraseRanker, Scored
-from tubetags.segmentation import CJK_PUNCTUATION, join_words, words_of
-from tubetags.tags import variant_key
+from tubetags.openvocab.phrase_ranker import CONTEXT_TOP, Candidates, PhraseRanker, PhraseSources
+from tubetags.openvocab.static_vectors import StaticVectors
+from tubetags.segmentation import CJK_PUNCTUATION, has_han, join_words, split_han
+from tubetags.tags import key_parts, number_stem, tag_key
 
 log = logging.getLogger(__name__)
 
 BACKGROUND_FILE = "keyphrase_background.tsv.gz"
 RANKER_FILE = "phrase_ranker.pkl"
+VECTORS_DIR = "static_vectors"
+_TITLE_BREAKS = re.compile(r"\s[|/\-–—]\s|\|")  # 'Python Tips | Tech With Tim', 'Review - too much?'
 _SEGMENT_END = re.compile(rf"[.!?;:,()\[\]{{}}\"“”…]+(?:\s|$)|[{CJK_PUNCTUATION}]+|\n")
 # A word: letters/digits, with inner '-', '.', "'" and trailing '+'/'#' kept (GPT-5, Node.js, C++, C#).
 _WORD = re.compile(r"[^\W_](?:[\w'.\-]*[\w])?[+#]*")
-_POSSESSIVE = re.compile(r"'s$")
+_TOKEN = re.compile(f"({_WORD.pattern})|(?:{_SEGMENT_END.pattern})")
 
 
-@dataclass
+# A version or a year: 5, 17, 4.1, 2025 (not 000 or 255: amounts are rarely part of a name).
+_NUMBER = re.compile(r"(?:[1-9]\d?|(?:19|20)\d\d)(?:\.\d{1,2})?")
+_LEXICON_MAX = 200_000  # words remembered per language (a process serves many transcripts)
+
+
+@dataclass(frozen=True, slots=True)
+class WordInfo:
+    """What the candidate rules need to know about one spelling of a word, worked out once per process."""
+
+    folded: str
+    edge: bool  # may begin or end a phrase
+    inner: bool  # may stand inside a phrase ('of' in 'theory of mind')
+    number: bool  # a version or year: inside or at the end of a phrase after a word ('GPT 5', 'iPhone 17 Pro')
+    body: str  # its part of a spelling key ('GPT-5' -> 'gpt5')
+    tail: str  # the same as a phrase's last word, its number folded ('robots' -> 'robot')
+
+
+_LEXICONS: dict[str, dict[str, WordInfo]] = {}
+_BREAK = WordInfo("", False, False, False, "", "")  # where a segment ends: nothing spans it
+
+
+def word_info(word: str, language: str) -> WordInfo:
+    """`WordInfo` of one spelling (possessive 's already removed), cached per language."""
+    lexicon = _LEXICONS.setdefault(language, {})
+    info = lexicon.get(word)
+    if info is None:
+        if len(lexicon) >= _LEXICON_MAX:
+            lexicon.clear()
+        f = word.casefold()
+        edge = (
+            len(f) > 1
+            and f not in stop_words(language)
+            and f not in spoken_fillers(language)
+            and "'" not in f
+            and not f.isdigit()
+            and not is_adverb(f, language)
+        )
+        parts = key_parts(f)
+        tail = "".join(parts[:-1]) + number_stem(parts[-1]) if parts else ""
+        number = bool(_NUMBER.fullmatch(f))
+        info = WordInfo(f, edge, edge or f in phrase_glue(language), number, "".join(parts), tail)
+        lexicon[word] = info
+    return info
+
+
 class Candidate:
-    words: tuple[str, ...] = ()  # case-folded, as first seen
-    count: int = 0
-    first: int = -1  # word position of the first and last occurrence in the text (how early, how spread)
-    last: int = -1
-    surfaces: Counter = field(default_factory=Counter)  # original spellings away from a segment's start
-    initial: Counter = field(default_factory=Counter)  # spellings at a segment's start (capitalised by grammar)
+    """One phrase of a text (all its spellings, by variant key): how often, where, and how it is spelt."""
+
+    __slots__ = ("count", "first", "infos", "initial", "last", "surfaces")
+
+    def __init__(self, infos: tuple[WordInfo, ...]):
+        self.infos = infos  # its words as first seen
+        self.count = 0
+        self.first = -1  # word position of the first and last occurrence in the text (how early, how spread)
+        self.last = -1
+        self.surfaces: dict[str, int] = {}  # original spellings away from a segment's start
+        self.initial: dict[str, int] = {}  # spellings at a segment's start (capitalised by grammar)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(info.folded for info in self.infos)
+
+    def key(self, start: int = 0, end: int | None = None) -> str:
+        """variant_key of its words start..end (all of them by default)."""
+        infos = self.infos[start:end]
+        return "".join(info.body for info in infos[:-1]) + infos[-1].tail
 
     def display(self) -> str:
         """The most frequent spelling away from a sentence's start; else lower-cased, unless it has capitals
-        inside (an acronym or a name: 'GPT', 'LangChain', 'Raspberry Pi')."""
+        inside (an acronym or a name: 'GPT', 'LangChain', 'Raspberry Pi'). Ties: the first seen."""
         if self.surfaces:
-            return self.surfaces.most_common(1)[0][0]
-        best = self.initial.most_common(1)[0][0]
+            return max(self.surfaces.items(), key=lambda kv: kv[1])[0]
+        best = max(self.initial.items(), key=lambda kv: kv[1])[0]
         return best if any(c.isupper() for c in best[1:]) else best.lower()
 
 
+def phrase_candidate(text: str, language: str) -> Candidate | None:
+    """A whole text (a tag) as one candidate, whatever its words; never said in the video (count 0)."""
+    words = [w[:-2] if w.endswith("'s") else w for w in _WORD.findall(text)]
+    if not words:
+        return None
+    candidate = Candidate(tuple(word_info(w, language) for w in words))
+    candidate.surfaces[" ".join(words)] = 1
+    return candidate
+
+
 class KeyphraseSuggester:
-    def __init__(self, max_ngram: int = 3, min_count: int = 1, max_phrases: int = 200_000, subsumed: float = 0.5):
+    def __init__(
+        self,
+        max_ngram: int = 3,
+        min_count: int = 1,
+        max_phrases: int = 200_000,
+        subsumed: float = 0.5,
+        versions: bool = True,
+    ):
         self.max_ngram, self.min_count, self.max_phrases = max_ngram, min_count, max_phrases
         self.subsumed = subsumed
+        self.versions = versions  # numbers may end or stand inside a phrase: 'GPT 5', 'iPhone 17 Pro'
         self.doc_freq: dict[str, int] = {}  # variant key -> number of training transcripts that say it
         self.n_docs = 0
         self.ranker: PhraseRanker | None = None  # learned ranking (tubetags.openvocab.phrase_ranker); None: TF-IDF
+        self.vectors: StaticVectors | None = None  # word vectors for the ranker's semantic features
 
     def params(self) -> dict:
         return {
@@ -80,6 +165,7 @@ class KeyphraseSuggester:
             "min_count": self.min_count,
             "max_phrases": self.max_phrases,
             "subsumed": self.subsumed,
+            "versions": self.versions,
         }
 
     @staticmethod
@@ -90,43 +176,51 @@ class KeyphraseSuggester:
     # --- candidates ---------------------------------------------------------------------------------------
 
     def candidates(self, text: str, language: str | None = None) -> dict[str, Candidate]:
-        """Candidate phrases of one text by variant key, with counts and spellings."""
+        """Candidate phrases of one text by variant key, with counts and spellings.
+
+        Each word's rules and key parts are looked up once per process (`word_info`), and a phrase's key is
+        joined from its words' parts: the same keys as `variant_key` of the phrase, without a regex per n-gram."""
         language = language or detect_language(text)
-        stop, fillers, glue = stop_words(language), spoken_fillers(language), phrase_glue(language)
+        lexicon = _LEXICONS.setdefault(language, {})
+        versions, max_ngram = self.versions, self.max_ngram
+        # One pass over the text: words, and '' where a segment ends (punctuation, a line break). Chinese, written
+        # without spaces, is cut into words (tubetags.segmentation) and its phrases joined without spaces.
+        tokens = _TOKEN.findall(text.replace("’", "'"))
+        han = has_han(text)
+        if han:
+            tokens = [piece for token in tokens for piece in (split_han(token) if token else [""])]
+        tokens = [w[:-2] if w.endswith("'s") else w for w in tokens]
+        infos = [lexicon.get(w) or word_info(w, language) if w else _BREAK for w in tokens]
+        starts = [True] + [not w for w in tokens[:-1]]  # a word right after a break starts a segment
+        positions = list(accumulate(1 if w else 0 for w in tokens))  # words up to and including each token
         found: dict[str, Candidate] = {}
-        offset = 0  # words before this segment
-        for segment in _SEGMENT_END.split(text.replace("’", "'")):
-            words = [_POSSESSIVE.sub("", w) for w in words_of(_WORD.findall(segment))]
-            offset += len(words)
-            folded = [w.casefold() for w in words]
-            # Where a phrase may begin or end, and which words it may not contain at all.
-            edge_ok = [
-                len(f) > 1
-                and f not in stop
-                and f not in fillers
-                and "'" not in f
-                and not f.isdigit()
-                and not is_adverb(f, language)
-                for f in folded
-            ]
-            inner_ok = [ok or f in glue for ok, f in zip(edge_ok, folded)]
-            for i in range(len(words)):
-                if not edge_ok[i]:
-                    continue
-                for n in range(1, self.max_ngram + 1):
-                    j = i + n - 1
-                    if j >= len(words) or (n > 1 and not inner_ok[j]):
+        n = len(tokens)
+        for i in range(n):
+            if not infos[i].edge:
+                continue
+            prefix = ""
+            position = positions[i] - 1
+            for j in range(i, min(i + max_ngram, n)):
+                info = infos[j]
+                # a number only right after a word of the phrase ('GPT 5', not 'war of 2029')
+                number = versions and info.number and j > i and infos[j - 1].edge
+                if j > i:
+                    if not (info.inner or number):
                         break
-                    if not edge_ok[j]:
-                        continue
-                    phrase = join_words(words[i : j + 1])
-                    candidate = found.setdefault(variant_key(phrase), Candidate(words=tuple(folded[i : j + 1])))
-                    candidate.count += 1
-                    position = offset - len(words) + i
-                    candidate.last = position
-                    if candidate.first < 0:
-                        candidate.first = position
-                    (candidate.initial if i == 0 else candidate.surfaces)[phrase] += 1
+                    prefix += infos[j - 1].body
+                if not (info.edge or number):
+                    continue
+                key = prefix + info.tail
+                candidate = found.get(key)
+                if candidate is None:
+                    candidate = found[key] = Candidate(tuple(infos[i : j + 1]))
+                candidate.count += 1
+                candidate.last = position
+                if candidate.first < 0:
+                    candidate.first = position
+                phrase = tokens[i] if i == j else join_words(tokens[i : j + 1]) if han else " ".join(tokens[i : j + 1])
+                spellings = candidate.initial if starts[i] else candidate.surfaces
+                spellings[phrase] = spellings.get(phrase, 0) + 1
         return found
 
     # --- background document frequency ---------------------------------------------------------------------
@@ -155,6 +249,8 @@ class KeyphraseSuggester:
             out.writelines(f"{key}\t{n}\n" for key, n in self.doc_freq.items())
         if self.ranker is not None:
             self.ranker.save(directory / RANKER_FILE)
+        if self.vectors is not None:
+            self.vectors.save(directory / VECTORS_DIR)
 
     def load(self, directory: Path) -> KeyphraseSuggester:
         path = directory / BACKGROUND_FILE
@@ -166,6 +262,8 @@ class KeyphraseSuggester:
             self.doc_freq = {key: int(n) for key, n in (line.rstrip("\n").split("\t") for line in lines)}
         if (directory / RANKER_FILE).exists():
             self.ranker = PhraseRanker.load(directory / RANKER_FILE)
+        if (directory / VECTORS_DIR).exists():
+            self.vectors = StaticVectors.load(directory / VECTORS_DIR)
         return self
 
     # --- ranking ------------------------------------------------------------------------------------------
@@ -178,36 +276,114 @@ class KeyphraseSuggester:
         `subsumed` of their occurrences are in 'Raspberry Pi'; 'AI' stays beside 'AI engineer' if said on its own."""
         dropped: set[str] = set()
         for candidate in found.values():
-            n = len(candidate.words)
-            if candidate.count < 2:  # said once, a longer phrase is a chance sequence ('AI agent calls')
+            n = len(candidate.infos)
+            if n < 2 or candidate.count < 2:  # said once, a longer phrase is a chance sequence ('AI agent calls')
                 continue
             for start in range(n):
                 for end in range(start + 1, n + 1):
-                    key = variant_key(" ".join(candidate.words[start:end]))
-                    if end - start < n and key in found and candidate.count > self.subsumed * found[key].count:
+                    if end - start == n:
+                        continue
+                    key = candidate.key(start, end)
+                    inner = found.get(key)
+                    if inner is not None and candidate.count > self.subsumed * inner.count:
                         dropped.add(key)
         return {key: c for key, c in found.items() if key not in dropped}
 
-    def scored_candidates(
-        self, text: str, language: str | None = None, channel: str | None = None, ranker: PhraseRanker | None = None
-    ) -> list[Scored]:
-        """The phrase ranker's input for one text: its best candidates by TF-IDF, with their features
-        (`channel`: the video's own channel, left out of the tag prior when training)."""
+    def sources(
+        self, video: Video | str, language: str | None = None, channel: str | None = None, ranker=None
+    ) -> PhraseSources:
+        """One video's candidates per source: the transcript's (subsumed ones dropped), the title's, the
+        description opening's, the hashtags', and the tags of other channels whose videos this one resembles
+        (`channel`: left out of them, when training)."""
+        video = Video(video) if isinstance(video, str) else video
+        text = video.transcript
         language = language or detect_language(text)
         found = {
             key: c
             for key, c in self.drop_subsumed(self.candidates(text, language)).items()
             if c.count >= self.min_count
         }
-        ranker = ranker or self.ranker or PhraseRanker()
-        return ranker.candidates(found, len(text.split()), language == "en", self.idf, self.doc_freq, channel)
+        title = _TITLE_BREAKS.sub("\n", video.title or "")
+        opening = description_opening(video.description)
+        tags = hashtags(video.title, video.description)
+        titled = self.candidates(title, language) if title.strip() else {}
+        doc_vector = title_vector = None
+        context: dict[str, Candidate] = {}
+        similarity: dict[str, float] = {}
+        if self.vectors is not None:
+            doc_vector = self._content_vector(found)
+            title_vector = self._title_vector(titled)
+            vocabulary = (ranker or self.ranker or PhraseRanker()).vocabulary
+            if vocabulary.context:
+                similarity = vocabulary.context_similarity(doc_vector, tag_key(channel) if channel else None)
+                for key, _ in heapq.nlargest(CONTEXT_TOP, similarity.items(), key=lambda kv: kv[1]):
+                    phrase = phrase_candidate(vocabulary.names[key], language)
+                    if phrase is not None:
+                        context.setdefault(phrase.key(), phrase)
+        return PhraseSources(
+            transcript=found,
+            title=titled,
+            description=self.candidates(opening, language) if opening else {},
+            hashtags=self.candidates("\n".join(tags), language) if tags else {},
+            context=context,
+            context_similarity=similarity,
+            words=len(text.split()),
+            english=language == "en",
+            title_words=len(title.split()),
+            doc_vector=doc_vector,
+            title_vector=title_vector,
+        )
 
-    def rank(self, text: str, k: int = 10, language: str | None = None) -> list[tuple[str, float]]:
-        """The k best phrases of one text, best first: with a fitted ranker, the probability that an uploader
-        would use each as a tag; else TF-IDF scores in (0, 1], relative to this text's best phrase."""
-        if self.ranker is not None:
-            return self.ranker.rank(self.scored_candidates(text, language), k)
-        found = self.drop_subsumed(self.candidates(text, language))
+    def _content_vector(self, found: dict[str, Candidate]) -> np.ndarray:
+        singles = [(c.infos[0].folded, c.count) for c in found.values() if len(c.infos) == 1]
+        assert self.vectors is not None  # called only with vectors loaded
+        return self.vectors.text_vector([w for w, _ in singles], [n for _, n in singles])
+
+    def _title_vector(self, titled: dict[str, Candidate]) -> np.ndarray | None:
+        singles = [c.infos[0].folded for c in titled.values() if len(c.infos) == 1]
+        return self.vectors.text_vector(singles) if singles and self.vectors is not None else None
+
+    def title_vector(self, title: str | None, language: str) -> np.ndarray | None:
+        """Unit vector of a title's content words; None without one."""
+        title = _TITLE_BREAKS.sub("\n", title or "")
+        return self._title_vector(self.candidates(title, language)) if title.strip() else None
+
+    def transcript_vector(self, text: str, language: str | None = None) -> np.ndarray:
+        """Unit vector of a transcript's content words (its one-word candidates, by count): what it is about."""
+        if self.vectors is None:
+            raise ValueError("no word vectors: set KeyphraseSuggester.vectors")
+        return self._content_vector(self.drop_subsumed(self.candidates(text, language)))
+
+    def scored_candidates(
+        self,
+        video: Video | str,
+        language: str | None = None,
+        channel: str | None = None,
+        ranker: PhraseRanker | None = None,
+    ) -> Candidates:
+        """The phrase ranker's input for one video: its candidates with their features (`channel`: the video's
+        own channel, left out of the tag-likeness counts when training)."""
+        ranker = ranker or self.ranker or PhraseRanker()
+        sources = self.sources(video, language, channel, ranker)
+        return ranker.candidates(sources, self.doc_freq, self.n_docs, self.vectors, channel)
+
+    def rank(self, video: Video | str, k: int = 10, language: str | None = None) -> list[tuple[str, float]]:
+        """The k best phrases of one video, best first: with a fitted ranker, the probability that an uploader
+        would use each as a tag; else TF-IDF scores of the transcript's phrases in (0, 1], relative to the best."""
+        video = Video(video) if isinstance(video, str) else video
+        if self.ranker is None:
+            found = self.drop_subsumed(self.candidates(video.transcript, language))
+            return self._tfidf_ranking(found, k)
+        return self.rank_sources(self.sources(video, language), k, video.setting)
+
+    def rank_sources(self, sources: PhraseSources, k: int, setting: str = "transcript") -> list[tuple[str, float]]:
+        """`rank` of a video whose sources are computed already."""
+        if self.ranker is None:
+            return self._tfidf_ranking(sources.transcript, k)
+        candidates = self.ranker.candidates(sources, self.doc_freq, self.n_docs, self.vectors)
+        return self.ranker.rank(candidates, k, setting)
+
+    def _tfidf_ranking(self, found: Mapping[str, Candidate], k: int) -> list[tuple[str, float]]:
         scored = [(c.count * self.idf(key), c.display()) for key, c in found.items() if c.count >= self.min_count]
         scored.sort(key=lambda sp: (-sp[0], sp[1]))
         if not scored:
@@ -215,5 +391,5 @@ class KeyphraseSuggester:
         best = scored[0][0]
         return [(phrase, score / best) for score, phrase in scored[:k]]
 
-    def suggest(self, transcripts: Sequence[str], k: int = 10) -> list[list[tuple[str, float]]]:
-        return [self.rank(text, k) for text in transcripts]
+    def suggest(self, videos: Sequence[Video | str], k: int = 10) -> list[list[tuple[str, float]]]:
+        return [self.rank(video, k) for video in videos]

@@ -38,6 +38,7 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
 from api.errors import ApiError
+from tubetags.inputs import history_json
 
 log = logging.getLogger("api")
 
@@ -115,6 +116,8 @@ def create(params: dict[str, Any]) -> Created:
     job's folder first."""
     job_id = new_job_id()
     spec = {key: params[key] for key in ("kind", "k", "alias", "title", "description")} | {"job_id": job_id}
+    if params.get("channel_history"):
+        spec["channel_history"] = history_json(params["channel_history"])  # as JSON text, like the job's other fields
     if params["kind"] == "url":
         spec["video_id"] = params["video"].video_id
         return submit(job_id, spec, None)

@@ -13,6 +13,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from django.conf import settings
 from api import prometheus
 from api.errors import ApiError
 from tubetags import registry
+from tubetags.inputs import PastVideo
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -66,10 +68,15 @@ class LoadedModel:
         return {"name": self.name, "version": self.version, "alias": alias, "strategy": self.strategy}
 
     def predict(
-        self, transcript: str, k: int, title: str | None = None, description: str | None = None
+        self,
+        transcript: str,
+        k: int,
+        title: str | None = None,
+        description: str | None = None,
+        channel_history: Sequence[PastVideo] = (),
     ) -> list[tuple[str, float, str]]:
         """Ranked (tag, score, source) for one transcript."""
-        return self.served.predict_with_sources([transcript], k, title, description)[0]
+        return self.served.predict_with_sources([transcript], k, title, description, channel_history)[0]
 
     def oov_share(self, transcript: str) -> float | None:
         return self.served.oov_share(transcript)

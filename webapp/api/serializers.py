@@ -3,6 +3,7 @@ shapes. drf-spectacular publishes both in /api/schema."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.request import Request
@@ -20,6 +22,7 @@ from api.errors import ApiError
 from api.model_cache import ALIAS_PATTERN, PRODUCTION, SERVED_ALIASES
 from api.readable import check_readable, plain_text
 from api.subtitles import EXTENSIONS, SubtitleError, subtitle_segments
+from tubetags.inputs import MAX_HISTORY, MAX_HISTORY_TAGS, PastVideo, parse_history
 from tubetags.markup import strip_markup
 from tubetags.openvocab.evidence import Segment, format_time
 
@@ -79,6 +82,66 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+MAX_HISTORY_TITLE_CHARS = 100  # YouTube's limit on a title
+MAX_HISTORY_TAG_CHARS = 100  # ... and on one tag
+
+
+@extend_schema_field({"type": "array", "items": {"type": "object"}})  # the full shape: history_schema
+class ChannelHistoryField(serializers.Field):
+    """The channel's earlier videos, oldest first: a list of {"title": str, "tags": [str, ...]} objects, both keys
+    optional. In a JSON body a wrong shape is a 400 (the schema says it); in a multipart form the list comes as JSON
+    text, which the schema cannot judge: its problems are a 422."""
+
+    default_error_messages = {"invalid": "{message}"}
+
+    def to_internal_value(self, data: object) -> tuple[PastVideo, ...]:
+        form = not self.root.json_body
+        problem = None
+        if form:
+            try:
+                data = json.loads(str(data))
+            except json.JSONDecodeError as exc:
+                problem = f"Not valid JSON: {exc.msg}."
+        problem = problem or history_problem(data)
+        if problem and form:
+            raise ApiError(422, f"channel_history: {problem}")
+        if problem:
+            self.fail("invalid", message=problem)
+        return tuple(
+            PastVideo(plain_text(v.title) or "", tuple(t for t in (plain_text(tag) for tag in v.tags) if t))
+            for v in parse_history(data)
+        )
+
+    def to_representation(self, value: tuple[PastVideo, ...]) -> list[dict[str, Any]]:
+        return [{"title": v.title, "tags": list(v.tags)} for v in value]
+
+
+def history_problem(data: object) -> str | None:
+    """What is wrong with a channel history as sent, or None: exactly what `history_schema` allows."""
+    if not isinstance(data, list):
+        return "Must be a list of {title, tags} objects."
+    if len(data) > MAX_HISTORY:
+        return f"At most {MAX_HISTORY} past videos; got {len(data):,}."
+    for i, video in enumerate(data):
+        if not isinstance(video, dict):
+            return f"[{i}] must be an object with title and tags."
+        unknown = sorted(set(video) - {"title", "tags"})
+        if unknown:
+            return f"[{i}] has unknown field(s): {', '.join(map(str, unknown))}."
+        title, tags = video.get("title", ""), video.get("tags", [])
+        if not isinstance(title, str) or "\x00" in title:
+            return f"[{i}].title must be a string (without NUL)."
+        if len(title) > MAX_HISTORY_TITLE_CHARS:
+            return f"[{i}].title is over {MAX_HISTORY_TITLE_CHARS} characters."
+        if not isinstance(tags, list) or not all(isinstance(t, str) and "\x00" not in t for t in tags):
+            return f"[{i}].tags must be a list of strings (without NUL)."
+        if len(tags) > MAX_HISTORY_TAGS:
+            return f"[{i}].tags has over {MAX_HISTORY_TAGS} tags."
+        if any(len(t) > MAX_HISTORY_TAG_CHARS for t in tags):
+            return f"[{i}].tags has a tag over {MAX_HISTORY_TAG_CHARS} characters."
+    return None
+
+
 class TagsRequest(serializers.Serializer):
     """POST /api/tags: a transcript or a subtitle file, and what to return.
 
@@ -126,7 +189,14 @@ class TagsRequest(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=5000,
-        help_text="Optional: the video's description; its opening (links dropped) is used with the transcript.",
+        help_text="Optional: the video's description; its opening (links dropped) and its hashtags are used with "
+        "the transcript.",
+    )
+    channel_history = ChannelHistoryField(
+        required=False,
+        help_text=f'Optional: the channel\'s earlier videos, oldest first, as [{{"title": ..., "tags": [...]}}] '
+        f"(at most {MAX_HISTORY}; in a multipart form, that list as JSON text). The tags a creator reuses and those "
+        "of the past videos nearest to this one join the suggestions (source `history`).",
     )
 
     @staticmethod
@@ -178,6 +248,7 @@ class TagsRequest(serializers.Serializer):
             "alias": alias,
             "title": plain_text(attrs.get("title")),
             "description": plain_text(attrs.get("description")),
+            "channel_history": attrs.get("channel_history", ()),
         }
 
 
@@ -279,9 +350,29 @@ class TagsRequestSchema(OpenApiSerializerExtension):
                 "description": properties["file"]["description"],
             }
         properties["model"]["pattern"] = ALIAS_PATTERN.pattern
+        properties["channel_history"] = history_schema(text_field == "transcript", properties["channel_history"])
         schema["required"] = [text_field]
         schema["additionalProperties"] = False
         return schema
+
+
+def history_schema(json_body: bool, field: dict[str, Any]) -> dict[str, Any]:
+    """channel_history in /api/schema: a list of past videos in JSON, their JSON as text in a form."""
+    if not json_body:
+        return {"type": "string", "description": field.get("description", "")}
+    video = {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string", "maxLength": MAX_HISTORY_TITLE_CHARS, "pattern": NO_NUL},
+            "tags": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": MAX_HISTORY_TAG_CHARS, "pattern": NO_NUL},
+                "maxItems": MAX_HISTORY_TAGS,
+            },
+        },
+        "additionalProperties": False,
+    }
+    return {"type": "array", "items": video, "maxItems": MAX_HISTORY, "description": field.get("description", "")}
 
 
 class VideoTimeField(serializers.CharField):
@@ -301,8 +392,9 @@ class ScoredTag(serializers.Serializer):
     tag = serializers.CharField()
     score = serializers.FloatField(help_text="In [0, 1]; higher is more confident.")
     source = serializers.ChoiceField(
-        ["closed", "transcript"],
-        help_text="Where the tag came from: the closed-vocabulary model, or a keyphrase of the transcript.",
+        ["closed", "transcript", "history"],
+        help_text="Where the tag came from: the closed-vocabulary model, a phrase of the video (transcript, title, "
+        "description), or the channel's history (a tag its creator used before).",
     )
     evidence = Evidence(
         allow_null=True, help_text="Null when the tag is not said in the transcript (a topic the model inferred)."

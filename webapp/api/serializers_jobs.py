@@ -28,6 +28,7 @@ from api.serializers import (
     StrictCharField,
     TagsRequest,
     TagsUploadRequest,
+    history_schema,
 )
 from pipelines import media, youtube_links
 
@@ -47,9 +48,9 @@ def _length(seconds: float) -> str:
 
 
 class JobRequest(TagsRequest):
-    """POST /api/jobs: a YouTube link (JSON) or a video/audio file (multipart), and k, model, title, description
-    as in POST /api/tags. `read(request)` returns the service's arguments: kind, video (link) or upload + its
-    MediaInfo (file), k, alias, title, description."""
+    """POST /api/jobs: a YouTube link (JSON) or a video/audio file (multipart), and k, model, title, description,
+    channel_history as in POST /api/tags. `read(request)` returns the service's arguments: kind, video (link) or
+    upload + its MediaInfo (file), k, alias, title, description, channel_history."""
 
     transcript = None  # type: ignore[assignment]  # not a field here
     url = StrictCharField(
@@ -89,6 +90,7 @@ class JobRequest(TagsRequest):
             "alias": alias,
             "title": attrs.get("title") or None,
             "description": attrs.get("description") or None,
+            "channel_history": attrs.get("channel_history", ()),
         }
         if "url" in attrs:
             video = check_link(attrs["url"])
@@ -213,6 +215,7 @@ class JobRequestSchema(OpenApiSerializerExtension):
                 "description": properties["file"]["description"],
             }
         properties["model"]["pattern"] = ALIAS_PATTERN.pattern
+        properties["channel_history"] = history_schema(text_field == "url", properties["channel_history"])
         schema["required"] = [text_field]
         schema["additionalProperties"] = False
         return schema

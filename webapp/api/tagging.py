@@ -24,6 +24,7 @@ from django.core.cache import caches
 
 from api import prometheus, request_log
 from api.model_cache import LoadedModel, get_cache
+from tubetags.inputs import PastVideo, history_json
 from tubetags.openvocab.evidence import Evidence, Segment, find_evidence, index_segments, segments_from_text
 from tubetags.openvocab.language import detect_language
 from tubetags.segmentation import is_clause
@@ -39,7 +40,7 @@ ENTRY_FORMAT = 2  # bump when the cached value's shape changes
 class ScoredTag:
     tag: str
     score: float  # rounded to 4 places
-    source: str  # "closed" (the closed-vocabulary model) or "transcript" (a keyphrase)
+    source: str  # "closed" (the closed-vocabulary model), "transcript" (the video's phrase) or "history" (channel)
     evidence: Evidence | None  # the passage that says it; None for a topic the model inferred
 
 
@@ -61,6 +62,7 @@ def tag_transcript(
     title: str | None,
     description: str | None,
     started: float,
+    channel_history: tuple[PastVideo, ...] = (),
 ) -> TagsResult:
     """The top-k tags of a transcript (`segments`: its subtitle cues, None for a pasted transcript) by the model
     `alias` serves. `started`: time.perf_counter() when the request came in, for `elapsed_ms`.
@@ -68,7 +70,7 @@ def tag_transcript(
     Raises UnknownAlias (400) or ModelUnavailable (503); writes one request line for the drift monitor.
     """
     model = get_cache().get(alias)
-    prediction = predict(model, alias, transcript, k, title, description)
+    prediction = predict(model, alias, transcript, k, title, description, channel_history)
     indexed = index_segments(segments or segments_from_text(normalise_transcript(transcript)))
     tags = [
         ScoredTag(tag, round(score, 4), origin, find_evidence(tag, indexed))
@@ -98,14 +100,21 @@ def tag_transcript(
 
 @dataclass(frozen=True)
 class Prediction:
-    ranked: list[tuple[str, float, str]]  # (tag, score, source: "closed" model or "transcript" keyphrase)
+    ranked: list[tuple[str, float, str]]  # (tag, score, source: "closed", "transcript" or "history")
     summary: dict  # words, language, oov_share: privacy-safe, never the text
     cached: bool
 
 
-def cache_key(model: LoadedModel, k: int, normalised: str, title: str | None, description: str | None) -> str:
+def cache_key(
+    model: LoadedModel,
+    k: int,
+    normalised: str,
+    title: str | None,
+    description: str | None,
+    channel_history: tuple[PastVideo, ...] = (),
+) -> str:
     digest = hashlib.sha256()
-    for part in (normalised, title or "", description or ""):
+    for part in (normalised, title or "", description or "", history_json(channel_history) if channel_history else ""):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
     return f"tags:{ENTRY_FORMAT}:{model.name}:{model.version}:{k}:{digest.hexdigest()}"
 
@@ -119,11 +128,17 @@ def summarise(model: LoadedModel, normalised: str) -> dict:
 
 
 def predict(
-    model: LoadedModel, alias: str, transcript: str, k: int, title: str | None = None, description: str | None = None
+    model: LoadedModel,
+    alias: str,
+    transcript: str,
+    k: int,
+    title: str | None = None,
+    description: str | None = None,
+    channel_history: tuple[PastVideo, ...] = (),
 ) -> Prediction:
     normalised = normalise_transcript(transcript)
     enabled = settings.TUBETAGS_PREDICTION_CACHE_TTL_S > 0
-    key = cache_key(model, k, normalised, title, description)
+    key = cache_key(model, k, normalised, title, description, channel_history)
     if enabled:
         try:
             entry = caches["predictions"].get(key)
@@ -135,7 +150,8 @@ def predict(
             return Prediction([tuple(item) for item in entry["ranked"]], entry["summary"], cached=True)
         prometheus.PREDICTION_CACHE.labels("miss").inc()
     started = time.perf_counter()
-    ranked = model.predict(transcript, k, title, description)  # the pyfunc normalises itself: its own contract
+    # The pyfunc normalises the transcript itself: its own contract.
+    ranked = model.predict(transcript, k, title, description, channel_history)
     prometheus.PREDICTION_SECONDS.labels(alias).observe(time.perf_counter() - started)
     summary = summarise(model, normalised)
     if enabled:

@@ -38,6 +38,7 @@ from api.errors import ApiError
 from api.serializers import TagsResponse
 from pipelines import asr, captions, media
 from pipelines.youtube_links import watch_url
+from tubetags.inputs import parse_history
 from tubetags.openvocab.evidence import Segment
 
 log = logging.getLogger("api")
@@ -213,6 +214,7 @@ def tag_text(spec: dict[str, Any], text: str, segments: list[Segment]) -> taggin
             spec.get("title"),
             spec.get("description"),
             started=time.perf_counter(),
+            channel_history=parse_history(spec.get("channel_history")),
         )
     except ApiError as exc:  # no such model any more, or the registry is down
         raise JobFailure(exc.message, transient=exc.status >= 500) from exc
@@ -244,7 +246,8 @@ def tag(spec: dict[str, Any], transcript: TimedTranscript, report: Reporter) -> 
 
 
 def run(spec: dict[str, Any]) -> dict[str, Any]:
-    """The job: spec is what POST /api/jobs checked (kind, k, alias, title, description; video_id or file)."""
+    """The job: spec is what POST /api/jobs checked (kind, k, alias, title, description, channel_history as JSON
+    text when given; video_id or file)."""
     job = get_current_job()
     report = Reporter(job)
     keep = False  # the job's folder stays only for a retry after the worker was stopped mid-job

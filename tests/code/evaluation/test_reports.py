@@ -114,6 +114,10 @@ def test_costs_report_with_one_strategy_unmeasured():
     }
     md = reports.costs_markdown(summary, "baseline", prices, 1000)
     assert "| baseline | 2 | 7.0 |" in md and "not measured: MemoryError" in md
+    assert "| 11 | 12 | – | 340.0 |" in md  # a cost measured before the CPU column: no CPU figure
+    hybrid = {"version": "9", "cost": cost | {"cpu_ms_new_transcript_p50": 14.25, "artifact_mb": 40.0}}
+    md = reports.costs_markdown(summary, "baseline", prices, 1000, hybrid)
+    assert "| served default (hybrid) | 9 | 40.0 |" in md and "| 11 | 12 | 14.2 | 340.0 |" in md
     assert "**Choice: Oracle Always Free" in md and "list prices" in md
 
 

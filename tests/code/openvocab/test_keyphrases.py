@@ -136,6 +136,27 @@ def test_stop_words_are_those_of_the_language(language):
     assert ("que" in stop_words(language)) == (language == "pt")
 
 
+def test_candidate_keys_are_the_variant_keys_of_their_spellings():
+    text = SPOKEN + " Node.js, C++ and the JSON-RPC servers. Newton's laws; Robots & robot arms."
+    found = KeyphraseSuggester().candidates(text, "en")
+    for key, candidate in found.items():
+        spellings = {**candidate.surfaces, **candidate.initial}
+        assert {variant_key(s) for s in spellings} == {key}, spellings
+        assert candidate.key() == key and candidate.words == tuple(w.casefold() for w in candidate.words)
+
+
+def test_versions_end_or_stand_inside_a_phrase_after_a_word():
+    text = (
+        "I tried GPT 5 on my iPhone 17 Pro. The iPhone 17 Pro beats Windows 11. In the war of 2029 it costs 50 000 "
+        "dollars, chapter 3 explains. 5 people came."
+    )
+    keys = set(KeyphraseSuggester().candidates(text, "en"))
+    assert {variant_key(p) for p in ("GPT 5", "iPhone 17", "iPhone 17 Pro", "Windows 11", "chapter 3")} <= keys
+    assert not {variant_key(p) for p in ("war of 2029", "of 2029", "costs 50 000", "5 people", "5")} & keys
+    without = set(KeyphraseSuggester(versions=False).candidates(text, "en"))
+    assert variant_key("GPT 5") not in without and variant_key("iPhone") in without
+
+
 # Written for this test: a baking video, in Chinese (written without spaces between words).
 CHINESE_BAKING = (
     "今天我们来做面包。首先把面粉和水混合，然后加入酵母和盐。面包需要发酵两个小时，发酵以后面团会变大。"

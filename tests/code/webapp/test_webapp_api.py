@@ -125,7 +125,7 @@ def test_evidence_with_subtitle_times_sources_and_the_title_reach_the_response(a
 
     seen = {}
 
-    def predict(self, transcript, k, title=None, description=None):
+    def predict(self, transcript, k, title=None, description=None, channel_history=()):
         seen.update(title=title, description=description)
         return [("sourdough starter", 0.9, "transcript"), ("breads", 0.8, "closed"), ("physics", 0.1, "closed")][:k]
 
@@ -185,3 +185,72 @@ def test_schema_shows_each_body_with_its_own_required_text_field(api):
     assert "nullable" not in upload["properties"]["file"]
     shared = ["k", "model", "title", "description"]
     assert [json_body["properties"][name] for name in shared] == [upload["properties"][name] for name in shared]
+
+
+def test_channel_history_reaches_the_model_and_its_tags_come_back_as_history(api, monkeypatch):
+    from api.model_cache import LoadedModel
+    from tubetags.inputs import PastVideo
+
+    seen = {}
+
+    def predict(self, transcript, k, title=None, description=None, channel_history=()):
+        seen.update(description=description, history=channel_history)
+        reused = [(t, 0.7, "history") for v in channel_history[-1:] for t in v.tags]
+        return ([("bread", 0.9, "closed")] + reused)[:k]
+
+    monkeypatch.setattr(LoadedModel, "predict", predict)
+    history = [
+        {"title": "Baguette <b>at home</b>", "tags": ["baking", "bread"]},
+        {"title": "", "tags": ["sourdough series"]},
+    ]
+    body = post_json(api, {"transcript": COOKING, "k": 3, "description": "A bread.", "channel_history": history}).json()
+    assert seen == {
+        "description": "A bread.",
+        "history": (PastVideo("Baguette at home", ("baking", "bread")), PastVideo("", ("sourdough series",))),
+    }  # markup stripped, order kept: oldest first
+    weekly = body["tags"][1]
+    assert weekly == {"tag": "sourdough series", "score": 0.7, "source": "history", "evidence": None}
+    # In a multipart form the history is JSON text.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("bread.srt", b"1\n00:00:01,000 --> 00:00:03,000\n" + COOKING.encode() + b"\n\n")
+    form = api.post("/api/tags", {"file": upload, "channel_history": '[{"title": "Rye", "tags": ["rye"]}]'})
+    assert form.status_code == 200, form.content
+    assert seen["history"] == (PastVideo("Rye", ("rye",)),)
+    # A different history is a different answer: never served from another history's cache entry.
+    post_json(api, {"transcript": COOKING, "k": 3, "channel_history": [{"title": "x", "tags": ["other"]}]})
+    assert seen["history"] == (PastVideo("x", ("other",)),)
+    # A form's JSON text that is no history is content the schema cannot judge: 422.
+    upload = SimpleUploadedFile("bread.srt", b"1\n00:00:01,000 --> 00:00:03,000\n" + COOKING.encode() + b"\n\n")
+    broken = api.post("/api/tags", {"file": upload, "channel_history": "[{title"})
+    assert broken.status_code == 422 and "channel_history: Not valid JSON" in broken.json()["error"]
+
+
+def test_a_model_that_reads_no_history_answers_with_a_history_as_without_one(api):
+    """Through the real served model (its pyfunc signature takes the optional channel_history column): a closed
+    model ignores the history, so the answer is the same; the answer with history is its own cache entry."""
+    plain = post_json(api, {"transcript": COOKING, "k": 3}).json()
+    history = [{"title": "Rye bread", "tags": ["rye", "baking"]}, {"title": "Bagels", "tags": ["bagels"]}]
+    told = post_json(api, {"transcript": COOKING, "k": 3, "channel_history": history})
+    assert told.status_code == 200, told.content
+    assert told.json()["tags"] == plain["tags"] and told.json()["model"] == plain["model"]
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        ("[]", "Must be a list"),
+        ({"title": "x"}, "Must be a list"),
+        (["a title"], "[0] must be an object"),
+        ([{"title": "x", "tags": "bread"}], "[0].tags must be a list of strings"),
+        ([{"title": None, "tags": []}], "[0].title must be a string"),
+        ([{"title": "x", "views": 3}], "[0] has unknown field(s): views"),
+        ([{"title": "x" * 101, "tags": []}], "[0].title is over 100 characters"),
+        ([{"title": "x", "tags": ["t"] * 101}], "[0].tags has over 100 tags"),
+        ([{"title": "x", "tags": []}] * 501, "At most 500 past videos"),
+    ],
+)
+def test_a_malformed_channel_history_is_a_400_naming_it(api, history, message):
+    response = post_json(api, {"transcript": COOKING, "channel_history": history})
+    assert response.status_code == 400
+    assert "channel_history" in response.json()["error"] and message in response.json()["error"]

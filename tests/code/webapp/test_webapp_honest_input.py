@@ -26,7 +26,7 @@ def seen(monkeypatch):
     """What the model is given (LoadedModel.predict recorded; it answers with the tags set in `seen["answer"]`)."""
     record: dict = {"answer": [("cooking", 0.9, "closed")]}
 
-    def predict(self, transcript, k, title=None, description=None):
+    def predict(self, transcript, k, title=None, description=None, channel_history=()):
         record.update(transcript=transcript, title=title, description=description)
         return record["answer"][:k]
 

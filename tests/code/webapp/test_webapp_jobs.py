@@ -104,6 +104,28 @@ def test_a_link_without_captions_is_transcribed_from_its_downloaded_audio(jobs_a
     assert not any(Path(settings.TUBETAGS_MEDIA_DIR).glob("*/*")), "the download is removed"
 
 
+def test_a_channel_history_travels_with_the_job_to_the_model(jobs_api, monkeypatch):
+    from api.model_cache import LoadedModel
+    from tubetags.inputs import PastVideo
+
+    seen = {}
+    real = LoadedModel.predict
+
+    def predict(self, transcript, k, title=None, description=None, channel_history=()):
+        seen["history"] = channel_history
+        return real(self, transcript, k, title, description, channel_history)
+
+    monkeypatch.setattr(LoadedModel, "predict", predict)
+    history = [{"title": "Rye <i>bread</i>", "tags": ["rye", "baking"]}, {"tags": ["bagels"]}]
+    created = post_link(jobs_api, LINK, k=5, channel_history=history)
+    assert created.status_code == 202, created.json()
+    run_worker()
+    assert read(jobs_api, created.json()).json()["state"] == "done"
+    assert seen["history"] == (PastVideo("Rye bread", ("rye", "baking")), PastVideo("", ("bagels",)))
+    malformed = post_link(jobs_api, LINK, channel_history=[{"title": "x", "views": 1}])
+    assert malformed.status_code == 400 and "unknown field(s): views" in malformed.json()["error"]
+
+
 def test_a_job_is_read_only_with_its_own_token(jobs_api):
     first = post_link(jobs_api, LINK).json()
     second = post_link(jobs_api, LINK).json()

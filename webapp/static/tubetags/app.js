@@ -10,6 +10,23 @@
 
   function show(el, visible) { el.hidden = !visible; }
 
+  const ORIGINS = {
+    transcript: "the video's own words",
+    closed: "the tag model",
+    history: "your channel's earlier videos",
+  };
+  const LABELS = { transcript: "video", closed: "model", history: "channel" };
+
+  // The history box: one earlier video per line, "title | tag, tag, …" -> [{title, tags}].
+  function parseHistory(text) {
+    return text.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
+      const bar = line.lastIndexOf("|");
+      const title = bar < 0 ? "" : line.slice(0, bar).trim();
+      const tags = (bar < 0 ? line : line.slice(bar + 1)).split(",").map((t) => t.trim()).filter(Boolean);
+      return { title, tags };
+    });
+  }
+
   function showError(message) {
     $("error").textContent = message;
     show($("error"), true);
@@ -20,15 +37,17 @@
   function showEvidence(item, li) {
     for (const other of $("chips").children) other.setAttribute("aria-pressed", "false");
     li.setAttribute("aria-pressed", "true");
-    const origin = item.source === "transcript" ? "a keyphrase of the transcript" : "the tag model";
+    const origin = ORIGINS[item.source] || "the tag model";
     const ev = item.evidence;
     if (ev) {
       $("evidence-head").textContent = `“${item.tag}” comes from ${origin}` + (ev.start ? "; said at " : "; said here:");
       if (ev.start) $("evidence-head").append(video ? video.moment(ev.start_s, ev.start) : ev.start, ":");
       $("evidence-passage").textContent = ev.passage;
     } else {
-      $("evidence-head").textContent = `“${item.tag}” comes from ${origin}: it is not said in the transcript, ` +
-        "the model inferred the topic. Check that it fits before you use it.";
+      $("evidence-head").textContent = item.source === "history"
+        ? `“${item.tag}” comes from ${origin}: you used it before. Check that it fits this video.`
+        : `“${item.tag}” comes from ${origin}: it is not said in the transcript, ` +
+          "the model inferred it. Check that it fits before you use it.";
       $("evidence-passage").textContent = "";
     }
     show($("evidence-passage"), Boolean(ev));
@@ -53,7 +72,7 @@
       tag.textContent = item.tag;
       const source = document.createElement("span");
       source.className = "source";
-      source.textContent = item.source === "transcript" ? "transcript" : "model";
+      source.textContent = LABELS[item.source] || "model";
       const score = document.createElement("span");
       score.className = "score";
       score.textContent = Number(item.score).toFixed(2);
@@ -81,9 +100,27 @@
     show($("result"), true);
   }
 
+  // The optional inputs of the form (title, description, channel history), only those filled in.
+  function optionalInputs() {
+    const title = $("title").value.trim(), description = $("description").value.trim();
+    const history = parseHistory($("history").value);
+    const optional = {};
+    if (title) optional.title = title;
+    if (description) optional.description = description;
+    if (history.length) optional.channel_history = history;
+    return optional;
+  }
+
+  // In a multipart form the history is its JSON text.
+  function appendOptional(form, optional) {
+    for (const [name, value] of Object.entries(optional)) {
+      form.append(name, name === "channel_history" ? JSON.stringify(value) : String(value));
+    }
+  }
+
   async function submit(event) {
     event.preventDefault();
-    const k = Number($("k").value || 10), model = $("model").value, title = $("title").value.trim();
+    const k = Number($("k").value || 10), model = $("model").value, optional = optionalInputs();
     let body, headers = {};
     if (fileInput.files.length) {
       // The server parses the subtitles (timestamps and markup removed there).
@@ -91,11 +128,11 @@
       body.append("file", fileInput.files[0]);
       body.append("k", String(k));
       body.append("model", model);
-      if (title) body.append("title", title);
+      appendOptional(body, optional);
     } else {
       const transcript = $("transcript").value;
       if (!transcript.trim()) { showError("Paste a transcript or choose a subtitle file first."); return; }
-      body = JSON.stringify(title ? { transcript, k, model, title } : { transcript, k, model });
+      body = JSON.stringify({ transcript, k, model, ...optional });
       headers = { "Content-Type": "application/json" };
     }
     // No cookies or CSRF token: the API authenticates nobody and reads no cookies.
@@ -126,7 +163,7 @@
     $("copy").textContent = "Copied ✓";
   }
 
-  window.tubetags = { renderResult, showError };  // for video.js (video jobs)
+  window.tubetags = { renderResult, showError, optionalInputs, appendOptional };  // for video.js (video jobs)
   fileInput.addEventListener("change", () => show(clearFile, fileInput.files.length > 0));
   clearFile.addEventListener("click", () => { fileInput.value = ""; show(clearFile, false); });
   form.addEventListener("submit", submit);

@@ -1,6 +1,6 @@
 // A video or its YouTube link -> a background job (POST /api/jobs) -> a progress bar polling the job's status_url
 // (with the job's token) -> the tags, rendered by app.js, with evidence times that open the video at that moment.
-// Uses the title, model and number of tags of the form above. Everything from the server goes in by textContent.
+// Uses the title, description, channel history, model and number of tags of the form above. Everything from the server goes in by textContent.
 "use strict";
 
 (function () {
@@ -31,8 +31,7 @@
   }
 
   function options() {
-    const title = $("title").value.trim();
-    return { k: Number($("k").value || 10), model: $("model").value, ...(title ? { title } : {}) };
+    return { k: Number($("k").value || 10), model: $("model").value, ...window.tubetags.optionalInputs() };
   }
 
   // The evidence's time as a link: the YouTube page at that second, or a button that seeks the uploaded video.
@@ -135,7 +134,7 @@
     $("video-file").value = "";  // the same file again is a new change
     const form = new FormData();
     form.append("file", file);
-    for (const [name, value] of Object.entries(options())) form.append(name, String(value));
+    window.tubetags.appendOptional(form, options());
     progress("uploading", 0, file.name, null);
     send(form, {});
   }
