@@ -36,6 +36,9 @@ class ExperimentConfig(JobConfig):
     strategies: list[str] = Field(list(EXPERIMENT_STRATEGIES), description="comma-separated strategies")
     quick: bool = Field(False, description="quick settings (CI, demo)")
     corpus: Path | None = Field(None, description="corpus folder (default: data/corpus)")
+    resume: str | None = Field(
+        None, description="an experiment run to add these runs to (e.g. one interrupted, or run in parts)"
+    )
 
     @field_validator("strategies", mode="before")
     @classmethod
@@ -74,7 +77,11 @@ def run_experiment(config: ExperimentConfig) -> dict[str, Any]:
     tracking.configure(os.environ.get("MLFLOW_EXPERIMENT_NAME", "tubetags"))
     started = time.perf_counter()
     results: dict[str, list[dict]] = {}
-    with mlflow.start_run(run_name="experiment", tags={"tubetags.kind": "experiment"}) as parent:
+    if config.resume:
+        started_run = mlflow.start_run(run_id=config.resume)  # compare reads one run's children: add to it
+    else:
+        started_run = mlflow.start_run(run_name="experiment", tags={"tubetags.kind": "experiment"})
+    with started_run as parent:
         tracking.log_new_params(
             {"seeds": config.seeds, "strategies": ",".join(config.strategies), "quick": config.quick}
         )

@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Self
 
@@ -23,23 +23,13 @@ from pydantic import Field, field_validator
 from tubetags import settings
 from tubetags.config import STRATEGY_CONFIG_DIR, JobConfig, comma_list
 from tubetags.jobs import Job
+from tubetags.predictor import best_epoch
 from tubetags.strategies import STRATEGIES
 
 log = logging.getLogger(__name__)
 # What a model may be trained on. Held-out (the experiment): train, stopped on valid, scored on test. The refit
 # (experiments/refit.py): more data with the held-out run's settings and number of epochs, nothing to stop on.
 FIT_SPLITS = (["train"], ["train", "valid"], ["train", "valid", "test"])
-# The validation curve each strategy stops on (or keeps the best epoch of), and which way is better.
-STOPPING_CURVES = (("val_p_at_5", max), ("valid_p_at_5", max), ("val_loss", min))
-
-
-def best_epoch(history: Mapping[str, Sequence[float]] | None) -> int | None:
-    """The epoch (1-based) whose weights the fit kept, read from the curve it watched; None if it watched none."""
-    for name, better in STOPPING_CURVES:
-        values = list((history or {}).get(name) or [])
-        if values:
-            return values.index(better(values)) + 1
-    return None
 
 
 class TrainConfig(JobConfig):

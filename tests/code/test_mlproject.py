@@ -35,9 +35,15 @@ def test_every_job_has_an_entry_point_of_its_name():
 def test_each_experiment_strategy_has_its_own_entry_point():
     """`mlflow run . -e train_bilstm` and friends: exactly the strategy table's, each training its strategy."""
     expected = {s.entry_point: name for name, s in STRATEGIES.items() if s.entry_point}
-    assert {"train_baseline", "train_bilstm", "train_encoder_head", "train_encoder_head_fast", "zero_shot"} == set(
-        expected
-    )
+    assert {
+        "train_baseline",
+        "train_bilstm",
+        "train_encoder_head",
+        "train_encoder_head_fast",
+        "train_distilled",
+        "train_stacked",
+        "zero_shot",
+    } == set(expected)
     for entry_point, strategy in expected.items():
         command = shlex.split(ENTRY_POINTS[entry_point]["command"])
         assert command[3] == "train" and command[command.index("--strategy") + 1] == strategy

@@ -66,3 +66,22 @@ def test_children_follow_a_parent_in_another_experiment(tiny_corpus, mlflow_stor
     child = mlflow.get_run(out["results"]["baseline"][0]["run_id"])
     assert out["parent_run_id"] == outer.info.run_id
     assert child.info.experiment_id == experiment_id
+
+
+def test_resume_adds_the_runs_of_a_second_part_to_the_same_experiment_run(tiny_corpus, mlflow_store):
+    """--resume RUN: an experiment run in parts (or interrupted) is one parent, so compare reads every arm."""
+    settings = {"seeds": 1, "quick": True, "corpus": tiny_corpus.root}
+    first = run_experiment(ExperimentConfig.load(settings | {"strategies": ["baseline"]}))
+    second = run_experiment(
+        ExperimentConfig.load(settings | {"strategies": ["bilstm"], "resume": first["parent_run_id"]})
+    )
+    assert second["parent_run_id"] == first["parent_run_id"]
+    children = mlflow.search_runs(
+        filter_string=f"tags.mlflow.parentRunId = '{first['parent_run_id']}'", output_format="list"
+    )
+    assert sorted(r.data.tags["strategy"] for r in children) == ["baseline", "bilstm"]
+    assert set(second["summary"]) == {"baseline", "bilstm"}  # the parent's headline covers both parts
+    assert mlflow.get_run(first["parent_run_id"]).data.metrics.keys() >= {
+        "baseline_test_p_at_5",
+        "bilstm_test_p_at_5",
+    }

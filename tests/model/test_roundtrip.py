@@ -27,13 +27,6 @@ def private_work_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def glove_handle(tmp_path_factory):
-    from scripts.export_glove_hub import export
-
-    return str(export(tmp_path_factory.mktemp("hub") / "glove", words=20_000))
-
-
-@pytest.fixture(scope="module")
 def data(tiny_corpus):
     """(one train shard, the vocabulary, a few test transcripts)."""
     train = tiny_corpus.split("ted", "train")
@@ -129,3 +122,37 @@ def test_hybrid_roundtrip(data, tmp_path):
     assert loaded.keyphrases.params() == suggester.params()
     assert isinstance(loaded.merge, LearnedMerge)
     assert loaded.closed.init_params() == BASELINE
+
+
+def test_distilled_roundtrip(data, tmp_path, glove_handle):
+    from tubetags.strategies.distilled import DistilledTagger
+
+    params = {
+        "seed": 4,
+        "teacher": {"encoder": glove_handle, "max_chunks": 2, "hidden_units": 16, "epochs": 2},
+        "teacher_epochs": 2,  # no validation split here: the teacher trains for as long as a refit's would
+        "folds": 2,
+        "label_weight": 0.3,
+        "unlabelled": False,
+        "max_features": 2000,
+        "vectorizer_sample": 100,
+        "hidden_units": 16,
+        "epochs": 2,
+        "batch_size": 16,
+    }
+    loaded = _roundtrip(DistilledTagger(**params), data, tmp_path)
+    assert {k: loaded.init_params()[k] for k in params if k != "teacher"} == {
+        k: v for k, v in params.items() if k != "teacher"
+    }
+    assert loaded.refit_params(3) | {"teacher": None} == loaded.init_params() | {"epochs": 3, "teacher": None}
+    assert loaded.encoder.path == tmp_path / "saved" / "encoder"  # the static vectors travel with the model
+
+
+def test_stacked_roundtrip_with_given_weights(data, tmp_path):
+    from tubetags.strategies.stacked import StackedTagger
+
+    members = {"baseline": BASELINE, "encoder_head_fast": {"hidden_units": 16, "epochs": 2}}
+    stacked = StackedTagger(seed=5, members=members, weights=[1.0, 0.5], bias=-2.0)
+    loaded = _roundtrip(stacked, data, tmp_path)
+    assert loaded.init_params()["members"]["baseline"] == {k: v for k, v in BASELINE.items() if k != "seed"}
+    assert loaded.refit_params(None)["weights"] == [1.0, 0.5] and loaded.refit_params(None)["bias"] == -2.0

@@ -19,13 +19,6 @@ CLIMATE = (
 ) * 12
 
 
-@pytest.fixture(scope="module")
-def glove_handle(tmp_path_factory):
-    from scripts.export_glove_hub import export
-
-    return str(export(tmp_path_factory.mktemp("hub") / "glove", words=20_000))
-
-
 @pytest.fixture(autouse=True)
 def private_work_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("TUBETAGS_WORK_DIR", str(tmp_path / "work"))

@@ -77,3 +77,29 @@ def choose_production(summary: Mapping[str, Mapping[str, Any]], latency_budget_m
             lost = "same P@5 but slower" if measured else "same P@5; ties are broken by name"
         lines.append(f"- {_describe(name, entry)} lost: {lost}.")
     return winner, "\n".join(lines)
+
+
+def challenger_wins(
+    challenger: Mapping[str, Any],
+    incumbent: Mapping[str, Any],
+    latency_budget_ms: float,
+    min_gain: float = 0.0,
+    names: tuple[str, str] = ("retrained", "production"),
+) -> tuple[bool, str]:
+    """Whether a retrained model replaces the served one, both scored on the same newest talks: the rule above for
+    two candidates, except that a tie goes to the challenger (it has seen newer data). A challenger over the latency
+    budget never replaces an incumbent within it; otherwise its mean P@5 must reach the incumbent's + `min_gain`
+    (0: not worse). Returns (promote, reason)."""
+    challenger_p5, incumbent_p5 = _p5(challenger)["mean"], _p5(incumbent)["mean"]
+    described = f"{_describe(names[0], challenger)} vs {_describe(names[1], incumbent)}"
+    latency, served_latency = _latency(challenger), _latency(incumbent)
+    if latency is not None and latency > latency_budget_ms and (served_latency or 0.0) <= latency_budget_ms:
+        return False, f"refused: {described}; the {names[0]} model is over the {latency_budget_ms:.0f} ms budget."
+    overlap = _p5(challenger)["high"] >= _p5(incumbent)["low"] and _p5(incumbent)["high"] >= _p5(challenger)["low"]
+    note = " (95% CIs overlap: the difference is not clear-cut)" if overlap else ""
+    if challenger_p5 >= incumbent_p5 + min_gain:
+        gain = challenger_p5 - incumbent_p5
+        return True, f"promoted: {described}; P@5 {gain:+.3f}, at least the required {min_gain:+.3f}{note}."
+    return False, (
+        f"refused: {described}; P@5 {challenger_p5 - incumbent_p5:+.3f} is below the required {min_gain:+.3f}{note}."
+    )

@@ -55,6 +55,18 @@ STRATEGIES: dict[str, Strategy] = {
             summary="(c, fast) static vectors distilled from the same encoder + in-house head",
         ),
         Strategy(
+            "distilled",
+            "tubetags.strategies.distilled:DistilledTagger",
+            "distilled",
+            summary="(c, distilled) TF-IDF + model2vec student trained on the MiniLM head's soft scores and the labels",
+        ),
+        Strategy(
+            "stacked",
+            "tubetags.strategies.stacked:StackedTagger",
+            "stacked",
+            summary="(e) stacked ensemble of the fast arms, weights fitted on validation",
+        ),
+        Strategy(
             "zero_shot",
             "tubetags.strategies.zero_shot:ZeroShotTagger",
             "zero-shot",

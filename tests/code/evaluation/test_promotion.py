@@ -1,10 +1,11 @@
-"""The promotion rule (tubetags.evaluation.promotion.choose_production) on hand-made summaries."""
+"""The promotion rule (tubetags.evaluation.promotion: choose_production, and challenger_wins for a retrained
+model against the served one) on hand-made summaries."""
 
 from __future__ import annotations
 
 import pytest
 
-from tubetags.evaluation.promotion import choose_production
+from tubetags.evaluation.promotion import challenger_wins, choose_production
 
 
 def entry(p5: float, p50: float | None, half: float = 0.01) -> dict:
@@ -55,3 +56,23 @@ def test_overlapping_cis_are_flagged():
 def test_empty_summary_is_an_error():
     with pytest.raises(ValueError):
         choose_production({}, 1000)
+
+
+def test_a_retrained_model_replaces_production_only_if_not_worse():
+    promote, reason = challenger_wins(entry(0.50, 10), entry(0.50, 10), 50)
+    assert promote and reason.startswith("promoted") and "+0.000" in reason  # a tie: it has seen newer data
+    promote, reason = challenger_wins(entry(0.48, 10, half=0.005), entry(0.52, 10, half=0.005), 50)
+    assert not promote and reason.startswith("refused") and "-0.040" in reason and "overlap" not in reason
+    promote, reason = challenger_wins(entry(0.51, 10, half=0.05), entry(0.52, 10, half=0.05), 50, min_gain=-0.02)
+    assert promote and "95% CIs overlap" in reason
+
+
+def test_a_retrained_model_must_beat_production_by_the_required_gain():
+    promote, reason = challenger_wins(entry(0.53, 10), entry(0.52, 10), 50, min_gain=0.02)
+    assert not promote and "below the required +0.020" in reason
+
+
+def test_a_retrained_model_over_the_budget_never_replaces_one_within_it():
+    promote, reason = challenger_wins(entry(0.70, 80), entry(0.50, 10), 50)
+    assert not promote and "over the 50 ms budget" in reason
+    assert challenger_wins(entry(0.70, 80), entry(0.50, 90), 50)[0]  # both over: quality decides
