@@ -97,6 +97,8 @@ def test_a_dropped_video_moves_the_bar_then_gives_editable_tags(page, stack, tmp
         assert state != "failed" and page.locator("#error").is_hidden(), page.inner_text("#error")
         assert time.monotonic() < deadline, (seen, (scratch / "worker.log").read_text()[-2000:])
         time.sleep(0.1)
+    # the chips and the last state come from the same poll: record where the job ended, too
+    seen.append((page.get_attribute("#job-state", "data-state") or "", 1.0))
 
     states = [state for state, _ in seen]
     assert "transcribing" in states and states[-1] in ("tagging", "done"), seen  # (queued: an idle worker is quick)
