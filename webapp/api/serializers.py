@@ -334,26 +334,40 @@ class TagsRequestSchema(OpenApiSerializerExtension):
         """As strict as the server (`read`): what it refuses with a 400 is outside the schema. What a schema cannot
         say (enough words, a supported script, a real subtitle file, an alias in this registry) is 404, 413, 415
         or 422, documented on the operation."""
-        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        properties = schema["properties"]
-        text_field = self.target.text_field
-        for name in ("title", "description"):
-            properties[name]["pattern"] = NO_NUL  # DRF refuses NUL characters in any text field
-        if text_field == "transcript":
-            properties["transcript"].update(
-                minLength=1, maxLength=settings.TUBETAGS_MAX_TRANSCRIPT_CHARS, pattern=NOT_BLANK_NO_NUL
-            )
-        else:
-            properties["file"] = {
-                "type": "string",
-                "format": "binary",
-                "description": properties["file"]["description"],
-            }
-        properties["model"]["pattern"] = ALIAS_PATTERN.pattern
-        properties["channel_history"] = history_schema(text_field == "transcript", properties["channel_history"])
-        schema["required"] = [text_field]
-        schema["additionalProperties"] = False
-        return schema
+        return strict_body_schema(
+            auto_schema,
+            self.target,
+            direction,
+            text_constraints={
+                "transcript": {
+                    "minLength": 1,
+                    "maxLength": settings.TUBETAGS_MAX_TRANSCRIPT_CHARS,
+                    "pattern": NOT_BLANK_NO_NUL,
+                }
+            },
+        )
+
+
+def strict_body_schema(
+    auto_schema: AutoSchema, target: Any, direction: Direction, text_constraints: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """One kind of request body (/api/tags, /api/jobs): its own text field required, no other field. A JSON body's
+    text field gets `text_constraints`; a form's `file` is binary."""
+    schema = auto_schema._map_serializer(target, direction, bypass_extensions=True)
+    properties = schema["properties"]
+    text_field = target.text_field
+    for name in ("title", "description"):
+        properties[name]["pattern"] = NO_NUL  # DRF refuses NUL characters in any text field
+    json_body = text_field in text_constraints
+    if json_body:
+        properties[text_field].update(text_constraints[text_field])
+    else:
+        properties["file"] = {"type": "string", "format": "binary", "description": properties["file"]["description"]}
+    properties["model"]["pattern"] = ALIAS_PATTERN.pattern
+    properties["channel_history"] = history_schema(json_body, properties["channel_history"])
+    schema["required"] = [text_field]
+    schema["additionalProperties"] = False
+    return schema
 
 
 def history_schema(json_body: bool, field: dict[str, Any]) -> dict[str, Any]:

@@ -21,14 +21,13 @@ from rest_framework.request import Request
 from api.errors import ApiError
 from api.model_cache import ALIAS_PATTERN, PRODUCTION, UnknownAlias, get_cache
 from api.serializers import (
-    NO_NUL,
     NOT_BLANK_NO_NUL,
     ModelInfo,
     ScoredTag,
     StrictCharField,
     TagsRequest,
     TagsUploadRequest,
-    history_schema,
+    strict_body_schema,
 )
 from pipelines import media, youtube_links
 
@@ -201,24 +200,9 @@ class JobRequestSchema(OpenApiSerializerExtension):
     priority = 1  # over api.serializers.TagsRequestSchema, which matches these subclasses too
 
     def map_serializer(self, auto_schema: AutoSchema, direction: Direction) -> dict[str, Any]:
-        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        properties = schema["properties"]
-        text_field = self.target.text_field
-        for name in ("title", "description"):
-            properties[name]["pattern"] = NO_NUL
-        if text_field == "url":
-            properties["url"].update(minLength=1, pattern=NOT_BLANK_NO_NUL)
-        else:
-            properties["file"] = {
-                "type": "string",
-                "format": "binary",
-                "description": properties["file"]["description"],
-            }
-        properties["model"]["pattern"] = ALIAS_PATTERN.pattern
-        properties["channel_history"] = history_schema(text_field == "url", properties["channel_history"])
-        schema["required"] = [text_field]
-        schema["additionalProperties"] = False
-        return schema
+        return strict_body_schema(
+            auto_schema, self.target, direction, text_constraints={"url": {"minLength": 1, "pattern": NOT_BLANK_NO_NUL}}
+        )
 
 
 class JobCreated(serializers.Serializer):
