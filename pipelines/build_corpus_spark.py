@@ -310,12 +310,16 @@ def leaked_rows(rows, threshold: float):
         .select(*[F.col(f"l.{k}").alias(f"l{k}") for k in keys], *[F.col(f"e.{k}").alias(f"e{k}") for k in keys])
         .distinct()
     )
-    fl = features.select(
-        *[F.col(k).alias(f"l{k}") for k in keys], F.col("features").alias("fl"), F.col("n").alias("n_l")
-    )
-    fe = features.select(
-        *[F.col(k).alias(f"e{k}") for k in keys], F.col("features").alias("fe"), F.col("n").alias("n_e")
-    )
+    sizes = features.select(*keys, "n")
+    n_l = sizes.select(*[F.col(k).alias(f"l{k}") for k in keys], F.col("n").alias("n_l"))
+    n_e = sizes.select(*[F.col(k).alias(f"e{k}") for k in keys], F.col("n").alias("n_e"))
+    # PPJoin's length filter, exact: cosine >= t needs the smaller set to hold >= t^2 of the larger (a hair looser
+    # for rounding). Half the candidate pairs of the real corpus fail it, and each pair that reaches the
+    # verification ships both shingle arrays (~28 kB): the shuffle that fills a disk first (docs/benchmarks.md).
+    long_enough = F.least("n_l", "n_e") >= F.greatest("n_l", "n_e") * (threshold * threshold * (1 - 1e-9))
+    pairs = pairs.join(n_l, [f"l{k}" for k in keys]).join(n_e, [f"e{k}" for k in keys]).where(long_enough)
+    fl = features.select(*[F.col(k).alias(f"l{k}") for k in keys], F.col("features").alias("fl"))
+    fe = features.select(*[F.col(k).alias(f"e{k}") for k in keys], F.col("features").alias("fe"))
     checked = (
         pairs.join(fl, [f"l{k}" for k in keys])
         .join(fe, [f"e{k}" for k in keys])
