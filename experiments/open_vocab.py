@@ -92,6 +92,7 @@ class OpenVocabConfig(JobConfig):
     history_orders: int = Field(5, ge=1, description="random within-channel orders the history is scored over")
     corpus: Path | None = Field(None, description="corpus folder (default: data/corpus)")
     out: Path = Field(Path("reports"), description="folder for open_vocab.md / open_vocab.json")
+    parent_run_id: str | None = Field(None, description="log as a child of this MLflow run (retrain's)")
 
 
 def closed_model_versions(alias: str) -> tuple[str, str]:
@@ -365,7 +366,14 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
         "examples": tests["examples"],
         "wall_seconds": wall,
     }
-    with mlflow.start_run(run_name=f"open_vocab-{config.closed_alias}") as active:
+    parent = config.parent_run_id
+    with mlflow.start_run(
+        run_name=f"open_vocab-{config.closed_alias}",
+        # A child run lives in its parent's experiment (retrain rebuilding a hybrid production inside its own run).
+        experiment_id=mlflow.get_run(parent).info.experiment_id if parent else None,
+        tags={"mlflow.parentRunId": parent} if parent else None,
+        nested=bool(parent),
+    ) as active:
         tracking.log_new_params(
             {
                 "closed_alias": config.closed_alias,

@@ -60,6 +60,10 @@ class RetrainConfig(JobConfig):
     rebuild_corpus: bool = Field(True, description="rebuild the corpus from the sources first")
     corpus: Path | None = Field(None, description="corpus folder (default: data/corpus)")
     out: Path = Field(Path("reports/retrain"), description="folder for retrain.md")
+    open_vocab: dict[str, Any] = Field(
+        default_factory=dict,
+        description="open-vocab settings for rebuilding a hybrid production (e.g. folds=2); its own defaults if none",
+    )
 
 
 def corpus_ids(corpus: Corpus) -> dict[str, set[str]]:
@@ -245,8 +249,13 @@ def retrain(config: RetrainConfig) -> dict[str, Any]:
             retrained_alias = "retrained"
             registry.set_alias(retrained_alias, final["version"])
             registry.set_alias(config.alias, final["version"])
-            wrapped = run_open_vocab(OpenVocabConfig.load({"closed_alias": retrained_alias, "corpus": corpus_dir}))
-            out["hybrid_version"] = str(wrapped.get("version"))
+            wrapped = run_open_vocab(
+                OpenVocabConfig.load(
+                    config.open_vocab
+                    | {"closed_alias": retrained_alias, "corpus": corpus_dir, "parent_run_id": run.info.run_id}
+                )
+            )
+            out["hybrid_version"], out["hybrid_run_id"] = str(wrapped.get("version")), wrapped["run_id"]
         else:
             registry.set_alias(config.alias, final["version"])
         return finish(config, out, "promoted", reason + f" `{config.alias}` -> version {final['version']}.")

@@ -31,6 +31,7 @@ from functools import reduce
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from data_contracts import RECORD_FIELDS, Rejection, validate_records
@@ -44,7 +45,14 @@ from pipelines.build_corpus import (
     vocabulary_info,
     write_manifest,
 )
-from pipelines.splits import SPLITS, binary_cosine, group_assignment, shingle_sets, split_sizes
+from pipelines.splits import (
+    SHINGLE_FEATURES,
+    SPLITS,
+    binary_cosine,
+    group_assignment,
+    shingle_sets,
+    split_sizes,
+)
 from tubetags import settings
 from tubetags import spark as sparkutil
 from tubetags.corpus import shard_name, write_shard
@@ -159,6 +167,34 @@ def shingles(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
                 "n": [len(f) for f in features],
             }  # fmt: skip
         )
+
+
+def prefix_limit(n: int, threshold: float) -> int:
+    """PPJoin's prefix: a pair with cosine >= t shares one of each side's n - ceil(t^2 n) + 1 rarest features; the
+    ceiling is taken a hair low, so that rounding can only lengthen the prefix (more candidates, none missed)."""
+    return n - max(math.floor(n * (threshold * threshold * (1 - 1e-9))), 1) + 1
+
+
+def prefixes(frequency: np.ndarray, threshold: float) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """mapInPandas: each transcript's prefix features, rarest first (ties: the smaller id), one row each.
+    `frequency`: every feature's document frequency (the feature space is bounded: 16 MB as int32), shipped with
+    the function (PySpark broadcasts a large one; Spark Connect sends it in the plan: no SparkContext needed)."""
+
+    def run(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        df = frequency
+        for frame in frames:
+            out: dict[str, list] = {name: [] for name in ("_d", "_src", "_pos", "_rank", "f")}
+            for d, src, pos, rank, features in zip(
+                frame["_d"], frame["_src"], frame["_pos"], frame["_rank"], frame["features"]
+            ):
+                ids = np.asarray(features, dtype=np.int64)
+                kept = ids[np.lexsort((ids, df[ids]))][: prefix_limit(len(ids), threshold)]
+                for name, value in (("_d", d), ("_src", src), ("_pos", pos), ("_rank", rank)):
+                    out[name] += [value] * len(kept)
+                out["f"] += kept.tolist()
+            yield pd.DataFrame(out)
+
+    return run
 
 
 def similarities(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -292,17 +328,15 @@ def leaked_rows(rows, threshold: float):
         .where(F.col("n") > 0)
         .persist()
     )
-    tokens = features.select(*keys, "_rank", "n", F.explode("features").alias("f"))
-    frequency = tokens.groupBy("f").agg(F.count("*").alias("df"))
-    # PPJoin's prefix: a pair with cosine >= t shares one of each side's n - ceil(t^2 n) + 1 rarest features; the
-    # ceiling is taken a hair low, so that rounding can only lengthen the prefix (more candidates, none missed).
-    limit = F.col("n") - F.greatest(F.floor(F.col("n") * (threshold * threshold * (1 - 1e-9))), F.lit(1)) + 1
-    ordered = Window.partitionBy(*keys).orderBy("df", "f")
-    prefix = (
-        tokens.join(frequency, "f")
-        .withColumn("k", F.row_number().over(ordered))
-        .where(F.col("k") <= limit)
-        .select(*keys, "_rank", "f")
+    # Every feature's document frequency, aggregated where the features are (Spark combines per partition before
+    # it shuffles) and shipped to every task: the feature space is bounded. Each transcript then picks its own
+    # prefix. Joining every (transcript, feature) row with the frequencies and ranking them in a window shuffled
+    # ~50 M rows at 8x this corpus and filled a disk (docs/benchmarks.md).
+    counted = features.select(F.explode("features").alias("f")).groupBy("f").count().toPandas()
+    frequency = np.zeros(SHINGLE_FEATURES, dtype=np.int32)
+    frequency[counted["f"].to_numpy()] = counted["count"].to_numpy()
+    prefix = features.select(*keys, "_rank", "features").mapInPandas(
+        prefixes(frequency, threshold), "_d int, _src int, _pos long, _rank int, f int"
     )
     later, earlier = prefix.alias("l"), prefix.alias("e")
     pairs = (
@@ -310,12 +344,16 @@ def leaked_rows(rows, threshold: float):
         .select(*[F.col(f"l.{k}").alias(f"l{k}") for k in keys], *[F.col(f"e.{k}").alias(f"e{k}") for k in keys])
         .distinct()
     )
-    fl = features.select(
-        *[F.col(k).alias(f"l{k}") for k in keys], F.col("features").alias("fl"), F.col("n").alias("n_l")
-    )
-    fe = features.select(
-        *[F.col(k).alias(f"e{k}") for k in keys], F.col("features").alias("fe"), F.col("n").alias("n_e")
-    )
+    sizes = features.select(*keys, "n")
+    n_l = sizes.select(*[F.col(k).alias(f"l{k}") for k in keys], F.col("n").alias("n_l"))
+    n_e = sizes.select(*[F.col(k).alias(f"e{k}") for k in keys], F.col("n").alias("n_e"))
+    # PPJoin's length filter, exact: cosine >= t needs the smaller set to hold >= t^2 of the larger (a hair looser
+    # for rounding). Half the candidate pairs of the real corpus fail it, and each pair that reaches the
+    # verification ships both shingle arrays (~28 kB): the shuffle that fills a disk first (docs/benchmarks.md).
+    long_enough = F.least("n_l", "n_e") >= F.greatest("n_l", "n_e") * (threshold * threshold * (1 - 1e-9))
+    pairs = pairs.join(n_l, [f"l{k}" for k in keys]).join(n_e, [f"e{k}" for k in keys]).where(long_enough)
+    fl = features.select(*[F.col(k).alias(f"l{k}") for k in keys], F.col("features").alias("fl"))
+    fe = features.select(*[F.col(k).alias(f"e{k}") for k in keys], F.col("features").alias("fe"))
     checked = (
         pairs.join(fl, [f"l{k}" for k in keys])
         .join(fe, [f"e{k}" for k in keys])

@@ -57,10 +57,18 @@ def split_sizes(n: int, valid_share: float, test_share: float) -> tuple[int, int
     return n - n_valid - n_test, n_valid, n_test
 
 
+SHINGLE_FEATURES = 2**22  # hashed shingle ids are below this
+
+
 def shingle_matrix(texts: Sequence[str | None]):
-    """Word 5-gram shingles, hashed into 2**22 binary features, each row L2-normalised (sparse)."""
+    """Word 5-gram shingles, hashed into SHINGLE_FEATURES binary features, each row L2-normalised (sparse)."""
     vectorizer = HashingVectorizer(
-        ngram_range=(5, 5), binary=True, norm="l2", alternate_sign=False, n_features=2**22, lowercase=True
+        ngram_range=(5, 5),
+        binary=True,
+        norm="l2",
+        alternate_sign=False,
+        n_features=SHINGLE_FEATURES,
+        lowercase=True,
     )
     return vectorizer.transform([t or "" for t in texts])
 

@@ -1,7 +1,8 @@
 """Spark benchmark: the corpus build and batch tagging, one process vs Spark local[2].
 
-1. build: the source files repeated `--scale` times (each copy with its own ids; 64 by default), built by the local
-   engine and by `--engine spark --master local[2]`, each in a fresh process;
+1. build: the source files repeated `--scale` times (each copy with its own ids and its transcript's words shuffled,
+   so that copies are not near-duplicates of each other; `--exact-copies` keeps them; 64 by default), built by the
+   local engine and by `--engine spark --master local[2]`, each in a fresh process;
 2. tagging: `--transcripts` corpus transcripts (repeated to that many) tagged by one process calling the pyfunc's
    `predict` in batches, and by the batch_tag job (`spark_udf`, local[2]), each in a fresh process.
 
@@ -23,6 +24,7 @@ import argparse
 import gzip
 import json
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -79,8 +81,17 @@ def measured(command: list[str], env: dict[str, str] | None = None, memory_gb: f
     return result
 
 
-def repeated_sources(target: Path, scale: int) -> tuple[Path, int]:
-    """The two source files with every row repeated `scale` times, each copy with its own video id."""
+def shuffled_words(text: str, seed: int) -> str:
+    words = text.split()
+    random.Random(seed).shuffle(words)
+    return " ".join(words)
+
+
+def repeated_sources(target: Path, scale: int, exact: bool = False) -> tuple[Path, int]:
+    """The two source files with every row repeated `scale` times, each copy with its own video id and (unless
+    `exact`) its transcript's words shuffled: the same words, lengths, languages and tags, but not a near-duplicate
+    of the original. Exact copies make every rare shingle shared by `scale` transcripts, so the leakage check's
+    candidate pairs grow with the square of the scale, as no corpus of distinct videos does."""
     target.mkdir(parents=True, exist_ok=True)
     rows = 0
     for name, id_column in (("ted", "talk_id"), ("youtube", "video_id")):
@@ -89,6 +100,8 @@ def repeated_sources(target: Path, scale: int) -> tuple[Path, int]:
         for n in range(scale):
             copy = source.copy()
             copy[id_column] = copy[id_column] + (f"-r{n}" if n else "")
+            if n and not exact:
+                copy["transcript"] = [shuffled_words(t, n * len(copy) + i) for i, t in enumerate(copy["transcript"])]
             copies.append(copy)
         frame = pd.concat(copies, ignore_index=True)
         rows += len(frame)
@@ -97,8 +110,8 @@ def repeated_sources(target: Path, scale: int) -> tuple[Path, int]:
     return target, rows
 
 
-def bench_build(scale: int, work: Path, local_memory_gb: float) -> dict[str, dict[str, Any]]:
-    data, rows = repeated_sources(work / f"sources-{scale}x", scale)
+def bench_build(scale: int, work: Path, local_memory_gb: float, exact: bool = False) -> dict[str, dict[str, Any]]:
+    data, rows = repeated_sources(work / f"sources-{scale}x", scale, exact)
     env = {"TUBETAGS_DATA_DIR": str(data), "TUBETAGS_WORK_DIR": str(work / "work")}  # no collected/ videos
     out = {}
     for engine, extra in (("local", []), ("spark", ["--master", "local[2]"])):
@@ -182,6 +195,7 @@ def main() -> None:
     parser.add_argument("--model-uri", default="models:/tubetags@production")
     parser.add_argument("--corpus", type=Path, default=settings.corpus_dir())
     parser.add_argument("--local-memory-gb", type=float, default=12, help="address-space cap of the local build")
+    parser.add_argument("--exact-copies", action="store_true", help="copies keep their transcripts word for word")
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--skip-tagging", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -193,7 +207,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_spark_") as tmp:
         work = Path(tmp)
         if not args.skip_build:
-            build = bench_build(args.scale, work, args.local_memory_gb)
+            build = bench_build(args.scale, work, args.local_memory_gb, args.exact_copies)
             if "failed" in build["local"]:
                 ratios.append("build_rows_per_s_ratio=inf(local failed)")
             else:

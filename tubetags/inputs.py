@@ -80,7 +80,7 @@ def parse_history(value: Any) -> tuple[PastVideo, ...]:
     out = []
     for i, item in enumerate(value[-MAX_HISTORY:]):
         if isinstance(item, PastVideo):
-            out.append(item)
+            out.append(PastVideo(item.title, item.tags[:MAX_HISTORY_TAGS]))
             continue
         if not isinstance(item, Mapping):
             raise ValueError(f"channel_history[{i}] must be an object with title and tags")

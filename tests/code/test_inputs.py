@@ -5,6 +5,7 @@ import pytest
 from tubetags.inputs import (
     DESCRIPTION_LINES,
     MAX_HISTORY,
+    MAX_HISTORY_TAGS,
     PastVideo,
     Video,
     description_opening,
@@ -50,6 +51,10 @@ def test_channel_history_from_a_list_or_its_json():
     assert parse_history(None) == parse_history("") == parse_history(float("nan")) == ()
     many = [{"title": str(i), "tags": []} for i in range(MAX_HISTORY + 5)]
     assert [v.title for v in parse_history(many)][:1] == ["5"]  # the most recent MAX_HISTORY
+    # PastVideo items (the API's own parse) are held to the same limits as their JSON form.
+    long = (PastVideo("t", tuple(f"tag {i}" for i in range(MAX_HISTORY_TAGS + 5))),)
+    assert parse_history(long) == parse_history(history_json(long))
+    assert len(parse_history(long)[0].tags) == MAX_HISTORY_TAGS
 
 
 @pytest.mark.parametrize(

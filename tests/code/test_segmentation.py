@@ -39,6 +39,8 @@ def test_words_join_without_spaces_only_between_han():
         (CHINESE, None),
         ("today we bake bread", None),
         ("오늘은 빵을 만들어요", None),  # Korean is written with spaces
+        ("today we bake bread " * 3 + "パンを作ります", None),  # some kana, under UNSUPPORTED_SHARE of the letters
+        ("パンを作ります。" * 3 + "today we bake", "Japanese"),
     ],
 )
 def test_unsupported_scripts_are_named(text, script):

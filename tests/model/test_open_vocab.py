@@ -10,6 +10,7 @@ import pytest
 from experiments.open_vocab import OPEN_VOCAB_ALIAS, OpenVocabConfig, choose_default, run
 from experiments.train import TrainConfig, train
 from tubetags import registry
+from tubetags.inputs import parse_history
 from tubetags.tags import youtube_tag_length
 
 pytestmark = pytest.mark.slow
@@ -76,6 +77,13 @@ def test_hybrid_is_fitted_scored_on_both_datasets_registered_and_serves_sourced_
         params={"k": 10},
     )
     assert len(told["tags"][0]) == 10 and set(told["sources"][0]) <= {"closed", "transcript", "history"}
+    # The web app ranks our own models in process, skipping the pyfunc's frames: the same answer as the pyfunc.
+    in_process = registry.load_served_model(registry.model_uri(OPEN_VOCAB_ALIAS)).predict_with_sources(
+        [text], 10, "Raspberry Pi home server", None, parse_history(history)
+    )[0]
+    assert [t for t, _, _ in in_process] == list(told["tags"][0])
+    assert [src for _, _, src in in_process] == list(told["sources"][0])
+    assert [s for _, s, _ in in_process] == pytest.approx(list(told["scores"][0]))
     assert any(name.endswith("+history") for name in served.merge.models)  # the history's merge travels with it
 
 

@@ -92,3 +92,31 @@ def test_retrain_promotes_or_refuses_and_says_why(sources, mlflow_store, tmp_pat
     assert f"Retrained from version {production}: on the " in new.description  # the UI says why it was made
     # The drift alarm came before this production: it no longer triggers anything.
     assert _retrain(corpus, tmp_path, min_new_videos=10)["decision"] == "skipped"
+
+
+def test_retrain_rebuilds_a_hybrid_production_around_the_new_closed_model(sources, mlflow_store, tmp_path):
+    from experiments.open_vocab import OPEN_VOCAB_ALIAS, OpenVocabConfig
+    from experiments.open_vocab import run as run_open_vocab
+
+    corpus = tmp_path / "corpus"
+    build(BuildConfig.load({"output": corpus, "track": False, "min_tag_freq": 3}))
+    closed = train(TrainConfig.load({"strategy": "baseline", "quick": True, "corpus": corpus}))["version"]
+    registry.set_alias(registry.PRODUCTION, closed)
+    # Small open-vocab settings (as its own test's), used again when retrain rebuilds the hybrid.
+    light = {"folds": 2, "history_orders": 1, "ablation": False, "loco": False, "out": tmp_path / "open_vocab"}
+    hybrid = run_open_vocab(OpenVocabConfig.load(light | {"corpus": corpus, "promote": False}))["version"]
+    registry.set_alias(registry.PRODUCTION, hybrid)  # production serves the hybrid, whatever the rule said
+
+    sources(BATCH)
+    promoted = _retrain(corpus, tmp_path, min_new_videos=BATCH, min_gain=-1.0, open_vocab=light)
+    assert promoted["decision"] == "promoted"
+    # The challenger was production's closed part, scored against it; then the hybrid was rebuilt around the new one.
+    assert promoted["served_closed_version"] == str(closed) and promoted["strategy"] == "baseline"
+    new_closed, new_hybrid = promoted["new_version"], promoted["hybrid_version"]
+    assert new_hybrid not in (str(hybrid), new_closed)
+    assert registry.aliases()[OPEN_VOCAB_ALIAS] == new_hybrid
+    assert registry.aliases()[registry.PRODUCTION] in (new_hybrid, new_closed)  # open-vocab's own rule decides
+    assert f"Closed model: version {new_closed}" in registry.version_behind(OPEN_VOCAB_ALIAS).description
+    assert registry.load_version_predictor(new_hybrid).closed is not None
+    # The rebuild is logged as a child of the retrain run (it used to fail: a second top-level run inside one).
+    assert mlflow.get_run(promoted["hybrid_run_id"]).data.tags["mlflow.parentRunId"] == promoted["run_id"]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from tubetags.segmentation import words_of
+from tubetags.segmentation import split_han, words_of_text
 
 _WORD = re.compile(r"[^\W_]+(?:[+#]+|(?:['’-][^\W_]+)*)", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")
@@ -41,7 +41,7 @@ def _fold(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return [_fold(w) for w in words_of(_WORD.findall(text))]  # Chinese cut into words
+    return [_fold(w) for w in words_of_text(text, _WORD.findall(text))]  # Chinese cut into words
 
 
 def segments_from_text(text: str, size: int = SEGMENT_WORDS) -> list[Segment]:
@@ -112,7 +112,9 @@ def find_evidence(tag: str, segments: Sequence[Segment] | Sequence[IndexedSegmen
             best, best_score = item.segment, score
     if best is None or best_score < 0.5:
         return None
-    first = next((m.start() for m in _WORD.finditer(best.text) if unique & set(words(m.group()))), 0)
+    first = next(
+        (m.start() for m in _WORD.finditer(best.text) if any(_fold(w) in unique for w in split_han(m.group()))), 0
+    )
     return Evidence(_clip(best.text, first), best.start_s)
 
 

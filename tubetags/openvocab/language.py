@@ -17,7 +17,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 log = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "en"  # for a text with no letters at all: the corpus is English
-DETECT_CHARS = 2000  # enough for a stable answer (~1 ms); identification is linear in the length
+DETECT_CHARS = 1000  # same answer as 2,000 on all 2,978 corpus transcripts, at 0.6 vs 1.1 ms: linear in the length
 
 # Words of speech that carry no topic in each language: frequent in transcripts, useless as tags.
 # Multi-word fillers ('you know', 'kind of', 'sort of', 'i mean') are covered too: each of their words is

@@ -50,3 +50,14 @@ def test_indexed_segments_give_the_same_evidence_as_plain_ones():
     for tag in ("robots", "solar panel", "tree", "water robots", "unrelated words", "the"):
         assert find_evidence(tag, indexed) == find_evidence(tag, segments)
     assert find_evidence("solar panel", indexed).passage.startswith("Solar panels")
+
+
+def test_chinese_segments_are_cut_into_words_for_evidence():
+    cues = [
+        Segment("今天我们来做面包。", 1.0),
+        Segment("首先把面粉和水混合。", 4.0),
+        Segment("Then we use Docker.", 9.0),
+    ]
+    assert find_evidence("面粉", cues).start_s == 4.0
+    assert find_evidence("docker", cues).start_s == 9.0
+    assert find_evidence("量子", cues) is None
