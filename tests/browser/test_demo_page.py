@@ -6,6 +6,7 @@ Set TUBETAGS_SCREENSHOT_DIR to keep the screenshots.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -58,14 +59,15 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1000, "height": 900})
-    context.set_default_timeout(60_000)  # the 2 CPUs are shared; be patient, not flaky
+@contextlib.contextmanager
+def watched_page(browser, url: str, height: int, timeout_ms: int):
+    """A page at `url` that fails the test on any JS error or console error (CSP violations among them); the
+    expected 4xx answers are not page faults."""
+    context = browser.new_context(viewport={"width": 1000, "height": height})
+    context.set_default_timeout(timeout_ms)  # the 2 CPUs are shared; be patient, not flaky
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    # Console errors (CSP violations among them); the expected 4xx answers are not page faults.
     page.on(
         "console",
         lambda msg: (
@@ -74,10 +76,16 @@ def page(browser, server):
             else None
         ),
     )
-    page.goto(server + "/")
+    page.goto(url)
     yield page
     context.close()
     assert not errors, errors  # no JS errors, no CSP violations
+
+
+@pytest.fixture
+def page(browser, server):
+    with watched_page(browser, server + "/", 900, 60_000) as opened:
+        yield opened
 
 
 def screenshot(page, tmp_path, name):

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_demo_page import CHROMIUM, REPO, browser  # noqa: F401  (the browser fixture)
+from test_demo_page import CHROMIUM, REPO, browser, watched_page  # noqa: F401  (the browser fixture)
 
 from tubetags.tags import youtube_tag_length
 
@@ -53,23 +53,8 @@ def stack(tmp_path_factory):
 @pytest.fixture
 def page(browser, stack):  # noqa: F811
     base, _ = stack
-    context = browser.new_context(viewport={"width": 1000, "height": 1100})
-    context.set_default_timeout(120_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "console",
-        lambda msg: (
-            errors.append(msg.text)
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.goto(base + "/")
-    yield page
-    context.close()
-    assert not errors, errors  # no JS errors, no CSP violations
+    with watched_page(browser, base + "/", 1100, 120_000) as opened:
+        yield opened
 
 
 def screenshot_dir(tmp_path: Path) -> Path:
