@@ -366,14 +366,7 @@ def run(config: OpenVocabConfig) -> dict[str, Any]:
         "examples": tests["examples"],
         "wall_seconds": wall,
     }
-    parent = config.parent_run_id
-    with mlflow.start_run(
-        run_name=f"open_vocab-{config.closed_alias}",
-        # A child run lives in its parent's experiment (retrain rebuilding a hybrid production inside its own run).
-        experiment_id=mlflow.get_run(parent).info.experiment_id if parent else None,
-        tags={"mlflow.parentRunId": parent} if parent else None,
-        nested=bool(parent),
-    ) as active:
+    with tracking.start_run(f"open_vocab-{config.closed_alias}", config.parent_run_id) as active:
         tracking.log_new_params(
             {
                 "closed_alias": config.closed_alias,

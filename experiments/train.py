@@ -102,14 +102,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     seeded = {} if predictor_class(strategy).deterministic else {"seed": config.seed}
     predictor = build_predictor(strategy, **seeded, **config.params)
     tags = {"strategy": strategy, "seed": str(config.seed), "dataset": dataset}
-    parent = config.parent_run_id
-    if parent:
-        tags["mlflow.parentRunId"] = parent
-    # A child run lives in its parent's experiment, whatever experiment is selected.
-    experiment_id = mlflow.get_run(parent).info.experiment_id if parent else None
-    with mlflow.start_run(
-        run_name=f"{strategy}-seed{config.seed}", tags=tags, experiment_id=experiment_id, nested=bool(parent)
-    ) as run:
+    with tracking.start_run(f"{strategy}-seed{config.seed}", config.parent_run_id, tags) as run:
         tracking.log_new_params(
             {
                 "strategy": strategy,

@@ -176,20 +176,21 @@ def prefix_limit(n: int, threshold: float) -> int:
 
 
 def prefixes(frequency: np.ndarray, threshold: float) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    """mapInPandas: each transcript's prefix features, rarest first (ties: the smaller id), one row each.
+    """mapInPandas: each transcript's prefix features, rarest first (ties: the smaller id), one row each, with the
+    transcript's feature count `n` (the length filter reads it from the pairs).
     `frequency`: every feature's document frequency (the feature space is bounded: 16 MB as int32), shipped with
     the function (PySpark broadcasts a large one; Spark Connect sends it in the plan: no SparkContext needed)."""
 
     def run(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         df = frequency
         for frame in frames:
-            out: dict[str, list] = {name: [] for name in ("_d", "_src", "_pos", "_rank", "f")}
+            out: dict[str, list] = {name: [] for name in ("_d", "_src", "_pos", "_rank", "n", "f")}
             for d, src, pos, rank, features in zip(
                 frame["_d"], frame["_src"], frame["_pos"], frame["_rank"], frame["features"]
             ):
                 ids = np.asarray(features, dtype=np.int64)
                 kept = ids[np.lexsort((ids, df[ids]))][: prefix_limit(len(ids), threshold)]
-                for name, value in (("_d", d), ("_src", src), ("_pos", pos), ("_rank", rank)):
+                for name, value in (("_d", d), ("_src", src), ("_pos", pos), ("_rank", rank), ("n", len(ids))):
                     out[name] += [value] * len(kept)
                 out["f"] += kept.tolist()
             yield pd.DataFrame(out)
@@ -336,22 +337,24 @@ def leaked_rows(rows, threshold: float):
     frequency = np.zeros(SHINGLE_FEATURES, dtype=np.int32)
     frequency[counted["f"].to_numpy()] = counted["count"].to_numpy()
     prefix = features.select(*keys, "_rank", "features").mapInPandas(
-        prefixes(frequency, threshold), "_d int, _src int, _pos long, _rank int, f int"
+        prefixes(frequency, threshold), "_d int, _src int, _pos long, _rank int, n int, f int"
     )
     later, earlier = prefix.alias("l"), prefix.alias("e")
-    pairs = (
-        later.join(earlier, (F.col("l.f") == F.col("e.f")) & (F.col("l._rank") > F.col("e._rank")))
-        .select(*[F.col(f"l.{k}").alias(f"l{k}") for k in keys], *[F.col(f"e.{k}").alias(f"e{k}") for k in keys])
-        .distinct()
-    )
-    sizes = features.select(*keys, "n")
-    n_l = sizes.select(*[F.col(k).alias(f"l{k}") for k in keys], F.col("n").alias("n_l"))
-    n_e = sizes.select(*[F.col(k).alias(f"e{k}") for k in keys], F.col("n").alias("n_e"))
     # PPJoin's length filter, exact: cosine >= t needs the smaller set to hold >= t^2 of the larger (a hair looser
     # for rounding). Half the candidate pairs of the real corpus fail it, and each pair that reaches the
-    # verification ships both shingle arrays (~28 kB): the shuffle that fills a disk first (docs/benchmarks.md).
+    # verification ships both shingle arrays (~28 kB) (docs/benchmarks.md).
     long_enough = F.least("n_l", "n_e") >= F.greatest("n_l", "n_e") * (threshold * threshold * (1 - 1e-9))
-    pairs = pairs.join(n_l, [f"l{k}" for k in keys]).join(n_e, [f"e{k}" for k in keys]).where(long_enough)
+    pairs = (
+        later.join(earlier, (F.col("l.f") == F.col("e.f")) & (F.col("l._rank") > F.col("e._rank")))
+        .select(
+            *[F.col(f"l.{k}").alias(f"l{k}") for k in keys],
+            *[F.col(f"e.{k}").alias(f"e{k}") for k in keys],
+            F.col("l.n").alias("n_l"),
+            F.col("e.n").alias("n_e"),
+        )
+        .distinct()
+        .where(long_enough)
+    )
     fl = features.select(*[F.col(k).alias(f"l{k}") for k in keys], F.col("features").alias("fl"))
     fe = features.select(*[F.col(k).alias(f"e{k}") for k in keys], F.col("features").alias("fe"))
     checked = (

@@ -39,6 +39,17 @@ class Video:
     description: str | None = None
     history: tuple[PastVideo, ...] = field(default_factory=tuple)
 
+    @classmethod
+    def given(cls, transcript: Any, title: Any = None, description: Any = None, history: Any = None) -> Video:
+        """A video from what a caller gave (the API, a DataFrame row): a title or description that is not a
+        non-empty string is absent; the history as `parse_history` reads it."""
+        return cls(
+            str(transcript),
+            title if isinstance(title, str) and title else None,
+            description if isinstance(description, str) and description else None,
+            parse_history(history),
+        )
+
     @property
     def setting(self) -> str:
         """Which text inputs it has: `transcript`, `title`, or `description` (title and/or description)."""

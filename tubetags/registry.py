@@ -31,7 +31,7 @@ from mlflow.types.schema import Array
 from typing_extensions import override
 
 from tubetags import settings
-from tubetags.inputs import PastVideo, Video, history_json, parse_history
+from tubetags.inputs import PastVideo, Video, history_json
 from tubetags.predictor import Ranked, Sourced, TagPredictor, load_predictor, sourced_to_frame
 from tubetags.strategies import STRATEGIES
 from tubetags.text import normalise_transcript
@@ -84,13 +84,8 @@ class PyfuncTagger(PythonModel):
             for c in ("title", "description", "channel_history")
         }
         videos = [
-            Video(
-                transcript,
-                title if isinstance(title, str) else None,
-                description if isinstance(description, str) else None,
-                parse_history(history),
-            )
-            for transcript, title, description, history in zip(
+            Video.given(*row)
+            for row in zip(
                 model_input["transcript"].tolist(), column["title"], column["description"], column["channel_history"]
             )
         ]
@@ -364,9 +359,8 @@ class ServedModel:
         if self.tagger is not None:
             # Our own models rank in process: the pyfunc's round trip (a DataFrame in, the signature check, a
             # DataFrame out) cost ~4.5 of the ~22 ms of CPU a new transcript cost the served default. The same
-            # videos as PyfuncTagger.predict builds from its columns; tests check both paths agree.
-            history = parse_history(list(channel_history))
-            videos = [Video(str(t), title or None, description or None, history) for t in transcripts]
+            # videos as PyfuncTagger.predict builds from its columns (Video.given); a test checks both paths agree.
+            videos = [Video.given(t, title, description, list(channel_history)) for t in transcripts]
             return [[(str(t), float(s), str(src)) for t, s, src in row] for row in self.tagger.rank(videos, k)]
         import pandas as pd
 

@@ -117,6 +117,22 @@ def log_corpus_inputs(corpus: Corpus, dataset: str, fit_splits: Sequence[str]) -
         mlflow.log_input(corpus_split_dataset(corpus, dataset, split), context=context)
 
 
+def start_run(run_name: str, parent_run_id: str | None = None, tags: dict[str, str] | None = None) -> Any:
+    """`mlflow.start_run`; with `parent_run_id`, a child of that run, in its parent's experiment whatever
+    experiment is selected (train's runs under an experiment, open-vocab's under retrain)."""
+    import mlflow
+
+    tags = dict(tags or {})
+    if parent_run_id:
+        tags["mlflow.parentRunId"] = parent_run_id
+    return mlflow.start_run(
+        run_name=run_name,
+        tags=tags or None,
+        experiment_id=mlflow.get_run(parent_run_id).info.experiment_id if parent_run_id else None,
+        nested=bool(parent_run_id),
+    )
+
+
 def log_new_params(params: dict) -> None:
     """Log params the active run does not have yet.
 
