@@ -153,6 +153,9 @@ def apply_rules(rules: dict[int, TagRules]):
     return run
 
 
+PARTITION_BYTES = 8 * 2**20  # of compressed input per partition: ~30 MB of transcripts (a few thousand records)
+
+
 def shingles(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     """mapInPandas: each transcript's hashed shingle features (the local engine's)."""
     for frame in frames:
@@ -208,7 +211,8 @@ def similarities(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
 
 
 def read_raw(spark, source_files: dict[str, Path]):
-    """(dataset index, adapter, source index, DataFrame with `_pos`) for each input, in the local engine's order."""
+    """(dataset index, adapter, source index, DataFrame with `_pos`, file bytes) for each input, in the local
+    engine's order."""
     from pyspark.sql import functions as F
 
     def positioned(df):
@@ -219,13 +223,13 @@ def read_raw(spark, source_files: dict[str, Path]):
         return spark.read.csv(str(path), header=True, multiLine=True, escape='"', inferSchema=False)
 
     inputs = [
-        (0, "ted", 0, positioned(csv(source_files["ted"]))),
-        (1, "youtube", 0, positioned(csv(source_files["youtube"]))),
+        (0, "ted", 0, positioned(csv(source_files["ted"])), source_files["ted"].stat().st_size),
+        (1, "youtube", 0, positioned(csv(source_files["youtube"])), source_files["youtube"].stat().st_size),
     ]
     collected = settings.work_dir() / "collected"
     if collected.exists():
         for i, path in enumerate(sources.collected_files(collected), start=1):
-            inputs.append((1, "collected", i, positioned(spark.read.parquet(str(path)))))
+            inputs.append((1, "collected", i, positioned(spark.read.parquet(str(path))), path.stat().st_size))
     return inputs
 
 
@@ -438,12 +442,18 @@ def build_spark(config: BuildConfig) -> dict[str, Any]:
 
     source_files = {name: settings.require_source_file(name) for name in settings.SOURCE_FILES}
     spark = sparkutil.session(config.master, "tubetags-build-corpus")
+    total_bytes = sum(path.stat().st_size for path in source_files.values())
+    # Partitions sized by the data, not only by the cores: at 64x the source files, four partitions per input held
+    # ~0.5 GB of transcripts each and a cached one no longer fit the 4 GB heap (docs/benchmarks.md).
+    tasks = 2 * sparkutil.default_parallelism(spark)
+    shuffle = max(int(spark.conf.get("spark.sql.shuffle.partitions")), math.ceil(total_bytes / PARTITION_BYTES))
+    spark.conf.set("spark.sql.shuffle.partitions", str(shuffle))
     inputs = read_raw(spark, source_files)
     parts = [
-        df.repartition(2 * sparkutil.default_parallelism(spark)).mapInPandas(
+        df.repartition(max(tasks, math.ceil(size / PARTITION_BYTES))).mapInPandas(
             check_records(adapter, d, src, config), CHECKED_DDL
         )
-        for d, adapter, src, df in inputs
+        for d, adapter, src, df, size in inputs
     ]
     checked = reduce(lambda a, b: a.unionByName(b), parts).persist(StorageLevel.MEMORY_AND_DISK)
     kept = checked.where(F.col("_stage").isNull())
