@@ -70,7 +70,8 @@ class StaticVectors:
             if len(self._pieces) >= _CACHE_MAX:
                 self._pieces.clear()
             ids: list[int] = []
-            for part in _PIECES.findall(_strip_accents(word.lower())):
+            lowered = word.lower()
+            for part in _PIECES.findall(lowered if lowered.isascii() else _strip_accents(lowered)):
                 ids += self._word_pieces(part)
             found = self._pieces[word] = tuple(ids)
         return found
