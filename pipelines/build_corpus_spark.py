@@ -10,7 +10,7 @@ need a whole dataset are made on the driver from what Spark counted.
 2. tag rules: Spark counts channel spellings, tag keys per channel and tag spellings; the driver turns the counts
    into `TagRules` (the local engine's), applied per record (`mapInPandas`), rule counts summed by Spark;
 3. splits: TED by date rank (a window over date and read order), YouTube by channel sizes (`group_assignment`);
-4. leakage: each transcript's hashed 5-gram shingles (`shingle_sets`, the local engine's features), candidates by
+4. leakage: each transcript's 5-gram shingles as 64-bit ids (`shingle_sets`, the local engine's), candidates by
    prefix filtering (a pair with cosine >= t must share one of each side's |x| - ceil(t^2|x|) + 1 rarest features)
    instead of comparing every pair, verified with the exact similarity (`binary_cosine`);
 5. shards: rows numbered per split in read order, one `write_shard` per group of `rows_per_shard` rows, written by
@@ -46,7 +46,7 @@ from pipelines.build_corpus import (
     write_manifest,
 )
 from pipelines.splits import (
-    SHINGLE_FEATURES,
+    SHINGLE_SKETCH,
     SPLITS,
     binary_cosine,
     group_assignment,
@@ -163,7 +163,7 @@ def shingles(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
                 "_src": frame["_src"],
                 "_pos": frame["_pos"],
                 "_rank": frame["_rank"],
-                "features": features,
+                "features": [f.tolist() for f in features],
                 "n": [len(f) for f in features],
             }  # fmt: skip
         )
@@ -175,21 +175,23 @@ def prefix_limit(n: int, threshold: float) -> int:
     return n - max(math.floor(n * (threshold * threshold * (1 - 1e-9))), 1) + 1
 
 
-def prefixes(frequency: np.ndarray, threshold: float) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    """mapInPandas: each transcript's prefix features, rarest first (ties: the smaller id), one row each, with the
-    transcript's feature count `n` (the length filter reads it from the pairs).
-    `frequency`: every feature's document frequency (the feature space is bounded: 16 MB as int32), shipped with
-    the function (PySpark broadcasts a large one; Spark Connect sends it in the plan: no SparkContext needed)."""
+def prefixes(sketch: np.ndarray, threshold: float) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """mapInPandas: each transcript's prefix features, rarest first, one row each, with the transcript's feature
+    count `n` (the length filter reads it from the pairs).
+    `sketch`: document frequencies summed per bucket of the 64-bit ids (`id & (SHINGLE_SKETCH - 1)`), an upper bound
+    of each shingle's frequency (16 MB as int32), shipped with the function (PySpark broadcasts a large one; Spark
+    Connect sends it in the plan: no SparkContext needed). The prefix is exact under any global order of the ids,
+    and (bucket count, id) is one; the sketch only keeps common shingles out of the prefixes."""
 
     def run(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        df = frequency
+        df = sketch
         for frame in frames:
             out: dict[str, list] = {name: [] for name in ("_d", "_src", "_pos", "_rank", "n", "f")}
             for d, src, pos, rank, features in zip(
                 frame["_d"], frame["_src"], frame["_pos"], frame["_rank"], frame["features"]
             ):
                 ids = np.asarray(features, dtype=np.int64)
-                kept = ids[np.lexsort((ids, df[ids]))][: prefix_limit(len(ids), threshold)]
+                kept = ids[np.lexsort((ids, df[ids & (SHINGLE_SKETCH - 1)]))][: prefix_limit(len(ids), threshold)]
                 for name, value in (("_d", d), ("_src", src), ("_pos", pos), ("_rank", rank), ("n", len(ids))):
                     out[name] += [value] * len(kept)
                 out["f"] += kept.tolist()
@@ -325,19 +327,20 @@ def leaked_rows(rows, threshold: float):
     keys = ["_d", "_src", "_pos"]
     features = (
         rows.select(*keys, "_rank", "transcript")
-        .mapInPandas(shingles, "_d int, _src int, _pos long, _rank int, features array<int>, n int")
+        .mapInPandas(shingles, "_d int, _src int, _pos long, _rank int, features array<long>, n int")
         .where(F.col("n") > 0)
         .persist()
     )
-    # Every feature's document frequency, aggregated where the features are (Spark combines per partition before
-    # it shuffles) and shipped to every task: the feature space is bounded. Each transcript then picks its own
-    # prefix. Joining every (transcript, feature) row with the frequencies and ranking them in a window shuffled
-    # ~50 M rows at 8x this corpus and filled a disk (docs/benchmarks.md).
-    counted = features.select(F.explode("features").alias("f")).groupBy("f").count().toPandas()
-    frequency = np.zeros(SHINGLE_FEATURES, dtype=np.int32)
-    frequency[counted["f"].to_numpy()] = counted["count"].to_numpy()
+    # Document frequencies in a bounded sketch, aggregated where the features are (Spark combines per partition
+    # before it shuffles) and shipped to every task; each transcript then picks its own prefix. Joining every
+    # (transcript, feature) row with exact frequencies and ranking them in a window shuffled ~50 M rows at 8x this
+    # corpus and filled a disk (docs/benchmarks.md).
+    bucket = F.col("f").bitwiseAND(SHINGLE_SKETCH - 1).alias("b")
+    counted = features.select(F.explode("features").alias("f")).select(bucket).groupBy("b").count().toPandas()
+    sketch = np.zeros(SHINGLE_SKETCH, dtype=np.int32)
+    sketch[counted["b"].to_numpy()] = counted["count"].to_numpy()
     prefix = features.select(*keys, "_rank", "features").mapInPandas(
-        prefixes(frequency, threshold), "_d int, _src int, _pos long, _rank int, n int, f int"
+        prefixes(sketch, threshold), "_d int, _src int, _pos long, _rank int, n int, f long"
     )
     later, earlier = prefix.alias("l"), prefix.alias("e")
     # PPJoin's length filter, exact: cosine >= t needs the smaller set to hold >= t^2 of the larger (a hair looser

@@ -8,7 +8,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import HashingVectorizer
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer
 
 SPLITS = ("train", "valid", "test")
 
@@ -57,26 +59,33 @@ def split_sizes(n: int, valid_share: float, test_share: float) -> tuple[int, int
     return n - n_valid - n_test, n_valid, n_test
 
 
-SHINGLE_FEATURES = 2**22  # hashed shingle ids are below this
+SHINGLE_SKETCH = 2**22  # buckets of the shingle-frequency sketch (build_corpus_spark), 16 MB as int32
+_SHINGLE_ANALYZER = CountVectorizer(ngram_range=(5, 5), lowercase=True).build_analyzer()
 
 
-def shingle_matrix(texts: Sequence[str | None]):
-    """Word 5-gram shingles, hashed into SHINGLE_FEATURES binary features, each row L2-normalised (sparse)."""
-    vectorizer = HashingVectorizer(
-        ngram_range=(5, 5),
-        binary=True,
-        norm="l2",
-        alternate_sign=False,
-        n_features=SHINGLE_FEATURES,
-        lowercase=True,
-    )
-    return vectorizer.transform([t or "" for t in texts])
+def shingle_sets(texts: Sequence[str | None]) -> list[np.ndarray]:
+    """Each text's word 5-gram shingles as sorted, distinct 64-bit ids (int64).
+
+    64 bits, not a hashed feature space: with 2^22 features a corpus of millions of shingles filled the space, so
+    unrelated transcripts shared ids, which inflated their similarity and defeated Spark's prefix filter
+    (docs/benchmarks.md). pandas' `hash_array` is SipHash with a fixed key: the same id in every process."""
+    out = []
+    for text in texts:
+        shingles = _SHINGLE_ANALYZER(text or "")
+        ids = pd.util.hash_array(np.asarray(shingles, dtype=object), categorize=False).view(np.int64)
+        out.append(np.unique(ids))
+    return out
 
 
-def shingle_sets(texts: Sequence[str | None]) -> list[list[int]]:
-    """Each text's set of hashed shingle features (sorted), as `shingle_matrix` has them."""
-    matrix = shingle_matrix(texts)
-    return [sorted(matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]].tolist()) for i in range(len(texts))]
+def shingle_matrix(texts: Sequence[str | None]) -> sparse.csr_matrix:
+    """Binary shingle vectors, each row L2-normalised (sparse): the dot product of two rows is their cosine."""
+    sets = shingle_sets(texts)
+    sizes = np.array([len(s) for s in sets])
+    ids = np.concatenate(sets) if sets else np.zeros(0, dtype=np.int64)
+    _, columns = np.unique(ids, return_inverse=True)  # one column per distinct shingle of these texts
+    data = np.repeat(1.0 / np.sqrt(np.maximum(sizes, 1)), sizes)
+    indptr = np.concatenate([[0], np.cumsum(sizes)])
+    return sparse.csr_matrix((data, columns, indptr), shape=(len(sets), int(columns.max(initial=-1)) + 1))
 
 
 def binary_cosine(overlap: int, n_a: int, n_b: int) -> float:
@@ -90,11 +99,11 @@ def binary_cosine(overlap: int, n_a: int, n_b: int) -> float:
 
 
 def near_duplicates(
-    texts: Sequence[str], splits: Sequence[str], threshold: float = 0.8
+    texts: Sequence[str], splits: Sequence[str], threshold: float = 0.8, chunk_rows: int = 2000
 ) -> list[tuple[int, int, float]]:
     """Pairs (i, j, similarity) with i in a later split than j and near-identical text.
 
-    Text is compared as sets of word 5-gram shingles (cosine of binary hashed vectors):
+    Text is compared as sets of word 5-gram shingles (cosine of binary vectors):
     identical transcripts score 1.0, a re-captioned copy with small edits stays above 0.8,
     two talks on the same topic stay far below it.
     """
@@ -107,8 +116,13 @@ def near_duplicates(
         earlier = np.flatnonzero(split_rank < later)
         if not len(rows) or not len(earlier):
             continue
-        sims = (matrix[rows] @ matrix[earlier].T).tocoo()
-        for r, c, v in zip(sims.row, sims.col, sims.data):
-            if v >= threshold:
-                pairs.append((int(rows[r]), int(earlier[c]), float(v)))
+        earlier_t = matrix[earlier].T.tocsr()
+        # A block of later rows at a time: the product of every pair (most of them small but non-zero: common
+        # phrases) would not fit in memory for a large corpus.
+        for start in range(0, len(rows), chunk_rows):
+            block = rows[start : start + chunk_rows]
+            sims = (matrix[block] @ earlier_t).tocoo()
+            keep = sims.data >= threshold
+            for r, c, v in zip(sims.row[keep], sims.col[keep], sims.data[keep]):
+                pairs.append((int(block[r]), int(earlier[c]), float(v)))
     return pairs

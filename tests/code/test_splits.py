@@ -1,6 +1,14 @@
+import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
-from pipelines.splits import chronological_split, group_split, near_duplicates
+import numpy as np
+
+from pipelines.splits import chronological_split, group_split, near_duplicates, shingle_sets
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_chronological_split_trains_on_the_past():
@@ -28,3 +36,24 @@ def test_near_duplicates_are_found_across_splits_only():
     pairs = near_duplicates(texts, splits, 0.8)
     assert {(i, j) for i, j, _ in pairs} == {(1, 0), (1, 3)}  # train copies of each other don't count
     assert all(s > 0.9 for _, _, s in pairs)
+
+
+def test_shingle_ids_are_64_bit_and_the_same_in_every_process():
+    text = " ".join(f"word{i}" for i in range(40))
+    (ids,) = shingle_sets([text])
+    assert len(ids) == 36 and ids.dtype == np.int64 and list(ids) == sorted(set(ids))
+    # Spark's workers hash in other processes: the ids must not depend on Python's per-process hash seed.
+    script = f"from pipelines.splits import shingle_sets; print(shingle_sets([{text!r}])[0].tolist())"
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == str(ids.tolist())
+
+
+def test_near_duplicates_are_the_same_whatever_the_block_of_rows():
+    base = [" ".join(f"t{j}w{i}" for i in range(120)) for j in range(6)]
+    texts = base + [base[0], base[2].replace("t2w5 ", "x "), base[4]]
+    splits = ["train"] * 6 + ["valid", "test", "test"]
+    whole = sorted(near_duplicates(texts, splits, 0.8))
+    assert [(i, j) for i, j, _ in whole] == [(6, 0), (7, 2), (8, 4)]
+    assert sorted(near_duplicates(texts, splits, 0.8, chunk_rows=1)) == whole
