@@ -1,12 +1,14 @@
 """Load benchmark of the web API: gunicorn on 127.0.0.1 (a free port), ~2,000-word transcripts.
 
     python scripts/bench_api.py [--requests 200] [--duration 60] [--concurrency 4,8] [--workers 2]
-                                [--tracking-uri sqlite:///...] [--model production]
+                                [--tracking-uri sqlite:///...] [--model production] [--corpus]
 
 Serves models:/tubetags@<model> from the project's registry (or --tracking-uri / MLFLOW_TRACKING_URI)
 with an empty prediction cache of its own. For each concurrency it runs two phases, each of at most
 --requests requests or --duration seconds, whichever ends first:
   cold:     every request a different transcript (same words, shuffled): every one a cache miss, the model runs;
+            with --corpus, real speech instead: the corpus's transcripts of at least --words words, each cut to
+            --words (a talk's vocabulary, names and numbers: what the model's per-word work sees in real traffic);
   repeated: the same transcript every time (as real traffic repeats): answered from the prediction cache.
 One line per phase, `cold concurrency=4: p50_ms=...`, and the last line printed is exactly the repeated
 phase at the last concurrency:
@@ -182,6 +184,23 @@ def post_tags(conn: http.client.HTTPConnection, body: bytes) -> tuple[bool, http
         return False, http.client.HTTPConnection(conn.host, conn.port, timeout=conn.timeout)
 
 
+def corpus_transcripts(words: int, corpus_dir: Path | None = None) -> list[str]:
+    """Every transcript of the corpus (all datasets and splits) of at least `words` words, cut to `words`."""
+    from tubetags import settings
+    from tubetags.corpus import Corpus
+
+    corpus = Corpus.open(corpus_dir or settings.corpus_dir())
+    out = []
+    for dataset in ("ted", "youtube"):
+        for split in ("train", "valid", "test"):
+            with contextlib.suppress(KeyError):
+                for record in corpus.split(dataset, split).records(columns=("transcript",)):
+                    said = record["transcript"].split()
+                    if len(said) >= words:
+                        out.append(" ".join(said[:words]))
+    return out
+
+
 def bench(port: int, bodies: list[bytes], max_requests: int, duration: float, concurrency: int):
     """POST /api/tags with bodies[i % len(bodies)] for the i-th request; returns (latencies ms, errors, wall s)."""
     latencies: list[float] = []
@@ -250,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--model", default="production", help="registry alias")
     parser.add_argument("--tracking-uri", default=None, help="default: MLFLOW_TRACKING_URI or the project's registry")
+    parser.add_argument("--corpus", action="store_true", help="cold requests: the corpus's transcripts (real speech)")
     args = parser.parse_args(argv)
     levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
 
@@ -257,7 +277,15 @@ def main(argv: list[str] | None = None) -> int:
         return json.dumps({"transcript": text, "k": args.k, "model": args.model}).encode()
 
     repeated = [body(transcript(args.words))]
-    seeds = iter(range(1, 10**9))  # every cold request in the whole run gets a transcript never sent before
+    # Every cold request in the whole run gets a transcript never sent before.
+    if args.corpus:
+        speech = corpus_transcripts(args.words)
+        needed = 2 * args.workers + args.requests * len(levels)
+        if len(speech) < needed:
+            parser.error(f"--corpus: {len(speech)} transcripts of {args.words}+ words, {needed} needed")
+        fresh = iter(speech)
+    else:
+        fresh = (transcript(args.words, seed) for seed in range(1, 10**9))
     failed = False
     pids: list[int] = []
     with serve(args.tracking_uri, workers=args.workers, pids=pids) as (base, health):
@@ -265,20 +293,20 @@ def main(argv: list[str] | None = None) -> int:
         model = health["model"]
         print(
             f"server {base}: {model['name']} v{model['version']} ({model['strategy']}), {args.workers} workers; "
-            f"{args.words}-word transcripts, k={args.k}, model @{args.model}; load average "
-            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+            f"{args.words}-word {'corpus' if args.corpus else 'shuffled'} transcripts, k={args.k}, "
+            f"model @{args.model}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
         # Warm-up, not measured: loads the chosen alias in every worker (and caches the repeated transcript).
         bench(
             port,
-            [body(transcript(args.words, next(seeds))) for _ in range(2 * args.workers)] + repeated,
+            [body(next(fresh)) for _ in range(2 * args.workers)] + repeated,
             max_requests=2 * args.workers + 1,
             duration=120,
             concurrency=args.workers,
         )
         last = ""
         for concurrency in levels:
-            cold = [body(transcript(args.words, next(seeds))) for _ in range(args.requests)]
+            cold = [body(next(fresh)) for _ in range(args.requests)]
             for phase, bodies in (("cold", cold), ("repeated", repeated)):
                 cpu_before = workers_cpu_s(pids[0])
                 latencies, errors, wall = bench(port, bodies, args.requests, args.duration, concurrency)

@@ -20,3 +20,8 @@ def test_language_guess_tells_english_from_other_languages():
 
 def test_word_count():
     assert word_count("  one two\nthree ") == 3
+
+
+def test_any_unicode_whitespace_collapses_to_one_space():
+    raw = "\ta\u00a0\u00a0b\u2028c\u3000 d\r\n\x1fe\x85 "
+    assert normalise_transcript(raw) == "a b c d e"

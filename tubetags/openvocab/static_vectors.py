@@ -16,9 +16,11 @@ import re
 import shutil
 import unicodedata
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 VECTORS_FILE, VOCAB_FILE = "model.safetensors", "tokenizer.json"
 _PIECES = re.compile(r"[^\W_]+", re.UNICODE)  # BERT's pre-tokenizer splits at punctuation: 'gpt-5' -> gpt, 5
@@ -31,7 +33,9 @@ def _strip_accents(text: str) -> str:
 
 class StaticVectors:
     def __init__(self, vectors: np.ndarray, vocab: dict[str, int], source: Path | None = None):
-        self.vectors = vectors  # [vocabulary, dim], float16 as distilled
+        # [vocabulary, dim]: distilled as float16, held as float32 (exactly the same values; 15 MB more) so that
+        # summing a text's pieces converts nothing per request.
+        self.vectors = np.asarray(vectors, np.float32)
         self.vocab = vocab
         self.source = source  # the folder they were loaded from
         self._pieces: dict[str, tuple[int, ...]] = {}
@@ -66,7 +70,8 @@ class StaticVectors:
             if len(self._pieces) >= _CACHE_MAX:
                 self._pieces.clear()
             ids: list[int] = []
-            for part in _PIECES.findall(_strip_accents(word.lower())):
+            lowered = word.lower()
+            for part in _PIECES.findall(lowered if lowered.isascii() else _strip_accents(lowered)):
                 ids += self._word_pieces(part)
             found = self._pieces[word] = tuple(ids)
         return found
@@ -88,16 +93,21 @@ class StaticVectors:
         return ids
 
     def word_vectors(self, words: Sequence[str]) -> np.ndarray:
-        """[len(words), dim] float32: each word's pieces summed (zeros for a word without known pieces)."""
+        """[len(words), dim] float32: each word's pieces summed (zeros for a word without known pieces).
+
+        A sparse (words x pieces) product adds each word's piece vectors in turn, ~10x sooner than
+        `np.add.reduceat` over the gathered rows; the few words of 3 pieces or more, which `reduceat` adds in
+        another order, are summed by it, so the sums are the very same floats as before."""
         ids = [self.pieces(w) for w in words]
-        flat = [i for piece_ids in ids for i in piece_ids]
-        out = np.zeros((len(words), self.dim), np.float32)
-        if not flat:
-            return out
-        lengths = np.array([len(p) for p in ids])
-        known = lengths > 0
-        starts = np.concatenate(([0], np.cumsum(lengths[known])[:-1]))
-        out[known] = np.add.reduceat(self.vectors[flat].astype(np.float32), starts, axis=0)
+        lengths = np.fromiter(map(len, ids), np.int64, len(ids))
+        flat = np.fromiter(chain.from_iterable(ids), np.int64, int(lengths.sum()))
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        pieces = sp.csr_matrix((np.ones(len(flat), np.float32), flat, indptr), shape=(len(words), len(self.vectors)))
+        out = np.asarray(pieces @ self.vectors, np.float32)
+        long = np.flatnonzero(lengths > 2)
+        if len(long):
+            rows = [i for word in long for i in ids[word]]
+            out[long] = np.add.reduceat(self.vectors[rows], np.cumsum(lengths[long]) - lengths[long], axis=0)
         return out
 
     def text_vector(self, words: Iterable[str], weights: Iterable[float] | None = None) -> np.ndarray:

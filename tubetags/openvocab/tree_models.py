@@ -55,10 +55,11 @@ class CompiledTrees:
         self.feature = padded("feature_idx", 0, np.intp)
         self.threshold = padded("num_threshold", 0.0, np.float64)
         self.missing_left = padded("missing_go_to_left", 0, bool)
-        self.leaf = padded("is_leaf", 1, bool)
         self.value = padded("value", 0.0, np.float64)
-        self.left = padded("left", 0, np.intp) + np.repeat(offsets.ravel(), width)
-        self.right = padded("right", 0, np.intp) + np.repeat(offsets.ravel(), width)
+        # A leaf's children are itself: a row that reached one stays there for the levels left (no leaf test).
+        leaf, own = padded("is_leaf", 1, bool), np.arange(self.n_trees * width)
+        self.left = np.where(leaf, own, padded("left", 0, np.intp) + np.repeat(offsets.ravel(), width))
+        self.right = np.where(leaf, own, padded("right", 0, np.intp) + np.repeat(offsets.ravel(), width))
         self.roots = offsets
         self.depth = int(max(t["depth"].max() for t in trees))
         self.baseline = float(np.ravel(model._baseline_prediction)[0])
@@ -72,7 +73,7 @@ class CompiledTrees:
         for _ in range(self.depth):
             values = x[rows, self.feature[node]]
             left = np.where(np.isnan(values), self.missing_left[node], values <= self.threshold[node])
-            node = np.where(self.leaf[node], node, np.where(left, self.left[node], self.right[node]))
+            node = np.where(left, self.left[node], self.right[node])
         raw = self.baseline + self.value[node].sum(axis=0)
         return 1.0 / (1.0 + np.exp(-raw))
 

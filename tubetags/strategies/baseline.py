@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import pickle
 import random
+from collections import Counter
 from collections.abc import Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.multioutput import MultiOutputClassifier
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 from tqdm import tqdm
 
 from tubetags.corpus import CorpusSplit, multi_hot
@@ -38,6 +42,56 @@ def reservoir_sample(items, size: int, seed: int) -> list:
             if j < size:
                 sample[j] = item
     return sample
+
+
+def tfidf_transform(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
+    """`vectorizer.transform(texts)`: the same matrix (a test compares them), ~1 of ~2 ms per 2,000-word text
+    sooner. scikit-learn looks up each of a text's ~4,000 word n-grams in a Python loop, then validates its
+    input twice; here the n-grams are joined with `map` and counted by `Counter` (in C), only the distinct ones
+    are looked up, and sub-linear TF, IDF and the L2 norm are the same NumPy steps as `TfidfTransformer`'s,
+    without the checks. Word n-grams without stop words only; any other setting is scikit-learn's own."""
+    transformer = vectorizer._tfidf
+    if (
+        vectorizer.analyzer != "word"
+        or vectorizer.get_stop_words() is not None
+        or vectorizer.binary
+        or transformer.norm not in ("l2", None)
+    ):
+        return vectorizer.transform(list(texts))
+    preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
+    low, high = vectorizer.ngram_range
+    vocabulary = vectorizer.vocabulary_
+    empty = np.zeros(0, np.int64)
+    indices: list[np.ndarray] = [empty]
+    values: list[np.ndarray] = [empty]
+    indptr = [0]
+    for text in texts:
+        tokens = tokenize(preprocess(text))
+        counts: Counter[str] = Counter()
+        for n in range(low, high + 1):
+            counts.update(tokens if n == 1 else map(" ".join, zip(*(tokens[i:] for i in range(n)))))
+        ids = np.fromiter(map(vocabulary.get, counts, repeat(-1)), np.int64, len(counts))
+        found = ids >= 0
+        order = np.argsort(ids[found])
+        indices.append(ids[found][order])
+        values.append(np.fromiter(counts.values(), np.int64, len(counts))[found][order])
+        indptr.append(indptr[-1] + len(order))
+    X = sp.csr_matrix(
+        (
+            np.concatenate(values).astype(vectorizer.dtype),
+            np.concatenate(indices).astype(np.int32),
+            np.asarray(indptr, np.int32),
+        ),
+        shape=(len(indptr) - 1, len(vocabulary)),
+    )
+    if transformer.sublinear_tf:
+        np.log(X.data, X.data)
+        X.data += 1.0
+    if hasattr(transformer, "idf_"):
+        X.data *= transformer.idf_[X.indices]
+    if transformer.norm == "l2":
+        inplace_csr_row_normalize_l2(X)
+    return X
 
 
 class TfidfLinearTagger(TagPredictor):
@@ -110,7 +164,7 @@ class TfidfLinearTagger(TagPredictor):
         return history
 
     def decision(self, transcripts: Sequence[str]) -> np.ndarray:
-        X = fitted(self.vectorizer, "the TF-IDF vectorizer").transform(list(transcripts))
+        X = tfidf_transform(fitted(self.vectorizer, "the TF-IDF vectorizer"), transcripts)
         weights = fitted(self.weights, "the linear weights")
         # Column-major weights make `weights.T` a row-major view. With row-major ones scipy copies all of
         # `weights.T` (332 x 50,000 floats, ~66 MB) on every call: ~35 ms of a ~40 ms prediction.

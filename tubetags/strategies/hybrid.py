@@ -35,7 +35,7 @@ from tubetags.inputs import Video
 from tubetags.openvocab.history import HISTORY_FEATURES, ChannelProfile, channel_profile, video_vector
 from tubetags.openvocab.keyphrases import KeyphraseSuggester
 from tubetags.openvocab.language import detect_language, stop_words
-from tubetags.openvocab.phrase_ranker import SETTINGS
+from tubetags.openvocab.phrase_ranker import SETTINGS, cached_tag_key
 from tubetags.openvocab.talk_style import TalkStyle
 from tubetags.openvocab.tree_models import CompiledTrees, fit_trees, load_model, save_model
 from tubetags.predictor import Ranked, Sourced, TagPredictor, fitted, load_predictor
@@ -122,7 +122,7 @@ def candidates(
     open_top = float(opened[0][1]) if opened else 0.0
     for which, ranked in (("closed", closed), ("open", opened)):
         for rank, (tag, score) in enumerate(ranked):
-            key = tag_key(tag)
+            key = cached_tag_key(tag)
             if not key or f"in_{which}" in rows.get(key, {}):
                 continue
             names.setdefault(key, tag)

@@ -39,3 +39,18 @@ def test_saved_copy_loads_the_same_vectors(vectors, tmp_path):
     assert copy.vocab == vectors.vocab and np.array_equal(copy.vectors, vectors.vectors)
     with pytest.raises(ValueError, match="not loaded from a folder"):
         StaticVectors(vectors.vectors, vectors.vocab).save(tmp_path / "nowhere")
+
+
+def test_word_vectors_are_the_summed_piece_vectors_in_reduceats_order(vectors):
+    # The sparse product (and reduceat for words of 3+ pieces) gives the very floats of adding the gathered piece
+    # rows with np.add.reduceat, as the served default did before: the ranker's features cannot move.
+    words = ["python", "LangChain", "3.14159265358979", "pappardelle", "Luhrmann", "", "日本語", "GPT-5", "sourdough"]
+    ids = [vectors.pieces(w) for w in words]
+    lengths = np.array([len(p) for p in ids])
+    known = lengths > 0
+    expected = np.zeros((len(words), vectors.dim), np.float32)
+    starts = np.concatenate(([0], np.cumsum(lengths[known])[:-1]))
+    expected[known] = np.add.reduceat(vectors.vectors[[i for p in ids for i in p]], starts, axis=0)
+    assert lengths.max() > 2 and (lengths == 0).any()  # both paths and an unknown word are exercised
+    assert np.array_equal(vectors.word_vectors(words), expected)
+    assert vectors.word_vectors([]).shape == (0, vectors.dim)
