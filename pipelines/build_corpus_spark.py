@@ -178,13 +178,30 @@ def prefix_limit(n: int, threshold: float) -> int:
     return n - max(math.floor(n * (threshold * threshold * (1 - 1e-9))), 1) + 1
 
 
+SKETCH_SAMPLE = 4000  # transcripts whose shingles estimate the frequencies (all of them in a smaller corpus)
+
+
+def frequency_sketch(features, sample: int) -> np.ndarray:
+    """Document frequencies per bucket of the 64-bit ids (`id & (SHINGLE_SKETCH - 1)`), counted on the driver over
+    about `sample` transcripts: common shingles are common in any sample, and the prefix filter is exact under any
+    global order, so an estimate only costs candidates, never pairs. Counting every shingle in Spark instead (an
+    explode and a group-by over ~2,000 rows per transcript) ran out of aggregation memory at 64x, with a 4 or 8 GB
+    heap (docs/benchmarks.md)."""
+    total = features.count()
+    chosen = features if total <= sample else features.sample(fraction=sample / total, seed=0)
+    sketch = np.zeros(SHINGLE_SKETCH, dtype=np.int32)
+    for row in chosen.select("features").toLocalIterator():
+        np.add.at(sketch, np.asarray(row["features"], dtype=np.int64) & (SHINGLE_SKETCH - 1), 1)
+    return sketch
+
+
 def prefixes(sketch: np.ndarray, threshold: float) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """mapInPandas: each transcript's prefix features, rarest first, one row each, with the transcript's feature
     count `n` (the length filter reads it from the pairs).
-    `sketch`: document frequencies summed per bucket of the 64-bit ids (`id & (SHINGLE_SKETCH - 1)`), an upper bound
-    of each shingle's frequency (16 MB as int32), shipped with the function (PySpark broadcasts a large one; Spark
-    Connect sends it in the plan: no SparkContext needed). The prefix is exact under any global order of the ids,
-    and (bucket count, id) is one; the sketch only keeps common shingles out of the prefixes."""
+    `sketch`: document frequencies per bucket of the 64-bit ids (`frequency_sketch`, 16 MB as int32), shipped with
+    the function (PySpark broadcasts a large one; Spark Connect sends it in the plan: no SparkContext needed). The
+    prefix is exact under any global order of the ids, and (bucket count, id) is one; the sketch only keeps common
+    shingles out of the prefixes."""
 
     def run(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         df = sketch
@@ -322,7 +339,7 @@ def assign_splits(spark, rows, config: BuildConfig):
     return rows.join(splits, ["_d", "_src", "_pos"]).withColumn("_rank", rank)
 
 
-def leaked_rows(rows, threshold: float):
+def leaked_rows(rows, threshold: float, sketch_sample: int = SKETCH_SAMPLE):
     """(later row key, earlier row key, similarity) for each row with a near-duplicate in an earlier split: the most
     similar one, ties to the first read (the local engine's `most_similar_earlier`)."""
     from pyspark.sql import Window
@@ -335,14 +352,10 @@ def leaked_rows(rows, threshold: float):
         .where(F.col("n") > 0)
         .persist()
     )
-    # Document frequencies in a bounded sketch, aggregated where the features are (Spark combines per partition
-    # before it shuffles) and shipped to every task; each transcript then picks its own prefix. Joining every
-    # (transcript, feature) row with exact frequencies and ranking them in a window shuffled ~50 M rows at 8x this
-    # corpus and filled a disk (docs/benchmarks.md).
-    bucket = F.col("f").bitwiseAND(SHINGLE_SKETCH - 1).alias("b")
-    counted = features.select(F.explode("features").alias("f")).select(bucket).groupBy("b").count().toPandas()
-    sketch = np.zeros(SHINGLE_SKETCH, dtype=np.int32)
-    sketch[counted["b"].to_numpy()] = counted["count"].to_numpy()
+    # Document frequencies in a bounded sketch, shipped to every task; each transcript then picks its own prefix.
+    # Joining every (transcript, feature) row with exact frequencies and ranking them in a window shuffled ~50 M
+    # rows at 8x this corpus and filled a disk (docs/benchmarks.md).
+    sketch = frequency_sketch(features, sketch_sample)
     prefix = features.select(*keys, "_rank", "features").mapInPandas(
         prefixes(sketch, threshold), "_d int, _src int, _pos long, _rank int, n int, f long"
     )
