@@ -51,6 +51,7 @@ from pipelines.splits import (
     binary_cosine,
     group_assignment,
     shingle_sets,
+    sketch_buckets,
     split_sizes,
 )
 from tubetags import settings
@@ -182,7 +183,7 @@ SKETCH_SAMPLE = 4000  # transcripts whose shingles estimate the frequencies (all
 
 
 def frequency_sketch(features, sample: int) -> np.ndarray:
-    """Document frequencies per bucket of the 64-bit ids (`id & (SHINGLE_SKETCH - 1)`), counted on the driver over
+    """Document frequencies per bucket of the 64-bit ids (`sketch_buckets`), counted on the driver over
     about `sample` transcripts: common shingles are common in any sample, and the prefix filter is exact under any
     global order, so an estimate only costs candidates, never pairs. Counting every shingle in Spark instead (an
     explode and a group-by over ~2,000 rows per transcript) ran out of aggregation memory at 64x, with a 4 or 8 GB
@@ -191,7 +192,7 @@ def frequency_sketch(features, sample: int) -> np.ndarray:
     chosen = features if total <= sample else features.sample(fraction=sample / total, seed=0)
     sketch = np.zeros(SHINGLE_SKETCH, dtype=np.int32)
     for row in chosen.select("features").toLocalIterator():
-        np.add.at(sketch, np.asarray(row["features"], dtype=np.int64) & (SHINGLE_SKETCH - 1), 1)
+        np.add.at(sketch, sketch_buckets(np.asarray(row["features"], dtype=np.int64)), 1)
     return sketch
 
 
@@ -204,14 +205,13 @@ def prefixes(sketch: np.ndarray, threshold: float) -> Callable[[Iterator[pd.Data
     shingles out of the prefixes."""
 
     def run(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        df = sketch
         for frame in frames:
             out: dict[str, list] = {name: [] for name in ("_d", "_src", "_pos", "_rank", "n", "f")}
             for d, src, pos, rank, features in zip(
                 frame["_d"], frame["_src"], frame["_pos"], frame["_rank"], frame["features"]
             ):
                 ids = np.asarray(features, dtype=np.int64)
-                kept = ids[np.lexsort((ids, df[ids & (SHINGLE_SKETCH - 1)]))][: prefix_limit(len(ids), threshold)]
+                kept = ids[np.lexsort((ids, sketch[sketch_buckets(ids)]))][: prefix_limit(len(ids), threshold)]
                 for name, value in (("_d", d), ("_src", src), ("_pos", pos), ("_rank", rank), ("n", len(ids))):
                     out[name] += [value] * len(kept)
                 out["f"] += kept.tolist()

@@ -60,6 +60,13 @@ def split_sizes(n: int, valid_share: float, test_share: float) -> tuple[int, int
 
 
 SHINGLE_SKETCH = 2**22  # buckets of the shingle-frequency sketch (build_corpus_spark), 16 MB as int32
+
+
+def sketch_buckets(ids: np.ndarray) -> np.ndarray:
+    """The frequency sketch's bucket of each 64-bit shingle id (the driver counts and the tasks read the same)."""
+    return ids & (SHINGLE_SKETCH - 1)
+
+
 _SHINGLE_ANALYZER = CountVectorizer(ngram_range=(5, 5), lowercase=True).build_analyzer()
 
 
