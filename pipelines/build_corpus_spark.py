@@ -46,10 +46,14 @@ from pipelines.build_corpus import (
     write_manifest,
 )
 from pipelines.splits import (
+    SHARED_FILTER_BITS,
     SHINGLE_SKETCH,
     SPLITS,
+    SharedShingles,
     binary_cosine,
+    bucket_repeats,
     group_assignment,
+    may_be_shared,
     shingle_sets,
     sketch_buckets,
     split_sizes,
@@ -173,10 +177,18 @@ def shingles(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         )
 
 
-def prefix_limit(n: int, threshold: float) -> int:
-    """PPJoin's prefix: a pair with cosine >= t shares one of each side's n - ceil(t^2 n) + 1 rarest features; the
-    ceiling is taken a hair low, so that rounding can only lengthen the prefix (more candidates, none missed)."""
-    return n - max(math.floor(n * (threshold * threshold * (1 - 1e-9))), 1) + 1
+def min_overlap(n: int, threshold: float) -> int:
+    """The fewest shared features a set of n can have with any set at cosine >= t: t^2 n (the partner is at least
+    t^2 n long and cosine is overlap / sqrt(n m)); taken a hair low, so that rounding can only lengthen a prefix
+    (more candidates, none missed)."""
+    return max(math.floor(n * (threshold * threshold * (1 - 1e-9))), 1)
+
+
+def prefix_limit(n: int, threshold: float, shared: int | None = None) -> int:
+    """PPJoin's prefix: a pair with overlap >= a shares one of each side's first k - a + 1 features in one global
+    order, where k counts the features that can be shared at all (`shared`: all n unless a filter ruled some
+    out). At most 0 means the set has no near-duplicate."""
+    return (n if shared is None else shared) - min_overlap(n, threshold) + 1
 
 
 SKETCH_SAMPLE = 4000  # transcripts whose shingles estimate the frequencies (all of them in a smaller corpus)
@@ -196,13 +208,43 @@ def frequency_sketch(features, sample: int) -> np.ndarray:
     return sketch
 
 
-def prefixes(sketch: np.ndarray, threshold: float) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+def repeated_buckets(bits: int) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """mapInPandas: per 1,000 transcripts, the shared-filter buckets their shingles fill once and more than once
+    (`bucket_repeats`), as little-endian uint32 bytes (~8 MB a row): the driver merges them (`shared_shingles`)."""
+
+    def run(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for frame in frames:
+            for start in range(0, len(frame), 1000):
+                batch = [np.asarray(f, np.int64) for f in frame["features"].iloc[start : start + 1000]]
+                buckets = dict(zip(("once", "repeated"), bucket_repeats(batch, bits)))
+                yield pd.DataFrame({name: [b.astype("<u4").tobytes()] for name, b in buckets.items()})
+
+    return run
+
+
+def shared_shingles(features, bits: int) -> SharedShingles:
+    """Which shingles more than one transcript may hold (`SharedShingles`), from every transcript's shingles in one
+    pass. Most shingles are in one transcript only (99% at 64x the sources, 5-gram ids): no pair can share them, so
+    leaving them out of the prefixes leaves out most prefix rows without losing a pair (docs/benchmarks.md)."""
+    shared = SharedShingles(bits)
+    batches = features.select("features").mapInPandas(repeated_buckets(bits), "once binary, repeated binary")
+    for row in batches.toLocalIterator():
+        shared.add(*(np.frombuffer(row[name], "<u4").astype(np.int64) for name in ("once", "repeated")))
+    marked = int(np.bitwise_count(shared.shared).sum())
+    log.info("shared-shingle filter: %d of %d buckets marked (%.1f%%)", marked, bits, 100 * marked / bits)
+    return shared
+
+
+def prefixes(
+    sketch: np.ndarray, shared: np.ndarray, threshold: float
+) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """mapInPandas: each transcript's prefix features, rarest first, one row each, with the transcript's feature
     count `n` (the length filter reads it from the pairs).
-    `sketch`: document frequencies per bucket of the 64-bit ids (`frequency_sketch`, 16 MB as int32), shipped with
-    the function (PySpark broadcasts a large one; Spark Connect sends it in the plan: no SparkContext needed). The
-    prefix is exact under any global order of the ids, and (bucket count, id) is one; the sketch only keeps common
-    shingles out of the prefixes."""
+    `sketch`: document frequencies per bucket of the 64-bit ids (`frequency_sketch`, 16 MB as int32), and `shared`
+    (`SharedShingles.shared`, up to 128 MB of bits), shipped with the function (PySpark broadcasts a large one;
+    Spark Connect sends it in the plan: no SparkContext needed). The prefix is taken from the shingles that other
+    transcripts may hold; it is exact under any global order of the ids, and (bucket count, id) is one; the sketch
+    only keeps common shingles out of the prefixes."""
 
     def run(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for frame in frames:
@@ -211,7 +253,11 @@ def prefixes(sketch: np.ndarray, threshold: float) -> Callable[[Iterator[pd.Data
                 frame["_d"], frame["_src"], frame["_pos"], frame["_rank"], frame["features"]
             ):
                 ids = np.asarray(features, dtype=np.int64)
-                kept = ids[np.lexsort((ids, sketch[sketch_buckets(ids)]))][: prefix_limit(len(ids), threshold)]
+                candidates = ids[may_be_shared(shared, ids)]
+                limit = prefix_limit(len(ids), threshold, len(candidates))
+                if limit <= 0:
+                    continue  # too few shingles that anyone else holds: no near-duplicate anywhere
+                kept = candidates[np.lexsort((candidates, sketch[sketch_buckets(candidates)]))][:limit]
                 for name, value in (("_d", d), ("_src", src), ("_pos", pos), ("_rank", rank), ("n", len(ids))):
                     out[name] += [value] * len(kept)
                 out["f"] += kept.tolist()
@@ -339,7 +385,13 @@ def assign_splits(spark, rows, config: BuildConfig):
     return rows.join(splits, ["_d", "_src", "_pos"]).withColumn("_rank", rank)
 
 
-def leaked_rows(rows, threshold: float, sketch_sample: int = SKETCH_SAMPLE):
+def shared_filter_bits(shingles: int) -> int:
+    """Buckets for the shared-shingle filter: four per shingle (under a quarter of them set, so fewer than a quarter
+    of the shingles that no one else holds pass it), a power of two from 2^20 up to 2^30 (128 MB)."""
+    return int(min(max(2 ** math.ceil(math.log2(max(4 * shingles, 1))), 2**20), SHARED_FILTER_BITS))
+
+
+def leaked_rows(rows, threshold: float, sketch_sample: int = SKETCH_SAMPLE, shared_bits: int | None = None):
     """(later row key, earlier row key, similarity) for each row with a near-duplicate in an earlier split: the most
     similar one, ties to the first read (the local engine's `most_similar_earlier`)."""
     from pyspark.sql import Window
@@ -356,8 +408,11 @@ def leaked_rows(rows, threshold: float, sketch_sample: int = SKETCH_SAMPLE):
     # Joining every (transcript, feature) row with exact frequencies and ranking them in a window shuffled ~50 M
     # rows at 8x this corpus and filled a disk (docs/benchmarks.md).
     sketch = frequency_sketch(features, sketch_sample)
+    if shared_bits is None:
+        shared_bits = shared_filter_bits(int(features.agg(F.sum("n")).first()[0] or 0))
+    shared = shared_shingles(features, shared_bits)
     prefix = features.select(*keys, "_rank", "features").mapInPandas(
-        prefixes(sketch, threshold), "_d int, _src int, _pos long, _rank int, n int, f long"
+        prefixes(sketch, shared.shared, threshold), "_d int, _src int, _pos long, _rank int, n int, f long"
     )
     later, earlier = prefix.alias("l"), prefix.alias("e")
     # PPJoin's length filter, exact: cosine >= t needs the smaller set to hold >= t^2 of the larger (a hair looser

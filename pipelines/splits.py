@@ -67,6 +67,55 @@ def sketch_buckets(ids: np.ndarray) -> np.ndarray:
     return ids & (SHINGLE_SKETCH - 1)
 
 
+SHARED_FILTER_BITS = 2**30  # buckets of the shared-shingle filter (build_corpus_spark): 128 MB as bits
+
+
+def shared_buckets(ids: np.ndarray, bits: int = SHARED_FILTER_BITS) -> np.ndarray:
+    """The shared-shingle filter's bucket of each 64-bit id (`bits` a power of two up to 2^30): from its top 30
+    bits, so that it does not follow the frequency sketch's bucket (the low bits)."""
+    return (ids >> 34) & (bits - 1)
+
+
+def set_bits(bits: np.ndarray, positions: np.ndarray) -> None:
+    """Set `positions` in a packed bit array (uint8, eight positions per byte)."""
+    np.bitwise_or.at(bits, positions >> 3, np.left_shift(1, positions & 7).astype(np.uint8))
+
+
+def has_bits(bits: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Whether each of `positions` is set in a packed bit array."""
+    return ((bits[positions >> 3] >> (positions & 7).astype(np.uint8)) & 1).astype(bool)
+
+
+def bucket_repeats(sets: Sequence[np.ndarray], bits: int = SHARED_FILTER_BITS) -> tuple[np.ndarray, np.ndarray]:
+    """The shared-filter buckets of a batch of shingle sets: (seen once, seen more than once) in the batch."""
+    if not sets:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    buckets, counts = np.unique(shared_buckets(np.concatenate(sets), bits), return_counts=True)
+    return buckets[counts == 1], buckets[counts > 1]
+
+
+class SharedShingles:
+    """Which shingle buckets more than one transcript holds, merged batch by batch: one-sided, since two shingles
+    can share a bucket, a bucket may be marked shared when no shingle in it is (never the reverse). A shingle in
+    no other transcript cannot be in any overlap, so the leakage check's prefixes leave the unmarked ones out."""
+
+    def __init__(self, bits: int = SHARED_FILTER_BITS) -> None:
+        self.bits = bits
+        self.seen = np.zeros(bits // 8, np.uint8)
+        self.shared = np.zeros(bits // 8, np.uint8)
+
+    def add(self, once: np.ndarray, repeated: np.ndarray) -> None:
+        set_bits(self.shared, repeated)
+        set_bits(self.shared, once[has_bits(self.seen, once)])
+        set_bits(self.seen, once)
+        set_bits(self.seen, repeated)
+
+
+def may_be_shared(shared: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Whether each shingle id may be held by more than one transcript (`shared`: `SharedShingles.shared`)."""
+    return has_bits(shared, shared_buckets(ids, len(shared) * 8))
+
+
 _SHINGLE_ANALYZER = CountVectorizer(ngram_range=(5, 5), lowercase=True).build_analyzer()
 
 

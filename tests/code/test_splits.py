@@ -6,7 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.splits import chronological_split, group_split, near_duplicates, shingle_sets
+from pipelines.splits import (
+    SharedShingles,
+    bucket_repeats,
+    chronological_split,
+    group_split,
+    may_be_shared,
+    near_duplicates,
+    shingle_sets,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,3 +65,20 @@ def test_near_duplicates_are_the_same_whatever_the_block_of_rows():
     whole = sorted(near_duplicates(texts, splits, 0.8))
     assert [(i, j) for i, j, _ in whole] == [(6, 0), (7, 2), (8, 4)]
     assert sorted(near_duplicates(texts, splits, 0.8, chunk_rows=1)) == whole
+
+
+def test_shared_shingle_filter_marks_every_shared_shingle_and_few_others():
+    """Shingles held by two transcripts (in one batch or in two) are always marked; with four buckets per shingle
+    most of those held by one transcript only are not."""
+    rng = np.random.default_rng(0)
+    common = rng.integers(-(2**63), 2**63 - 1, 50)
+    sets = [np.unique(np.concatenate([rng.integers(-(2**63), 2**63 - 1, 2000), common[i::5]])) for i in range(10)]
+    sets.append(np.unique(common[:3]))  # shares only with the first three of its kind
+    bits = 2**17  # ~4 buckets per shingle
+    shared = SharedShingles(bits)
+    for batch in (sets[:4], sets[4:7], sets[7:]):
+        shared.add(*bucket_repeats(batch, bits))
+    ids, counts = np.unique(np.concatenate(sets), return_counts=True)
+    marked = may_be_shared(shared.shared, ids)
+    assert marked[counts > 1].all()
+    assert 0 < marked[counts == 1].mean() < 0.25
