@@ -24,7 +24,7 @@ from pydantic import Field, field_validator
 from experiments.train import TrainConfig, train
 from tubetags.config import JobConfig, comma_list
 from tubetags.jobs import Job
-from tubetags.strategies import EXPERIMENT_STRATEGIES, STRATEGIES, predictor_class
+from tubetags.strategies import EXPERIMENT_STRATEGIES, STRATEGIES, checked_strategies, predictor_class
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,7 @@ class ExperimentConfig(JobConfig):
     @field_validator("strategies")
     @classmethod
     def known_strategies(cls, value: list[str]) -> list[str]:
-        unknown = [s for s in value if s not in STRATEGIES]
-        if unknown or not value:
-            raise ValueError(f"unknown strategies {unknown}; choose from {sorted(STRATEGIES)}")
-        return value
+        return checked_strategies(value, tuple(STRATEGIES))
 
 
 def log_bootstrap(run_id: str) -> dict[str, float]:

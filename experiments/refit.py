@@ -34,7 +34,7 @@ from tubetags import registry, tracking
 from tubetags.config import JobConfig, comma_list
 from tubetags.evaluation.promotion import choose_production
 from tubetags.jobs import Job, JobError
-from tubetags.strategies import EXPERIMENT_STRATEGIES, STRATEGIES
+from tubetags.strategies import EXPERIMENT_STRATEGIES, STRATEGIES, checked_strategies
 
 log = logging.getLogger(__name__)
 HELD_OUT_METRIC = "test_p_at_5"
@@ -63,10 +63,7 @@ class RefitConfig(JobConfig):
     @field_validator("strategies")
     @classmethod
     def known_strategies(cls, value: list[str]) -> list[str]:
-        unknown = [s for s in value if s not in STRATEGIES or not STRATEGIES[s].in_experiment]
-        if unknown or not value:
-            raise ValueError(f"not strategies the experiment trains: {unknown}; choose from {EXPERIMENT_STRATEGIES}")
-        return value
+        return checked_strategies(value, EXPERIMENT_STRATEGIES)
 
 
 def refit_settings(version: str) -> dict[str, Any]:

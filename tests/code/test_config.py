@@ -6,6 +6,7 @@ import pytest
 
 from experiments.compare import CompareConfig
 from experiments.experiment import ExperimentConfig
+from experiments.refit import RefitConfig
 from experiments.train import TrainConfig, best_epoch
 from tubetags import registry
 from tubetags.config import ConfigError, parse_assignments
@@ -32,6 +33,14 @@ def test_bad_values_exit_with_a_message(argv, capsys):
     with pytest.raises(SystemExit):
         ExperimentConfig.from_cli(argv)
     assert "error" in capsys.readouterr().err
+
+
+def test_refit_takes_only_the_strategies_the_experiment_trains(capsys):
+    assert RefitConfig.from_cli(["--strategies", "baseline, bilstm"]).strategies == ["baseline", "bilstm"]
+    untrained = next(name for name in STRATEGIES if name not in EXPERIMENT_STRATEGIES)
+    with pytest.raises(SystemExit):
+        RefitConfig.from_cli(["--strategies", f"baseline,{untrained}"])
+    assert untrained in capsys.readouterr().err
 
 
 def test_a_named_config_file_must_exist_and_hold_a_mapping(tmp_path, capsys):

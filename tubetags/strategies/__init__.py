@@ -8,6 +8,7 @@ and each one's MLproject entry point (`train_<name>`; a test checks MLproject ag
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tubetags.predictor import TagPredictor
@@ -83,6 +84,15 @@ STRATEGIES: dict[str, Strategy] = {
     )
 }
 EXPERIMENT_STRATEGIES = tuple(name for name, s in STRATEGIES.items() if s.in_experiment)
+
+
+def checked_strategies(names: list[str], allowed: Sequence[str]) -> list[str]:
+    """A job config's strategy list, if non-empty and each one of `allowed` (the one rule every job's validator
+    applies)."""
+    unknown = [n for n in names if n not in allowed]
+    if unknown or not names:
+        raise ValueError(f"unknown strategies {unknown}; choose from {list(allowed)}")
+    return names
 
 
 def strategy(name: str) -> Strategy:
