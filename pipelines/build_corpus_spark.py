@@ -208,29 +208,60 @@ def frequency_sketch(features, sample: int) -> np.ndarray:
     return sketch
 
 
+FILTER_SLICES = 256  # the shared-shingle filter is merged and collected in slices of at most 512 KB
+
+
 def repeated_buckets(bits: int) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    """mapInPandas: per 1,000 transcripts, the shared-filter buckets their shingles fill once and more than once
-    (`bucket_repeats`), as little-endian uint32 bytes (~8 MB a row): the driver merges them (`shared_shingles`)."""
+    """mapInPandas: per batch of transcripts, the shared-filter buckets their shingles fill once and more than once
+    (`bucket_repeats`), cut into `FILTER_SLICES` slices: one row per slice, the buckets as little-endian uint32
+    offsets into it."""
+    size = bits // FILTER_SLICES
 
     def run(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for frame in frames:
-            for start in range(0, len(frame), 1000):
-                batch = [np.asarray(f, np.int64) for f in frame["features"].iloc[start : start + 1000]]
-                buckets = dict(zip(("once", "repeated"), bucket_repeats(batch, bits)))
-                yield pd.DataFrame({name: [b.astype("<u4").tobytes()] for name, b in buckets.items()})
+            once, repeated = bucket_repeats([np.asarray(f, np.int64) for f in frame["features"]], bits)
+            edges = np.arange(FILTER_SLICES + 1) * size
+            cut = {name: np.searchsorted(b, edges) for name, b in (("once", once), ("repeated", repeated))}
+            out: dict[str, list] = {"slice": [], "once": [], "repeated": []}
+            for n in range(FILTER_SLICES):
+                if cut["once"][n] == cut["once"][n + 1] and cut["repeated"][n] == cut["repeated"][n + 1]:
+                    continue
+                out["slice"].append(n)
+                for name, b in (("once", once), ("repeated", repeated)):
+                    out[name].append((b[cut[name][n] : cut[name][n + 1]] - n * size).astype("<u4").tobytes())
+            yield pd.DataFrame(out)
 
     return run
 
 
-def shared_shingles(features, bits: int) -> SharedShingles:
-    """Which shingles more than one transcript may hold (`SharedShingles`), from every transcript's shingles in one
-    pass. Most shingles are in one transcript only (99% at 64x the sources, 5-gram ids): no pair can share them, so
-    leaving them out of the prefixes leaves out most prefix rows without losing a pair (docs/benchmarks.md)."""
-    shared = SharedShingles(bits)
-    batches = features.select("features").mapInPandas(repeated_buckets(bits), "once binary, repeated binary")
-    for row in batches.toLocalIterator():
-        shared.add(*(np.frombuffer(row[name], "<u4").astype(np.int64) for name in ("once", "repeated")))
-    marked = int(np.bitwise_count(shared.shared).sum())
+def shared_shingles(features, bits: int) -> np.ndarray:
+    """Which shingles more than one transcript may hold (`SharedShingles.shared`: packed bits, `bits` a multiple of
+    8 * FILTER_SLICES), from every transcript's shingles in one pass. Most shingles are in one transcript only (99%
+    at 64x the sources, 5-gram ids): no pair can share them, so leaving them out of the prefixes leaves out most
+    prefix rows without losing a pair (docs/benchmarks.md). Merged by Spark slice by slice (a group per slice), so
+    neither an executor nor the driver ever holds more than the filter itself: the buckets of all 64x shingles are
+    ~1.5 GB, and collecting them per partition overflowed an 8 GB heap."""
+    if bits % (8 * FILTER_SLICES):
+        raise ValueError(f"the shared-shingle filter needs a multiple of {8 * FILTER_SLICES} bits, not {bits}")
+    size = bits // FILTER_SLICES
+
+    def merge(frame: pd.DataFrame) -> pd.DataFrame:
+        part = SharedShingles(size)
+        for once, repeated in zip(frame["once"], frame["repeated"]):
+            part.add(*(np.frombuffer(b, "<u4").astype(np.int64) for b in (once, repeated)))
+        return pd.DataFrame({"slice": [int(frame["slice"].iloc[0])], "bits": [part.shared.tobytes()]})
+
+    slices = (
+        features.select("features")
+        .mapInPandas(repeated_buckets(bits), "slice int, once binary, repeated binary")
+        .groupBy("slice")
+        .applyInPandas(merge, "slice int, bits binary")
+    )
+    shared = np.zeros(bits // 8, np.uint8)
+    for row in slices.toLocalIterator():
+        start = row["slice"] * size // 8
+        shared[start : start + size // 8] = np.frombuffer(row["bits"], np.uint8)
+    marked = int(np.bitwise_count(shared).sum())
     log.info("shared-shingle filter: %d of %d buckets marked (%.1f%%)", marked, bits, 100 * marked / bits)
     return shared
 
@@ -412,7 +443,7 @@ def leaked_rows(rows, threshold: float, sketch_sample: int = SKETCH_SAMPLE, shar
         shared_bits = shared_filter_bits(int(features.agg(F.sum("n")).first()[0] or 0))
     shared = shared_shingles(features, shared_bits)
     prefix = features.select(*keys, "_rank", "features").mapInPandas(
-        prefixes(sketch, shared.shared, threshold), "_d int, _src int, _pos long, _rank int, n int, f long"
+        prefixes(sketch, shared, threshold), "_d int, _src int, _pos long, _rank int, n int, f long"
     )
     later, earlier = prefix.alias("l"), prefix.alias("e")
     # PPJoin's length filter, exact: cosine >= t needs the smaller set to hold >= t^2 of the larger (a hair looser

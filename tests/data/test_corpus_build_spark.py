@@ -73,8 +73,8 @@ def test_prefix_filtered_leakage_finds_what_all_pairs_finds(spark):
     assert expected, "the planted copies must be found"
     # The same pairs and the same similarity to the last bit; indices are positions here. The prefixes' order comes
     # from shingle frequencies counted over every transcript, or over a sample of 5 (as in a large corpus), and the
-    # shared-shingle filter is sized to the corpus or has 64 buckets (nearly all marked shared): an estimate may
+    # shared-shingle filter is sized to the corpus or has 2,048 buckets (most marked shared): an estimate may
     # cost candidates, never a pair.
-    for sample, shared_bits in ((4000, None), (5, None), (4000, 64)):
+    for sample, shared_bits in ((4000, None), (5, None), (4000, 2048)):
         found = {r["l_pos"]: (r["e_pos"], r["sim"]) for r in leaked_rows(rows, 0.8, sample, shared_bits).collect()}
         assert found == expected, (sample, shared_bits)
