@@ -11,8 +11,9 @@ need a whole dataset are made on the driver from what Spark counted.
    into `TagRules` (the local engine's), applied per record (`mapInPandas`), rule counts summed by Spark;
 3. splits: TED by date rank (a window over date and read order), YouTube by channel sizes (`group_assignment`);
 4. leakage: each transcript's 5-gram shingles as 64-bit ids (`shingle_sets`, the local engine's), candidates by
-   prefix filtering (a pair with cosine >= t must share one of each side's |x| - ceil(t^2|x|) + 1 rarest features)
-   instead of comparing every pair, verified with the exact similarity (`binary_cosine`);
+   prefix filtering (a pair with cosine >= t must share one of each side's k - ceil(t^2|x|) + 1 rarest features,
+   k counting the features a one-sided filter says another transcript may hold) instead of comparing every pair,
+   verified with the exact similarity (`binary_cosine`);
 5. shards: rows numbered per split in read order, one `write_shard` per group of `rows_per_shard` rows, written by
    the executors (a cluster needs `--output` on storage they share); the manifest from Spark's counts.
 
