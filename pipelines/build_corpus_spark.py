@@ -185,23 +185,22 @@ def min_overlap(n: int, threshold: float) -> int:
     return max(math.floor(n * (threshold * threshold * (1 - 1e-9))), 1)
 
 
-def prefix_limit(n: int, threshold: float, shared: int | None = None) -> int:
+def prefix_limit(n: int, threshold: float, shared: int) -> int:
     """PPJoin's prefix: a pair with overlap >= a shares one of each side's first k - a + 1 features in one global
-    order, where k counts the features that can be shared at all (`shared`: all n unless a filter ruled some
-    out). At most 0 means the set has no near-duplicate."""
-    return (n if shared is None else shared) - min_overlap(n, threshold) + 1
+    order, where k (`shared`) counts the set's n features that can be shared at all. At most 0 means the set has
+    no near-duplicate."""
+    return shared - min_overlap(n, threshold) + 1
 
 
 SKETCH_SAMPLE = 4000  # transcripts whose shingles estimate the frequencies (all of them in a smaller corpus)
 
 
-def frequency_sketch(features, sample: int) -> np.ndarray:
-    """Document frequencies per bucket of the 64-bit ids (`sketch_buckets`), counted on the driver over
-    about `sample` transcripts: common shingles are common in any sample, and the prefix filter is exact under any
-    global order, so an estimate only costs candidates, never pairs. Counting every shingle in Spark instead (an
-    explode and a group-by over ~2,000 rows per transcript) ran out of aggregation memory at 64x, with a 4 or 8 GB
-    heap (docs/benchmarks.md)."""
-    total = features.count()
+def frequency_sketch(features, total: int, sample: int) -> np.ndarray:
+    """Document frequencies per bucket of the 64-bit ids (`sketch_buckets`), counted on the driver over about
+    `sample` of the `total` transcripts: common shingles are common in any sample, and the prefix filter is exact
+    under any global order, so an estimate only costs candidates, never pairs. Counting every shingle in Spark
+    instead (an explode and a group-by over ~2,000 rows per transcript) ran out of aggregation memory at 64x, with a
+    4 or 8 GB heap (docs/benchmarks.md)."""
     chosen = features if total <= sample else features.sample(fraction=sample / total, seed=0)
     sketch = np.zeros(SHINGLE_SKETCH, dtype=np.int32)
     for row in chosen.select("features").toLocalIterator():
@@ -441,9 +440,10 @@ def leaked_rows(rows, threshold: float, sketch_sample: int = SKETCH_SAMPLE, shar
     # Document frequencies in a bounded sketch, shipped to every task; each transcript then picks its own prefix.
     # Joining every (transcript, feature) row with exact frequencies and ranking them in a window shuffled ~50 M
     # rows at 8x this corpus and filled a disk (docs/benchmarks.md).
-    sketch = frequency_sketch(features, sketch_sample)
+    totals = features.agg(F.count("*").alias("transcripts"), F.sum("n").alias("shingles")).first()
+    sketch = frequency_sketch(features, totals["transcripts"], sketch_sample)
     if shared_bits is None:
-        shared_bits = shared_filter_bits(int(features.agg(F.sum("n")).first()[0] or 0))
+        shared_bits = shared_filter_bits(int(totals["shingles"] or 0))
     shared = shared_shingles(features, shared_bits)
     prefix = features.select(*keys, "_rank", "features").mapInPandas(
         prefixes(sketch, shared, threshold), "_d int, _src int, _pos long, _rank int, n int, f long"

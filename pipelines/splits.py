@@ -100,7 +100,6 @@ class SharedShingles:
     no other transcript cannot be in any overlap, so the leakage check's prefixes leave the unmarked ones out."""
 
     def __init__(self, bits: int = SHARED_FILTER_BITS) -> None:
-        self.bits = bits
         self.seen = np.zeros(bits // 8, np.uint8)
         self.shared = np.zeros(bits // 8, np.uint8)
 
